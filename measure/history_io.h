@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Sonar Authors
+//
+// What this file defines: import of tuning histories written by other tools into Records, and
+// export of Records to their formats.
+//   Import: AutoTVM JSON lines v0.1 ({"i","r","v"}) and v0.2 ({"input","config","result",
+//   "version","tvm_version"}), Ansor/auto_scheduler JSON lines (each distinct list of transform
+//   steps is one config of a listed space), Kernel Tuner cache files (one JSON object; times in
+//   milliseconds), and Sonar's own JSON lines. Gzipped files are read transparently.
+//   Export: AutoTVM v0.2 and Sonar JSON lines.
+// A line that cannot be used is skipped, reported as "file:line: reason" on stderr and counted
+// in ImportReport; with ImportOptions::strict it is an error instead. docs/records.md gives every
+// field and status mapping.
+//
+// Example:
+//   ImportReport report;
+//   StatusOr<std::vector<Record>> records =
+//       ImportHistoryFile("tophub/llvm_v0.04.log", ImportOptions{}, &report);
+//   if (!records.ok()) { ... }  // unreadable file, unknown format, or a bad line with strict
+//   std::cout << report.ok << " ok, " << report.skipped_lines << " lines skipped\n";
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "measure/record.h"
+
+namespace sonar {
+
+enum class HistoryFormat { kAuto, kAutoTvm, kAnsor, kKernelTuner, kJsonLines };
+
+std::string_view HistoryFormatToString(HistoryFormat format);  // "auto", "autotvm", ...
+bool StringToHistoryFormat(std::string_view name, HistoryFormat* format);
+
+struct ImportOptions {
+  // The file's format; kAuto looks at the content (not the file name).
+  HistoryFormat format = HistoryFormat::kAuto;
+  // Make the first unusable line an error (kDataLoss) instead of a counted skip.
+  bool strict = false;
+  // Print "file:line: reason" on stderr for skipped lines. At most max_logged_skips are
+  // printed, then one line with the number not shown; all are always counted.
+  bool log_skips = true;
+  int max_logged_skips = 100;
+  Status Validate() const;
+};
+
+struct ImportReport {
+  HistoryFormat format = HistoryFormat::kAuto;  // the format used (after detection)
+  int64_t lines = 0;          // lines (or cache entries) looked at, comments and blanks included
+  int64_t comment_lines = 0;  // '#' comments and blank lines
+  int64_t records = 0;        // records produced
+  int64_t ok = 0;             // of which status ok
+  int64_t failed = 0;         // of which a failure status
+  int64_t skipped_lines = 0;  // lines that could not be used
+  std::vector<std::string> skip_messages;  // "file:line: reason", at most max_logged_skips
+  void Merge(const ImportReport& other);
+};
+
+// Reads a history file (gzipped or not) and calls `sink` with each record, in file order.
+// Returns an error when the file cannot be read, its format cannot be detected, or (strict) a
+// line is unusable. `report` is filled in either case.
+Status ImportHistory(const std::string& path,
+                     const ImportOptions& options,
+                     const std::function<void(Record&&)>& sink,
+                     ImportReport* report);
+
+// Like ImportHistory, collecting the records.
+StatusOr<std::vector<Record>> ImportHistoryFile(const std::string& path,
+                                                const ImportOptions& options,
+                                                ImportReport* report);
+
+// Parses in-memory text (already decompressed). `source_name` is used in messages.
+StatusOr<std::vector<Record>> ImportHistoryText(std::string_view text,
+                                                std::string_view source_name,
+                                                const ImportOptions& options,
+                                                ImportReport* report);
+
+// Looks at the first lines of `text` and names its format; kAuto when unknown.
+HistoryFormat DetectHistoryFormat(std::string_view text);
+
+enum class ExportFormat { kAutoTvm, kJsonLines };
+bool StringToExportFormat(std::string_view name, ExportFormat* format);
+
+// One record as one line (no newline) of the given format.
+std::string RecordToAutoTvmLine(const Record& record);
+std::string RecordToJsonLine(const Record& record);
+
+// Writes every record, one line each. Fails only on a write error.
+Status ExportHistory(const std::vector<Record>& records, ExportFormat format, std::ostream& out);
+
+// AutoTVM's MeasureErrorNo (0-8) as a MeasureStatus; false for other numbers.
+bool AutoTvmErrorToStatus(int64_t error_no, MeasureStatus* status);
+// The AutoTVM error_no that a status exports as.
+int AutoTvmErrorFromStatus(MeasureStatus status);
+
+}  // namespace sonar

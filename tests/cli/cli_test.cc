@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Sonar Authors
+//
+// End-to-end tests of the `sonar` executable: exit codes, --json output, and that import,
+// export and records agree with each other and with the data.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/testing/test_records.h"
+
+extern char** environ;
+
+namespace sonar {
+namespace {
+
+using nlohmann::json;
+using testing::DatasetsDir;
+using testing::ReadFile;
+using testing::ScratchDir;
+using testing::WriteFile;
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs the sonar binary with `args` (no shell), capturing stdout and stderr.
+RunResult RunSonar(const std::vector<std::string>& args, const ScratchDir& dir) {
+  const std::string out_path = dir.File("stdout.txt"), err_path = dir.File("stderr.txt");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<std::string> argv_s = {SONAR_CLI_PATH};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid;
+  RunResult r;
+  if (posix_spawn(&pid, SONAR_CLI_PATH, &actions, nullptr, argv.data(), environ) != 0) return r;
+  posix_spawn_file_actions_destroy(&actions);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = ReadFile(out_path);
+  r.err = ReadFile(err_path);
+  return r;
+}
+
+TEST(Cli, EveryCommandHasHelpWithAnExample) {
+  ScratchDir dir;
+  for (std::vector<std::string> cmd : std::vector<std::vector<std::string>>{
+           {}, {"import"}, {"export"}, {"records"}, {"records", "stats"}, {"records", "best"},
+           {"records", "dump"}}) {
+    cmd.push_back("--help");
+    RunResult r = RunSonar(cmd, dir);
+    EXPECT_EQ(r.exit_code, 0) << cmd[0];
+    EXPECT_NE(r.out.find("Example"), std::string::npos) << r.out;
+  }
+}
+
+TEST(Cli, BadUsageExitsWithTwo) {
+  ScratchDir dir;
+  EXPECT_EQ(RunSonar({"import"}, dir).exit_code, 2);                    // no files, no --out
+  EXPECT_EQ(RunSonar({"frobnicate"}, dir).exit_code, 2);
+  EXPECT_EQ(RunSonar({"import", "x.log", "--out", dir.File("o"), "--format", "xml"}, dir).exit_code, 2);
+  EXPECT_EQ(RunSonar({"export", dir.File("o"), "--format", "csv", "--out", "-"}, dir).exit_code, 2);
+}
+
+TEST(Cli, FailuresExitWithOne) {
+  ScratchDir dir;
+  RunResult r = RunSonar({"records", "stats", dir.File("absent.sonar")}, dir);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("absent.sonar"), std::string::npos);
+  WriteFile(dir.File("bad.log"), "{\"input\": oops}\n");
+  r = RunSonar({"import", dir.File("bad.log"), "--out", dir.File("o.sonar"), "--strict"}, dir);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("bad.log:1:"), std::string::npos) << r.err;
+}
+
+TEST(Cli, ImportSkipsBadLinesWithFileAndLineAndStillSucceeds) {
+  ScratchDir dir;
+  const std::string good =
+      R"({"input": ["llvm", "dense", [[1, 2]], {}], "config": {"index": 1, "code_hash": null, "entity": [["tile", "sp", [-1, 2]]]}, "result": [[0.5], 0, 1.0, 2.0], "version": 0.2, "tvm_version": null})";
+  WriteFile(dir.File("h.log"), good + "\nnot json\n" + good + "\n");
+  RunResult r = RunSonar({"import", dir.File("h.log"), "--out", dir.File("o.sonar"), "--json"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["records"], 2);
+  EXPECT_EQ(j["ok"], 2);
+  EXPECT_EQ(j["failed"], 0);
+  EXPECT_EQ(j["skipped_lines"], 1);
+  EXPECT_EQ(j["workloads"], 1);
+  EXPECT_NE(r.err.find("h.log:2:"), std::string::npos) << r.err;
+  // Importing again appends.
+  r = RunSonar({"import", dir.File("h.log"), "--out", dir.File("o.sonar"), "--json"}, dir);
+  ASSERT_EQ(r.exit_code, 0);
+  r = RunSonar({"records", "stats", dir.File("o.sonar"), "--json"}, dir);
+  ASSERT_EQ(r.exit_code, 0);
+  j = json::parse(r.out);
+  EXPECT_EQ(j["records"], 4);
+  ASSERT_EQ(j["workloads"].size(), 1u);
+  EXPECT_EQ(j["workloads"][0]["records"], 4);
+  EXPECT_EQ(j["workloads"][0]["best_seconds"], 0.5);
+  EXPECT_EQ(j["workloads"][0]["name"], "dense");
+}
+
+TEST(Cli, ImportStatsExportAndReimportAgreeOnRealData) {
+  SONAR_SKIP_WITHOUT_DATASETS();
+  ScratchDir dir;
+  const std::string dense = DatasetsDir() + "/autotvm_cuda_v100_nnfusion/dense_records_v0.2.jsonl.gz";
+  const std::string kt = DatasetsDir() + "/kernel_tuner_cache/pnpoly__RTX_Titan.json.gz";
+  RunResult r = RunSonar({"import", dense, kt, "--out", dir.File("h.sonar"), "--json"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json imported = json::parse(r.out);
+  EXPECT_EQ(imported["skipped_lines"], 0);
+  EXPECT_EQ(imported["workloads"], 15 + 1);
+  r = RunSonar({"records", "stats", dir.File("h.sonar"), "--json"}, dir);
+  ASSERT_EQ(r.exit_code, 0);
+  json stats = json::parse(r.out);
+  EXPECT_EQ(stats["records"], imported["records"]);
+  EXPECT_EQ(stats["ok"], imported["ok"]);
+  EXPECT_EQ(stats["workloads"].size(), 16u);
+  // Export the dense workloads to AutoTVM and re-import: same counts.
+  r = RunSonar({"export", dir.File("h.sonar"), "--format", "autotvm", "--out", dir.File("d.log"),
+                "--workload", "topi_nn_dense"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = RunSonar({"import", dir.File("d.log"), "--out", dir.File("d.sonar"), "--json"}, dir);
+  ASSERT_EQ(r.exit_code, 0);
+  json again = json::parse(r.out);
+  EXPECT_EQ(again["records"], stats["records"].get<int>() - 4092);
+  EXPECT_EQ(again["workloads"], 15);
+  // best and dump work on one workload.
+  const std::string key = stats["workloads"][0]["key"];
+  r = RunSonar({"records", "best", dir.File("h.sonar"), "--workload", key, "--json"}, dir);
+  ASSERT_EQ(r.exit_code, 0);
+  json best = json::parse(r.out);
+  ASSERT_EQ(best["best"].size(), 1u);
+  EXPECT_EQ(best["best"][0]["workload_key"], key);
+  r = RunSonar({"records", "dump", dir.File("h.sonar"), "--workload", key}, dir);
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), stats["workloads"][0]["records"].get<int>());
+}
+
+}  // namespace
+}  // namespace sonar
