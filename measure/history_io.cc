@@ -15,6 +15,8 @@
 #include <limits>
 #include <unordered_map>
 #include <utility>
+#include <charconv>
+#include <thread>
 
 #include "simdjson.h"
 #include "space/task.h"
@@ -36,6 +38,27 @@ constexpr double kAutoTvmFailureCost = 1e9;  // AutoTVM writes (1e9,) as the cos
 // Reads a whole file, gunzipping it when it is gzip (zlib passes plain files through). The
 // returned string has SIMDJSON_PADDING readable bytes after its end, as simdjson requires.
 Status ReadMaybeGzipped(const std::string& path, std::string* out) {
+  // Plain files are read straight into the buffer; zlib's pass-through would copy twice.
+  if (FILE* plain = std::fopen(path.c_str(), "rb")) {
+    unsigned char magic[2] = {0, 0};
+    const size_t got = std::fread(magic, 1, 2, plain);
+    if (!(got == 2 && magic[0] == 0x1f && magic[1] == 0x8b) && std::fseek(plain, 0, SEEK_END) == 0) {
+      const long size = std::ftell(plain);
+      std::rewind(plain);
+      if (size >= 0) {
+        out->reserve(static_cast<size_t>(size) + simdjson::SIMDJSON_PADDING);
+        out->resize(static_cast<size_t>(size));
+        const size_t read = std::fread(out->data(), 1, out->size(), plain);
+        std::fclose(plain);
+        if (read != out->size()) return DataLossError("cannot read " + path + ": short read");
+        const size_t n = out->size();
+        out->append(simdjson::SIMDJSON_PADDING, '\0');
+        out->resize(n);
+        return OkStatus();
+      }
+    }
+    std::fclose(plain);
+  }
   gzFile f = gzopen(path.c_str(), "rb");
   if (f == nullptr) {
     return NotFoundError("cannot open " + path + ": " +
@@ -125,12 +148,25 @@ bool GetIntList(element e, std::vector<int64_t>* out) {
   array a;
   if (e.get_array().get(a)) return false;
   out->clear();
+  out->reserve(a.size());  // O(1) in simdjson's DOM
   for (element x : a) {
     int64_t v = 0;
     if (!GetInt(x, &v)) return false;
     out->push_back(v);
   }
   return true;
+}
+
+// The first n elements of `a` (fewer when it is shorter), walking the array once; DOM
+// array::at() walks from the start on every call.
+template <size_t N>
+size_t FirstElements(array a, element (&out)[N]) {
+  size_t i = 0;
+  for (element x : a) {
+    if (i == N) break;
+    out[i++] = x;
+  }
+  return i;
 }
 
 std::string TypeName(element e) {
@@ -147,6 +183,92 @@ std::string TypeName(element e) {
   return "value";
 }
 
+void AppendJsonString(std::string_view s, std::string* out) {
+  out->push_back('"');
+  for (char c : s) {
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\t': out->append("\\t"); break;
+      case '\r': out->append("\\r"); break;
+      case '\b': out->append("\\b"); break;
+      case '\f': out->append("\\f"); break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char u[8];
+          std::snprintf(u, sizeof u, "\\u%04x", static_cast<unsigned char>(c));
+          out->append(u);
+        } else {
+          out->push_back(c);
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+// Appends `e` as minified JSON to *out. Sonar's one canonical spelling of argument lists (the
+// workload key hashes it): integers as written, doubles in their shortest round-trip form,
+// strings with only the escapes JSON requires.
+void AppendMinified(element e, std::string* out) {
+  char buf[32];
+  switch (e.type()) {
+    case element_type::ARRAY: {
+      out->push_back('[');
+      bool first = true;
+      for (element x : array(e)) {
+        if (!first) out->push_back(',');
+        first = false;
+        AppendMinified(x, out);
+      }
+      out->push_back(']');
+      return;
+    }
+    case element_type::OBJECT: {
+      out->push_back('{');
+      bool first = true;
+      for (auto [k, v] : object(e)) {
+        if (!first) out->push_back(',');
+        first = false;
+        AppendJsonString(k, out);
+        out->push_back(':');
+        AppendMinified(v, out);
+      }
+      out->push_back('}');
+      return;
+    }
+    case element_type::INT64: {
+      auto r = std::to_chars(buf, buf + sizeof buf, int64_t(e));
+      out->append(buf, r.ptr);
+      return;
+    }
+    case element_type::UINT64: {
+      auto r = std::to_chars(buf, buf + sizeof buf, uint64_t(e));
+      out->append(buf, r.ptr);
+      return;
+    }
+    case element_type::DOUBLE: {
+      auto r = std::to_chars(buf, buf + sizeof buf, double(e));
+      out->append(buf, r.ptr);
+      // Keep it a double when read back ("1.0", not "1").
+      if (std::string_view(buf, static_cast<size_t>(r.ptr - buf)).find_first_of(".eEn") ==
+          std::string_view::npos) {
+        out->append(".0");
+      }
+      return;
+    }
+    case element_type::STRING: AppendJsonString(std::string_view(e), out); return;
+    case element_type::BOOL: out->append(bool(e) ? "true" : "false"); return;
+    case element_type::NULL_VALUE: out->append("null"); return;
+  }
+}
+
+std::string Minified(element e) {
+  std::string s;
+  AppendMinified(e, &s);
+  return s;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The parse context: counts, skip messages, strict mode.
 
@@ -161,12 +283,15 @@ class Importer {
   // Records a skipped line. In strict mode the first one becomes the returned error.
   void Skip(int64_t line, std::string_view reason) {
     ++report_->skipped_lines;
-    std::string msg = std::string(source_) + ":" + std::to_string(line) + ": " + std::string(reason);
-    if (static_cast<int64_t>(report_->skip_messages.size()) < options_.max_logged_skips) {
-      if (options_.log_skips) std::fprintf(stderr, "sonar: skipped %s\n", msg.c_str());
-      report_->skip_messages.push_back(msg);
+    if (static_cast<int64_t>(report_->skip_messages.size()) < options_.max_logged_skips ||
+        (options_.strict && fatal_.ok())) {
+      std::string msg =
+          std::string(source_) + ":" + std::to_string(line) + ": " + std::string(reason);
+      if (options_.strict && fatal_.ok()) fatal_ = DataLossError(msg + " (--strict)");
+      if (static_cast<int64_t>(report_->skip_messages.size()) < options_.max_logged_skips) {
+        report_->skip_messages.push_back(std::move(msg));
+      }
     }
-    if (options_.strict && fatal_.ok()) fatal_ = DataLossError(msg + " (--strict)");
   }
 
   void Emit(Record&& r) {
@@ -180,22 +305,17 @@ class Importer {
   }
 
   bool stopped() const { return !fatal_.ok(); }
-  Status Finish() {
-    const int64_t hidden = report_->skipped_lines - static_cast<int64_t>(report_->skip_messages.size());
-    if (hidden > 0 && options_.log_skips) {
-      std::fprintf(stderr, "sonar: %s: %lld more skipped lines not shown\n",
-                   std::string(source_).c_str(), static_cast<long long>(hidden));
-    }
-    return fatal_;
+  const Status& fatal() const { return fatal_; }
+  void SetFatal(const Status& s) {
+    if (fatal_.ok()) fatal_ = s;
   }
 
-  // Iterates over the lines of `text`, calling fn(line_number, line) for the ones that are not
-  // blank or '#' comments. Stops early in strict mode after the first skip.
+  // Iterates over the lines of [begin, end), numbered from first_line, calling fn(number, line)
+  // for those that are not blank or '#' comments. Stops early in strict mode after a skip.
   template <typename Fn>
-  void ForEachLine(const std::string& text, Fn fn) {
-    const char* p = text.data();
-    const char* end = p + text.size();
-    int64_t line_no = 0;
+  void ForEachLine(const char* begin, const char* end, int64_t first_line, Fn fn) {
+    const char* p = begin;
+    int64_t line_no = first_line - 1;
     while (p < end && !stopped()) {
       const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
       const char* line_end = nl ? nl : end;
@@ -214,6 +334,16 @@ class Importer {
     }
   }
 
+  // Cache of the last task seen, so consecutive records of one task share its identity.
+  struct TaskCache {
+    std::string target, op, args_json;
+    TaskIdentity task;
+    uint64_t key = 0;
+    bool valid = false;
+  };
+  TaskCache& task_cache() { return task_cache_; }
+  std::string& scratch() { return scratch_; }
+
   simdjson::dom::parser& parser() { return parser_; }
   std::string_view source() const { return source_; }
 
@@ -224,7 +354,20 @@ class Importer {
   ImportReport* report_;
   Status fatal_;
   simdjson::dom::parser parser_;
+  TaskCache task_cache_;
+  std::string scratch_;
 };
+
+// Prints the kept skip messages of a finished import, and how many were not kept.
+void LogSkips(std::string_view source, const ImportOptions& options, const ImportReport& report) {
+  if (!options.log_skips) return;
+  for (const std::string& m : report.skip_messages) std::fprintf(stderr, "sonar: skipped %s\n", m.c_str());
+  const int64_t hidden = report.skipped_lines - static_cast<int64_t>(report.skip_messages.size());
+  if (hidden > 0) {
+    std::fprintf(stderr, "sonar: %s: %lld more skipped lines not shown\n",
+                 std::string(source).c_str(), static_cast<long long>(hidden));
+  }
+}
 
 // Parses `line` (which must have SIMDJSON_PADDING readable bytes after it) into an object.
 bool ParseObjectLine(Importer& im, int64_t line_no, std::string_view line, object* out) {
@@ -250,25 +393,26 @@ bool ParseEntity(element entity, std::vector<KnobValue>* values, std::string* wh
     *why = "config entity is not an array";
     return false;
   }
+  values->reserve(values->size() + items.size());
   for (element item : items) {
     array triple;
-    if (item.get_array().get(triple) || triple.size() != 3) {
+    element parts[4];
+    if (item.get_array().get(triple) || FirstElements(triple, parts) != 3) {
       *why = "config entity item is not a [name, type, value] triple";
       return false;
     }
     KnobValue v;
-    std::string type;
-    if (!GetString(triple.at(0).value_unsafe(), &v.name) ||
-        !GetString(triple.at(1).value_unsafe(), &type)) {
+    std::string_view type;
+    if (!GetString(parts[0], &v.name) || parts[1].get_string().get(type)) {
       *why = "config entity item has a non-string name or type";
       return false;
     }
-    element value = triple.at(2).value_unsafe();
+    element value = parts[2];
     v.source_type = type;
     if (type == "sp" || type == "re") {
       v.kind = type == "sp" ? KnobKind::kSplit : KnobKind::kReorder;
       if (!GetIntList(value, &v.ints)) {
-        *why = "knob '" + v.name + "' (" + type + ") is not a list of integers";
+        *why = "knob '" + v.name + "' (" + std::string(type) + ") is not a list of integers";
         return false;
       }
     } else if (type == "an") {
@@ -299,14 +443,14 @@ bool ParseEntity(element entity, std::vector<KnobValue>* values, std::string* wh
                  value.type() == element_type::NULL_VALUE) {
         v.kind = KnobKind::kChoice;
         std::string s;
-        if (!GetString(value, &s)) s = simdjson::minify(value);
+        if (!GetString(value, &s)) s = Minified(value);
         v.strings = {std::move(s)};
       } else {
         *why = "knob '" + v.name + "' (ot) has a value of type " + TypeName(value);
         return false;
       }
     } else {
-      *why = "knob '" + v.name + "' has unknown type '" + type + "'";
+      *why = "knob '" + v.name + "' has unknown type '" + std::string(type) + "'";
       return false;
     }
     values->push_back(std::move(v));
@@ -317,12 +461,14 @@ bool ParseEntity(element entity, std::vector<KnobValue>* values, std::string* wh
 // Fills r.result from an AutoTVM/Ansor result array [costs, error_no, all_cost, timestamp].
 bool ParseTvmResult(element result, double failure_sentinel, Record* r, std::string* why) {
   array a;
-  if (result.get_array().get(a) || a.size() < 2) {
+  element parts[4];
+  size_t num_parts = 0;
+  if (result.get_array().get(a) || (num_parts = FirstElements(a, parts)) < 2) {
     *why = "result is not an array [costs, error_no, all_cost, timestamp]";
     return false;
   }
   int64_t error_no = 0;
-  if (!GetInt(a.at(1).value_unsafe(), &error_no)) {
+  if (!GetInt(parts[1], &error_no)) {
     *why = "error_no is not an integer";
     return false;
   }
@@ -332,11 +478,12 @@ bool ParseTvmResult(element result, double failure_sentinel, Record* r, std::str
   }
   r->result.source_error_code = static_cast<int32_t>(error_no);
   array costs;
-  if (a.at(0).get_array().get(costs)) {
+  if (parts[0].get_array().get(costs)) {
     *why = "costs is not an array";
     return false;
   }
   if (r->result.ok()) {
+    r->result.run_seconds.reserve(costs.size());
     if (costs.size() == 0) {
       *why = "successful record has no costs";
       return false;
@@ -365,17 +512,17 @@ bool ParseTvmResult(element result, double failure_sentinel, Record* r, std::str
       }
     }
   }
-  if (a.size() >= 3) {
+  if (num_parts >= 3) {
     double all_cost = 0;
-    if (!GetNumber(a.at(2).value_unsafe(), &all_cost) || !std::isfinite(all_cost) || all_cost < 0) {
+    if (!GetNumber(parts[2], &all_cost) || !std::isfinite(all_cost) || all_cost < 0) {
       *why = "all_cost is not a non-negative number";
       return false;
     }
     r->result.all_cost_seconds = all_cost;
   }
-  if (a.size() >= 4) {
+  if (num_parts >= 4) {
     double ts = 0;
-    if (!GetNumber(a.at(3).value_unsafe(), &ts) || !std::isfinite(ts)) {
+    if (!GetNumber(parts[3], &ts) || !std::isfinite(ts)) {
       *why = "timestamp is not a number";
       return false;
     }
@@ -410,18 +557,39 @@ bool ParseAutoTvmConfig(element config, Record* r, std::string* why) {
   return ParseEntity(entity, &r->config.values, why);
 }
 
-bool FillTvmTask(element target, element task_name, element args, Record* r, std::string* why) {
-  if (!GetString(target, &r->task.target)) {
+bool FillTvmTask(Importer& im,
+                 element target,
+                 element task_name,
+                 element args,
+                 Record* r,
+                 std::string* why) {
+  std::string_view t, op;
+  if (target.get_string().get(t)) {
     *why = "target is not a string";
     return false;
   }
-  if (!GetString(task_name, &r->task.op)) {
+  if (task_name.get_string().get(op)) {
     *why = "task name is not a string";
     return false;
   }
-  r->task.name = r->task.op;
-  r->task.args_json = simdjson::minify(args);
-  r->workload_key = r->task.ComputeWorkloadKey();
+  std::string& args_json = im.scratch();
+  args_json.clear();
+  AppendMinified(args, &args_json);
+  Importer::TaskCache& cache = im.task_cache();
+  if (!cache.valid || cache.target != t || cache.op != op || cache.args_json != args_json) {
+    cache.task = TaskIdentity{};
+    cache.task.target.assign(t);
+    cache.task.op.assign(op);
+    cache.task.name.assign(op);
+    cache.task.args_json = args_json;
+    cache.key = cache.task.ComputeWorkloadKey();
+    cache.target.assign(t);
+    cache.op.assign(op);
+    cache.args_json = args_json;
+    cache.valid = true;
+  }
+  r->task = cache.task;
+  r->workload_key = cache.key;
   return true;
 }
 
@@ -439,17 +607,17 @@ void ImportAutoTvmLine(Importer& im, int64_t line_no, std::string_view line) {
     }
     double v = 0;
     if (!GetNumber(version, &v) || v != 0.2) {
-      im.Skip(line_no, "unknown AutoTVM log version " + simdjson::minify(version) +
+      im.Skip(line_no, "unknown AutoTVM log version " + Minified(version) +
                            " (Sonar reads 0.1 and 0.2)");
       return;
     }
     array in;
-    if (input.get_array().get(in) || in.size() < 3) {
+    element parts[3];
+    if (input.get_array().get(in) || FirstElements(in, parts) < 3) {
       im.Skip(line_no, "input is not an array [target, task_name, args, kwargs]");
       return;
     }
-    if (!FillTvmTask(in.at(0).value_unsafe(), in.at(1).value_unsafe(), in.at(2).value_unsafe(),
-                     &r, &why)) {
+    if (!FillTvmTask(im, parts[0], parts[1], parts[2], &r, &why)) {
       im.Skip(line_no, why);
       return;
     }
@@ -477,7 +645,7 @@ void ImportAutoTvmLine(Importer& im, int64_t line_no, std::string_view line) {
       std::string hint = version.type() == element_type::STRING
                              ? " (an Ansor record? use --format ansor)"
                              : " (Sonar reads 0.1 and 0.2)";
-      im.Skip(line_no, "unknown AutoTVM log version " + simdjson::minify(version) + hint);
+      im.Skip(line_no, "unknown AutoTVM log version " + Minified(version) + hint);
       return;
     }
     array in;
@@ -485,7 +653,7 @@ void ImportAutoTvmLine(Importer& im, int64_t line_no, std::string_view line) {
       im.Skip(line_no, "\"i\" is not an array [target, task_name, args, kwargs, workload, config]");
       return;
     }
-    if (!FillTvmTask(in.at(0).value_unsafe(), in.at(1).value_unsafe(), in.at(2).value_unsafe(),
+    if (!FillTvmTask(im, in.at(0).value_unsafe(), in.at(1).value_unsafe(), in.at(2).value_unsafe(),
                      &r, &why)) {
       im.Skip(line_no, why);
       return;
@@ -565,14 +733,14 @@ void ImportAnsorLine(Importer& im, AnsorState& state, int64_t line_no, std::stri
   simdjson::dom::parser key_parser;
   r.task.name = AnsorTaskName(key, key_parser);
   // The args are the workload key itself (a JSON string holding JSON).
-  r.task.args_json = simdjson::minify(task.at(0).value_unsafe());
+  r.task.args_json = Minified(task.at(0).value_unsafe());
   r.workload_key = r.task.ComputeWorkloadKey();
   std::string why;
   if (!ParseTvmResult(result, 1e9, &r, &why)) {
     im.Skip(line_no, why);
     return;
   }
-  const std::string steps = simdjson::minify(state_arr.at(1).value_unsafe());
+  const std::string steps = Minified(state_arr.at(1).value_unsafe());
   auto& index = state.index_of_steps[r.workload_key];
   auto [it, inserted] = index.emplace(steps, static_cast<int64_t>(index.size()));
   r.config.index = it->second;
@@ -669,7 +837,7 @@ bool ParseKernelTunerHeader(object doc, KernelTunerHeader* h, std::string* why) 
     std::unordered_map<std::string, int64_t> pos;
     array values;
     if (has_params && !params[key].get(e) && !e.get_array().get(values)) {
-      for (element v : values) pos.emplace(simdjson::minify(v), static_cast<int64_t>(pos.size()));
+      for (element v : values) pos.emplace(Minified(v), static_cast<int64_t>(pos.size()));
     }
     h->sizes.push_back(static_cast<int64_t>(pos.size()));
     h->positions.push_back(std::move(pos));
@@ -680,7 +848,7 @@ bool ParseKernelTunerHeader(object doc, KernelTunerHeader* h, std::string* why) 
   h->task.op = kernel.empty() ? "kernel_tuner" : kernel;
   h->task.name = h->task.op;
   h->task.target = device.empty() ? "kernel_tuner:unknown_device" : device;
-  h->task.args_json = doc["problem_size"].get(e) ? "null" : simdjson::minify(e);
+  h->task.args_json = doc["problem_size"].get(e) ? "null" : Minified(e);
   return true;
 }
 
@@ -726,14 +894,14 @@ bool ParseKernelTunerEntry(const KernelTunerHeader& h, element entry, Record* r,
     } else if (v.type() == element_type::STRING || v.type() == element_type::DOUBLE) {
       kv.kind = KnobKind::kChoice;
       std::string s;
-      if (!GetString(v, &s)) s = simdjson::minify(v);
+      if (!GetString(v, &s)) s = Minified(v);
       kv.strings = {std::move(s)};
     } else {
       *why = "parameter '" + h.keys[k] + "' has a value of type " + TypeName(v);
       return false;
     }
     r->config.values.push_back(std::move(kv));
-    auto it = h.positions[k].find(simdjson::minify(v));
+    auto it = h.positions[k].find(Minified(v));
     if (it == h.positions[k].end()) {
       indexable = false;
     } else {
@@ -757,7 +925,7 @@ bool ParseKernelTunerEntry(const KernelTunerHeader& h, element entry, Record* r,
   } else {
     double ms = 0;
     if (!GetNumber(time, &ms) || !std::isfinite(ms) || ms <= 0) {
-      *why = "\"time\" is " + simdjson::minify(time) + ", not a positive number of milliseconds";
+      *why = "\"time\" is " + Minified(time) + ", not a positive number of milliseconds";
       return false;
     }
     r->result.status = MeasureStatus::kOk;
@@ -767,7 +935,7 @@ bool ParseKernelTunerEntry(const KernelTunerHeader& h, element entry, Record* r,
       for (element t : ta) {
         double x = 0;
         if (!GetNumber(t, &x) || !std::isfinite(x) || x <= 0) {
-          *why = "\"times\" holds " + simdjson::minify(t) + ", not a positive number";
+          *why = "\"times\" holds " + Minified(t) + ", not a positive number";
           return false;
         }
         r->result.run_seconds.push_back(x * 1e-3);
@@ -897,7 +1065,7 @@ bool ParseJsonLineRecord(object o, Record* r, std::string* why) {
     *why = "task.op is not a string";
     return false;
   }
-  if (!task["args"].get(t)) r->task.args_json = t.type() == element_type::NULL_VALUE ? "" : simdjson::minify(t);
+  if (!task["args"].get(t)) r->task.args_json = t.type() == element_type::NULL_VALUE ? "" : Minified(t);
   if (!task["target"].get(t)) GetString(t, &r->task.target);
   int64_t tv = 0;
   if (!task["template_version"].get(t) && GetInt(t, &tv)) r->task.template_version = static_cast<int32_t>(tv);
@@ -961,7 +1129,7 @@ bool ParseJsonLineRecord(object o, Record* r, std::string* why) {
     for (element x : runs) {
       double v = 0;
       if (!GetNumber(x, &v) || !std::isfinite(v) || v <= 0) {
-        *why = "result.run_seconds holds " + simdjson::minify(x) + ", not a positive time";
+        *why = "result.run_seconds holds " + Minified(x) + ", not a positive time";
         return false;
       }
       r->result.run_seconds.push_back(v);
@@ -1006,6 +1174,82 @@ void ImportJsonLine(Importer& im, int64_t line_no, std::string_view line) {
   im.Emit(std::move(r));
 }
 
+// Parses a JSON-lines text and hands the records to `sink` in file order. With threads > 1 the
+// text is cut into blocks of about 4 MB per thread; each block is cut at line boundaries into
+// one chunk per thread, parsed in parallel (one parser each), then handed over in order, so
+// memory stays bounded however large the file.
+template <typename LineFn>
+Status ImportLines(const std::string& text,
+                   std::string_view source,
+                   const ImportOptions& options,
+                   int threads,
+                   const std::function<void(Record&&)>& sink,
+                   ImportReport* report,
+                   LineFn line_fn) {
+  const char* begin = text.data();
+  const char* end = begin + text.size();
+  if (threads <= 1) {
+    Importer im(source, options, sink, report);
+    im.ForEachLine(begin, end, 1, [&](int64_t no, std::string_view line) { line_fn(im, no, line); });
+    LogSkips(source, options, *report);
+    return im.fatal();
+  }
+  struct Chunk {
+    const char* begin = nullptr;
+    const char* end = nullptr;
+    int64_t first_line = 1;
+    ImportReport report;
+    std::vector<Record> records;
+    Status fatal;
+  };
+  std::vector<Chunk> chunks(static_cast<size_t>(threads));
+  const size_t per_chunk = 4u << 20;
+  int64_t next_line = 1;
+  Status fatal;
+  const char* p = begin;
+  while (p < end && fatal.ok()) {
+    // Cut the next block into chunks that end just after a newline.
+    size_t used = 0;
+    for (Chunk& c : chunks) {
+      c.begin = c.end = p;
+      if (p >= end) continue;
+      const char* guess = p + std::min<size_t>(per_chunk, static_cast<size_t>(end - p));
+      const char* nl = guess >= end ? nullptr
+                                    : static_cast<const char*>(
+                                          std::memchr(guess, '\n', static_cast<size_t>(end - guess)));
+      c.end = nl ? nl + 1 : end;
+      c.first_line = next_line;
+      next_line += std::count(c.begin, c.end, '\n');
+      p = c.end;
+      ++used;
+    }
+    auto work = [&](size_t i) {
+      Chunk& c = chunks[i];
+      c.report = ImportReport{};
+      c.records.clear();
+      std::function<void(Record&&)> collect = [&](Record&& r) { c.records.push_back(std::move(r)); };
+      Importer im(source, options, collect, &c.report);
+      im.ForEachLine(c.begin, c.end, c.first_line,
+                     [&](int64_t no, std::string_view line) { line_fn(im, no, line); });
+      c.fatal = im.fatal();
+    };
+    std::vector<std::thread> pool;
+    for (size_t i = 1; i < used; ++i) pool.emplace_back(work, i);
+    if (used > 0) work(0);
+    for (std::thread& t : pool) t.join();
+    for (size_t i = 0; i < used && fatal.ok(); ++i) {
+      Chunk& c = chunks[i];
+      const size_t room = static_cast<size_t>(options.max_logged_skips) - report->skip_messages.size();
+      if (c.report.skip_messages.size() > room) c.report.skip_messages.resize(room);
+      report->Merge(c.report);
+      for (Record& r : c.records) sink(std::move(r));
+      fatal = c.fatal;
+    }
+  }
+  LogSkips(source, options, *report);
+  return fatal;
+}
+
 Status ImportPadded(const std::string& padded,
                     std::string_view source,
                     const ImportOptions& options,
@@ -1027,23 +1271,33 @@ Status ImportPadded(const std::string& padded,
     }
   }
   report->format = format;
-  Importer im(source, options, sink, report);
+  // Small inputs are not worth a thread; strict imports stop at the first bad line in order.
+  int threads = options.threads > 0 ? options.threads
+                                    : static_cast<int>(std::thread::hardware_concurrency());
+  threads = std::clamp(threads, 1, 16);
+  if (padded.size() < (8u << 20) || options.strict) threads = 1;
   switch (format) {
     case HistoryFormat::kAutoTvm:
-      im.ForEachLine(padded, [&](int64_t n, std::string_view l) { ImportAutoTvmLine(im, n, l); });
-      break;
-    case HistoryFormat::kAnsor: {
-      AnsorState state;
-      im.ForEachLine(padded, [&](int64_t n, std::string_view l) { ImportAnsorLine(im, state, n, l); });
-      break;
-    }
-    case HistoryFormat::kKernelTuner: ImportKernelTuner(im, padded, report); break;
+      return ImportLines(padded, source, options, threads, sink, report, ImportAutoTvmLine);
     case HistoryFormat::kJsonLines:
-      im.ForEachLine(padded, [&](int64_t n, std::string_view l) { ImportJsonLine(im, n, l); });
-      break;
+      return ImportLines(padded, source, options, threads, sink, report, ImportJsonLine);
+    case HistoryFormat::kAnsor: {
+      // Sequential: the listed-space index of a config is its order of first appearance.
+      AnsorState state;
+      return ImportLines(padded, source, options, 1, sink, report,
+                                 [&](Importer& im, int64_t n, std::string_view l) {
+                                   ImportAnsorLine(im, state, n, l);
+                                 });
+    }
+    case HistoryFormat::kKernelTuner: {
+      Importer im(source, options, sink, report);
+      ImportKernelTuner(im, padded, report);
+      LogSkips(source, options, *report);
+      return im.fatal();
+    }
     case HistoryFormat::kAuto: break;
   }
-  return im.Finish();
+  return OkStatus();
 }
 
 }  // namespace
@@ -1077,6 +1331,7 @@ Status ImportOptions::Validate() const {
   if (max_logged_skips < 0) {
     return InvalidArgumentError("ImportOptions::max_logged_skips must be >= 0");
   }
+  if (threads < 0) return InvalidArgumentError("ImportOptions::threads must be >= 0");
   return OkStatus();
 }
 

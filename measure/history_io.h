@@ -8,7 +8,8 @@
 //   steps is one config of a listed space), Kernel Tuner cache files (one JSON object; times in
 //   milliseconds), and Sonar's own JSON lines. Gzipped files are read transparently.
 //   Export: AutoTVM v0.2 and Sonar JSON lines.
-// A line that cannot be used is skipped, reported as "file:line: reason" on stderr and counted
+// A line that cannot be used is skipped, reported as "file:line: reason" on stderr (when the
+// file is done) and counted
 // in ImportReport; with ImportOptions::strict it is an error instead. docs/records.md gives every
 // field and status mapping.
 //
@@ -46,6 +47,9 @@ struct ImportOptions {
   // printed, then one line with the number not shown; all are always counted.
   bool log_skips = true;
   int max_logged_skips = 100;
+  // Threads that parse JSON-lines files of 4 MB or more in chunks (records still come out in
+  // file order); 0 = one per core. Ansor, Kernel Tuner and strict imports use one.
+  int threads = 0;
   Status Validate() const;
 };
 
