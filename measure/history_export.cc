@@ -88,11 +88,10 @@ std::string RecordToJsonLine(const Record& r) {
   Json j;
   j["v"] = "sonar-1";
   j["workload_key"] = WorkloadKeyToHex(r.workload_key);
-  j["task"] = {{"name", r.task.name},
-               {"op", r.task.op},
-               {"args", RawJson(r.task.args_json)},
-               {"target", r.task.target},
-               {"template_version", r.task.template_version}};
+  j["task"] = {{"name", r.task.name}, {"op", r.task.op}};
+  if (!r.task.args_json.empty()) j["task"]["args"] = RawJson(r.task.args_json);
+  j["task"]["target"] = r.task.target;
+  j["task"]["template_version"] = r.task.template_version;
   j["config"] = {{"index", r.config.index ? Json(*r.config.index) : Json(nullptr)},
                  {"code_hash", r.config.code_hash},
                  {"knobs", std::move(knobs)}};

@@ -848,7 +848,7 @@ bool ParseKernelTunerHeader(object doc, KernelTunerHeader* h, std::string* why) 
   h->task.op = kernel.empty() ? "kernel_tuner" : kernel;
   h->task.name = h->task.op;
   h->task.target = device.empty() ? "kernel_tuner:unknown_device" : device;
-  h->task.args_json = doc["problem_size"].get(e) ? "null" : Minified(e);
+  h->task.args_json = doc["problem_size"].get(e) ? "" : Minified(e);
   return true;
 }
 
@@ -1065,7 +1065,7 @@ bool ParseJsonLineRecord(object o, Record* r, std::string* why) {
     *why = "task.op is not a string";
     return false;
   }
-  if (!task["args"].get(t)) r->task.args_json = t.type() == element_type::NULL_VALUE ? "" : Minified(t);
+  if (!task["args"].get(t)) r->task.args_json = Minified(t);  // absent: unknown ("")
   if (!task["target"].get(t)) GetString(t, &r->task.target);
   int64_t tv = 0;
   if (!task["template_version"].get(t) && GetInt(t, &tv)) r->task.template_version = static_cast<int32_t>(tv);
