@@ -1147,6 +1147,7 @@ bool ParseJsonLineRecord(object o, Record* r, std::string* why) {
   if (!res["source_error_code"].get(e) && GetInt(e, &index)) {
     r->result.source_error_code = static_cast<int32_t>(index);
   }
+  if (!res["reference_seconds"].get(e) && GetNumber(e, &d)) r->result.reference_seconds = d;
   if (!o["timestamp"].get(e) && GetNumber(e, &d)) r->timestamp_unix_s = d;
   if (!o["tuner"].get(e)) GetString(e, &r->tuner);
   if (!o["trial"].get(e) && GetInt(e, &index)) r->trial = static_cast<int32_t>(index);

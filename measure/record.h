@@ -54,6 +54,10 @@ struct MeasureResult {
   // The error code of the source format, kept for exact round trips (AutoTVM error_no;
   // -1 when the record is Sonar's own).
   int32_t source_error_code = -1;
+  // Median seconds of the batch's reference config, timed in the same batch (the drift
+  // normalizer of the timing protocol); 0 when there was none. A cost relative to the
+  // reference is median_seconds() / reference_seconds.
+  double reference_seconds = 0;
   bool ok() const { return status == MeasureStatus::kOk; }
   // Median of run_seconds. requires: ok() and !run_seconds.empty().
   double median_seconds() const;

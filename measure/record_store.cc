@@ -60,6 +60,7 @@ void ToProto(const Record& r, proto::Record* p) {
   m->set_all_cost_seconds(r.result.all_cost_seconds);
   m->set_error_msg(r.result.error_msg);
   m->set_source_error_code(r.result.source_error_code);
+  m->set_reference_seconds(r.result.reference_seconds);
   p->set_timestamp_unix_s(r.timestamp_unix_s);
   p->set_tuner(r.tuner);
   p->set_trial(r.trial);
@@ -105,6 +106,7 @@ bool FromProto(const proto::Record& p, Record* r) {
   r->result.all_cost_seconds = m.all_cost_seconds();
   r->result.error_msg = m.error_msg();
   r->result.source_error_code = m.source_error_code();
+  r->result.reference_seconds = m.reference_seconds();
   r->timestamp_unix_s = p.timestamp_unix_s();
   r->tuner = p.tuner();
   r->trial = p.trial();

@@ -49,6 +49,7 @@ inline Record SampleRecord(int i, int workloads = 3) {
     r.result.run_seconds = {1e-3 * (1 + i % 7), 1.1e-3 * (1 + i % 7), 0.9e-3 * (1 + i % 7)};
   }
   r.result.compile_seconds = 0.25 + i;
+  r.result.reference_seconds = i % 3 ? 2e-3 : 0;
   r.result.all_cost_seconds = 1.5 + i;
   r.timestamp_unix_s = 1.7e9 + i + 0.123456;
   r.tuner = "random";
