@@ -219,10 +219,12 @@ int RunStats(const RecordsArgs& a) {
               static_cast<long long>(stats.skipped_frames));
   std::printf("%-16s  %7s  %7s  %12s  %s\n", "workload", "records", "ok", "best (s)", "task / target");
   for (const WorkloadSummary& s : summaries) {
-    std::printf("%-16s  %7lld  %7lld  %12.4g  %s / %s\n", WorkloadKeyToHex(s.workload_key).c_str(),
+    std::string args = s.task.args_json;
+    if (args.size() > 48) args = args.substr(0, 45) + "...";
+    std::printf("%-16s  %7lld  %7lld  %12.4g  %s %s / %s\n", WorkloadKeyToHex(s.workload_key).c_str(),
                 static_cast<long long>(s.records), static_cast<long long>(s.ok),
                 std::isfinite(s.best_seconds) ? s.best_seconds : NAN, s.task.name.c_str(),
-                s.task.target.c_str());
+                args.c_str(), s.task.target.c_str());
   }
   return kExitOk;
 }
