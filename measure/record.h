@@ -81,8 +81,9 @@ struct Record {
   friend bool operator==(const Record&, const Record&) = default;
 };
 
-// The cost used to rank records: mean_seconds() for ok records (AutoTVM and Kernel Tuner rank
-// by the mean), +infinity for failures.
+// The cost used to rank records everywhere in Sonar: median_seconds() for ok records (robust to
+// the outliers of noisy machines; for imported records with one cost it is that cost),
+// +infinity for failures.
 double RecordCost(const Record& record);
 
 }  // namespace sonar

@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Sonar Authors
+#include "tuner/compare.h"
+
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "measure/measurer.h"
+#include "space/task.h"
+
+extern char** environ;
+
+namespace sonar {
+namespace {
+
+using Json = nlohmann::ordered_json;
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double Quantile(std::vector<double> v, double q) {
+  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
+  std::sort(v.begin(), v.end());
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const size_t lo = static_cast<size_t>(std::floor(pos));
+  const size_t hi = std::min(lo + 1, v.size() - 1);
+  if (!std::isfinite(v[lo]) || !std::isfinite(v[hi])) return v[hi];
+  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
+}
+
+Json NumberOrNull(double x) { return std::isfinite(x) ? Json(x) : Json(nullptr); }
+
+}  // namespace
+
+std::vector<CompareTable> TablesFromRecords(const std::vector<Record>& records,
+                                            const std::string& source,
+                                            int min_configs) {
+  std::vector<CompareTable> tables;
+  std::unordered_map<uint64_t, size_t> where;
+  for (const Record& r : records) {
+    auto [it, inserted] = where.emplace(r.workload_key, tables.size());
+    if (inserted) {
+      CompareTable t;
+      t.workload_key = r.workload_key;
+      t.name = source + ":" + r.task.name;
+      tables.push_back(std::move(t));
+    }
+    tables[it->second].records.push_back(r);
+  }
+  // Disambiguate equal names (several workloads of one template) with the key.
+  std::unordered_map<std::string, int> name_count;
+  for (const CompareTable& t : tables) ++name_count[t.name];
+  std::vector<CompareTable> out;
+  for (CompareTable& t : tables) {
+    if (name_count[t.name] > 1) t.name += ":" + WorkloadKeyToHex(t.workload_key).substr(0, 8);
+    int ok = 0;
+    for (const Record& r : t.records) ok += r.result.ok();
+    if (ok >= min_configs) out.push_back(std::move(t));
+  }
+  return out;
+}
+
+Status CompareOptions::Validate() const {
+  if (tuners.empty()) return InvalidArgumentError("CompareOptions::tuners is empty");
+  if (seeds < 1) return InvalidArgumentError("CompareOptions::seeds must be >= 1");
+  if (trials < 1) return InvalidArgumentError("CompareOptions::trials must be >= 1");
+  if (batch_size < 1) return InvalidArgumentError("CompareOptions::batch_size must be >= 1");
+  if (threads < 0) return InvalidArgumentError("CompareOptions::threads must be >= 0");
+  return tuner_options.Validate();
+}
+
+StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
+                                      const CompareOptions& options) {
+  SONAR_RETURN_IF_ERROR(options.Validate());
+  const auto start = std::chrono::steady_clock::now();
+  CompareResult result;
+  std::vector<Task> tasks;
+  for (const CompareTable& table : tables) {
+    StatusOr<Task> task = TaskFromRecords(table.records, table.workload_key);
+    if (!task.ok()) return task.status().WithContext("table " + table.name);
+    CompareTableResult tr;
+    tr.name = table.name;
+    tr.workload_key = table.workload_key;
+    tr.best_seconds = kInf;
+    for (const Record& r : table.records) tr.best_seconds = std::min(tr.best_seconds, RecordCost(r));
+    if (!std::isfinite(tr.best_seconds)) {
+      return InvalidArgumentError("table " + table.name + " has no successful record");
+    }
+    tr.size = static_cast<int64_t>(task->space.size());
+    tr.trials = static_cast<int>(std::min<int64_t>(options.trials, tr.size));
+    for (TunerKind k : options.tuners) {
+      CompareTunerResult t;
+      t.tuner = k;
+      t.curves.assign(static_cast<size_t>(options.seeds), {});
+      tr.tuners.push_back(std::move(t));
+    }
+    // Check now that every tuner can be built, so a bad option fails before any work.
+    for (TunerKind k : options.tuners) {
+      TunerOptions o = options.tuner_options;
+      o.kind = k;
+      StatusOr<std::unique_ptr<Tuner>> tuner = MakeTuner(*task, o);
+      if (!tuner.ok()) return tuner.status().WithContext(std::string(TunerKindToString(k)));
+    }
+    tasks.push_back(std::move(*task));
+    result.tables.push_back(std::move(tr));
+  }
+
+  struct Job {
+    size_t table, tuner;
+    int seed;
+  };
+  std::vector<Job> jobs;
+  for (size_t t = 0; t < tables.size(); ++t) {
+    for (size_t k = 0; k < options.tuners.size(); ++k) {
+      for (int s = 0; s < options.seeds; ++s) jobs.push_back({t, k, s});
+    }
+  }
+  // Transfer records per table: everything but the table's own workload.
+  std::vector<std::vector<Record>> transfer(tables.size());
+  if (!options.transfer_records.empty()) {
+    for (size_t t = 0; t < tables.size(); ++t) {
+      for (const Record& r : options.transfer_records) {
+        if (r.workload_key != tables[t].workload_key) transfer[t].push_back(r);
+      }
+    }
+  }
+  std::atomic<size_t> next{0};
+  std::mutex error_mu;
+  Status error;
+  auto worker = [&]() {
+    while (true) {
+      const size_t j = next.fetch_add(1);
+      if (j >= jobs.size()) return;
+      const Job& job = jobs[j];
+      const Task& task = tasks[job.table];
+      CompareTableResult& tr = result.tables[job.table];
+      TunerOptions o = options.tuner_options;
+      o.kind = options.tuners[job.tuner];
+      o.seed = static_cast<uint64_t>(job.seed);
+      o.autotvm.transfer_records = transfer[job.table];
+      StatusOr<std::unique_ptr<Tuner>> tuner = MakeTuner(task, o);
+      if (!tuner.ok()) {
+        std::lock_guard<std::mutex> lock(error_mu);
+        error = tuner.status();
+        return;
+      }
+      std::unique_ptr<Measurer> measurer = MakeReplayMeasurer(tables[job.table].records);
+      std::vector<double> curve;
+      double best = kInf;
+      while (static_cast<int>(curve.size()) < tr.trials) {
+        const int want = std::min(options.batch_size, tr.trials - static_cast<int>(curve.size()));
+        std::vector<Config> batch = (*tuner)->Propose(want);
+        if (batch.empty()) break;
+        std::vector<MeasureResult> results = measurer->Measure(task, batch);
+        std::vector<Observation> obs;
+        for (size_t i = 0; i < batch.size(); ++i) {
+          obs.push_back({batch[i], results[i]});
+          best = std::min(best, ObservationCost(obs.back()));
+          curve.push_back(best);
+        }
+        (*tuner)->Observe(obs);
+      }
+      curve.resize(static_cast<size_t>(tr.trials), best);
+      tr.tuners[job.tuner].curves[static_cast<size_t>(job.seed)] = std::move(curve);
+    }
+  };
+  int threads = options.threads > 0 ? options.threads
+                                    : static_cast<int>(std::thread::hardware_concurrency());
+  threads = std::max(1, std::min<int>(threads, static_cast<int>(jobs.size())));
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+  SONAR_RETURN_IF_ERROR(error);
+
+  // Summaries.
+  for (CompareTableResult& tr : result.tables) {
+    const CompareTunerResult* random = nullptr;
+    for (CompareTunerResult& t : tr.tuners) {
+      for (int x = 0; x < 3; ++x) {
+        std::vector<double> firsts;
+        for (const std::vector<double>& c : t.curves) {
+          const double goal = tr.best_seconds * (1 + kCompareThresholds[x]);
+          int first = tr.trials + 1;
+          for (size_t i = 0; i < c.size(); ++i) {
+            if (c[i] <= goal) {
+              first = static_cast<int>(i) + 1;
+              break;
+            }
+          }
+          firsts.push_back(first);
+        }
+        t.median_trials_to[x] = Median(firsts);
+      }
+      for (int p = 0; p < 5; ++p) {
+        std::vector<double> rel;
+        const size_t at = static_cast<size_t>(std::min(kCompareCheckpoints[p], tr.trials)) - 1;
+        for (const std::vector<double>& c : t.curves) rel.push_back(c[at] / tr.best_seconds);
+        t.median_relative_at[p] = Median(rel);
+      }
+      if (t.tuner == TunerKind::kRandom) random = &t;
+    }
+    for (CompareTunerResult& t : tr.tuners) {
+      for (int x = 0; x < 3; ++x) {
+        t.ratio_to_random[x] = random ? t.median_trials_to[x] / random->median_trials_to[x]
+                                      : std::numeric_limits<double>::quiet_NaN();
+      }
+    }
+  }
+  result.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+std::string CompareSummaryJson(const CompareResult& result) {
+  Json tables = Json::array();
+  std::unordered_map<std::string, std::vector<std::vector<double>>> ratios;  // tuner -> [x][..]
+  std::vector<std::string> order;
+  for (const CompareTableResult& tr : result.tables) {
+    Json tuners = Json::array();
+    for (const CompareTunerResult& t : tr.tuners) {
+      const std::string name(TunerKindToString(t.tuner));
+      if (!ratios.count(name)) {
+        order.push_back(name);
+        ratios[name].assign(3, {});
+      }
+      Json to, ratio, rel;
+      for (int x = 0; x < 3; ++x) {
+        const std::string key = std::to_string(static_cast<int>(kCompareThresholds[x] * 100 + 0.5));
+        to[key] = t.median_trials_to[x];
+        ratio[key] = NumberOrNull(t.ratio_to_random[x]);
+        if (std::isfinite(t.ratio_to_random[x])) ratios[name][static_cast<size_t>(x)].push_back(t.ratio_to_random[x]);
+      }
+      for (int p = 0; p < 5; ++p) rel[std::to_string(kCompareCheckpoints[p])] = NumberOrNull(t.median_relative_at[p]);
+      tuners.push_back({{"tuner", name},
+                        {"median_trials_to", to},
+                        {"ratio_to_random", ratio},
+                        {"median_relative_at", rel},
+                        {"seeds", t.curves.size()}});
+    }
+    tables.push_back({{"table", tr.name},
+                      {"workload", WorkloadKeyToHex(tr.workload_key)},
+                      {"best_seconds", tr.best_seconds},
+                      {"size", tr.size},
+                      {"trials", tr.trials},
+                      {"tuners", tuners}});
+  }
+  Json overall = Json::object();
+  for (const std::string& name : order) {
+    Json r;
+    for (int x = 0; x < 3; ++x) {
+      const std::string key = std::to_string(static_cast<int>(kCompareThresholds[x] * 100 + 0.5));
+      r[key] = NumberOrNull(Median(ratios[name][static_cast<size_t>(x)]));
+    }
+    overall[name] = r;
+  }
+  Json j = {{"tables", tables},
+            {"median_ratio_to_random", overall},
+            {"wall_seconds", result.wall_seconds}};
+  return j.dump();
+}
+
+namespace {
+
+std::string SafeName(const std::string& s) {
+  std::string out;
+  for (char c : s) out += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' ? c : '_';
+  return out;
+}
+
+// Runs gnuplot on `script` (argv, no shell). Returns false when gnuplot is not available.
+bool RunGnuplot(const std::string& script) {
+  std::vector<std::string> args = {"gnuplot", script};
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid;
+  if (posix_spawnp(&pid, "gnuplot", nullptr, nullptr, argv.data(), environ) != 0) return false;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+}  // namespace
+
+StatusOr<std::vector<std::string>> WriteCompareOutputs(const CompareResult& result,
+                                                       const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return InvalidArgumentError("cannot create " + dir + ": " + ec.message());
+  std::vector<std::string> written;
+  {
+    const std::string path = dir + "/curves.csv";
+    std::ofstream out(path);
+    out << "table,workload,tuner,seed,trial,best_seconds\n";
+    for (const CompareTableResult& tr : result.tables) {
+      for (const CompareTunerResult& t : tr.tuners) {
+        for (size_t s = 0; s < t.curves.size(); ++s) {
+          for (size_t i = 0; i < t.curves[s].size(); ++i) {
+            out << tr.name << ',' << WorkloadKeyToHex(tr.workload_key) << ','
+                << TunerKindToString(t.tuner) << ',' << s << ',' << i + 1 << ',';
+            if (std::isfinite(t.curves[s][i])) out << t.curves[s][i];
+            out << '\n';
+          }
+        }
+      }
+    }
+    if (!out) return InternalError("cannot write " + path);
+    written.push_back(path);
+  }
+  {
+    const std::string path = dir + "/summary.csv";
+    std::ofstream out(path);
+    out << "table,workload,size,best_seconds,tuner,median_trials_to_1,median_trials_to_5,"
+           "median_trials_to_10,ratio_to_random_1,ratio_to_random_5,ratio_to_random_10,"
+           "rel_at_10,rel_at_25,rel_at_50,rel_at_100,rel_at_200\n";
+    for (const CompareTableResult& tr : result.tables) {
+      for (const CompareTunerResult& t : tr.tuners) {
+        out << tr.name << ',' << WorkloadKeyToHex(tr.workload_key) << ',' << tr.size << ','
+            << tr.best_seconds << ',' << TunerKindToString(t.tuner);
+        for (double v : t.median_trials_to) out << ',' << v;
+        for (double v : t.ratio_to_random) out << ',' << v;
+        for (double v : t.median_relative_at) out << ',' << v;
+        out << '\n';
+      }
+    }
+    if (!out) return InternalError("cannot write " + path);
+    written.push_back(path);
+  }
+  {
+    const std::string path = dir + "/summary.json";
+    std::ofstream out(path);
+    out << CompareSummaryJson(result) << '\n';
+    if (!out) return InternalError("cannot write " + path);
+    written.push_back(path);
+  }
+  // Plots: median best-so-far / table best with the quartile band, per tuner.
+  for (const CompareTableResult& tr : result.tables) {
+    const std::string base = dir + "/" + SafeName(tr.name);
+    std::ofstream data(base + ".dat");
+    data << "# trial";
+    for (const CompareTunerResult& t : tr.tuners) {
+      data << ' ' << TunerKindToString(t.tuner) << "_q25 _median _q75";
+    }
+    data << '\n';
+    for (int i = 0; i < tr.trials; ++i) {
+      data << i + 1;
+      for (const CompareTunerResult& t : tr.tuners) {
+        std::vector<double> rel;
+        for (const std::vector<double>& c : t.curves) rel.push_back(c[static_cast<size_t>(i)] / tr.best_seconds);
+        for (double q : {0.25, 0.5, 0.75}) {
+          const double v = Quantile(rel, q);
+          data << ' ' << (std::isfinite(v) ? v : 1e3);
+        }
+      }
+      data << '\n';
+    }
+    data.close();
+    std::ofstream gp(base + ".gp");
+    gp << "set terminal svg size 900,560 dynamic\n"
+       << "set output '" << base << ".svg'\n"
+       << "set title '" << tr.name << " (" << tr.size << " configs)' noenhanced\n"
+       << "set xlabel 'trial'\nset ylabel 'best so far / table best'\n"
+       << "set logscale x\nset logscale y\nset yrange [1:*]\nset key top right\n"
+       << "set style fill transparent solid 0.2 noborder\nplot ";
+    for (size_t k = 0; k < tr.tuners.size(); ++k) {
+      const int col = 2 + static_cast<int>(k) * 3;
+      const std::string name(TunerKindToString(tr.tuners[k].tuner));
+      gp << (k ? ", " : "") << "'" << base << ".dat' using 1:" << col << ":" << col + 2
+         << " with filledcurves lc " << k + 1 << " notitle, '" << base << ".dat' using 1:" << col + 1
+         << " with lines lw 2 lc " << k + 1 << " title '" << name << "'";
+    }
+    gp << "\n";
+    gp.close();
+    if (RunGnuplot(base + ".gp")) written.push_back(base + ".svg");
+  }
+  return written;
+}
+
+}  // namespace sonar

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Sonar Authors
+//
+// What this file defines: CompareTuners, the harness on which every tuner is judged: several
+// tuners, each with many seeds, replayed over recorded tables (imported histories or Kernel
+// Tuner brute-force caches), with the headline metric of DESIGN.md: the median over seeds of the
+// trials a tuner needs to first find a config within 1%, 5% and 10% of the table's best (a run
+// that never does counts as trials + 1), as a ratio to random search run in the same process.
+//
+// Example:
+//   std::vector<CompareTable> tables = TablesFromRecords(records, "pnpoly__RTX_Titan");
+//   CompareOptions options;
+//   options.tuners = {TunerKind::kRandom, TunerKind::kAutoTvm};
+//   SONAR_ASSIGN_OR_RETURN(CompareResult result, CompareTuners(tables, options));
+//   std::cout << CompareSummaryJson(result) << "\n";
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "measure/record.h"
+#include "tuner/tuner.h"
+
+namespace sonar {
+
+// One replayed table: the records of one workload.
+struct CompareTable {
+  std::string name;  // "<file stem>:<task name>"
+  uint64_t workload_key = 0;
+  std::vector<Record> records;
+};
+
+// One table per workload of `records` (in order of first appearance), named "<source>:<task>".
+// `min_configs` drops workloads with fewer distinct ok records.
+std::vector<CompareTable> TablesFromRecords(const std::vector<Record>& records,
+                                            const std::string& source,
+                                            int min_configs = 2);
+
+struct CompareOptions {
+  std::vector<TunerKind> tuners = {TunerKind::kRandom};
+  int seeds = 20;             // seeds 0 .. seeds-1 per tuner and table
+  int trials = 1000;          // budget per run (capped at the table's size)
+  int batch_size = 1;         // configs per propose/observe round
+  int threads = 0;            // worker threads; 0 = one per core
+  // Records of other workloads for transfer (AutoTVM-style load_history); the table's own
+  // workload is always left out of them.
+  std::vector<Record> transfer_records;
+  TunerOptions tuner_options;  // base options (kind and seed are set per run)
+  Status Validate() const;
+};
+
+// The outcome for one tuner on one table.
+struct CompareTunerResult {
+  TunerKind tuner = TunerKind::kRandom;
+  // curves[seed][t]: best cost (seconds) after t+1 trials; +inf before the first success.
+  std::vector<std::vector<double>> curves;
+  // Median over seeds of the trials to first reach within 1%, 5%, 10% of the table's best.
+  double median_trials_to[3] = {0, 0, 0};
+  // median_trials_to / random's (NaN when random was not run).
+  double ratio_to_random[3] = {0, 0, 0};
+  // Median over seeds of best-so-far / table best after 10, 25, 50, 100, 200 trials.
+  double median_relative_at[5] = {0, 0, 0, 0, 0};
+};
+
+struct CompareTableResult {
+  std::string name;
+  uint64_t workload_key = 0;
+  double best_seconds = 0;  // the table's best ok cost
+  int64_t size = 0;         // distinct configs in the table
+  int trials = 0;           // the budget used (<= size)
+  std::vector<CompareTunerResult> tuners;
+};
+
+struct CompareResult {
+  std::vector<CompareTableResult> tables;
+  double wall_seconds = 0;
+};
+
+inline constexpr double kCompareThresholds[3] = {0.01, 0.05, 0.10};
+inline constexpr int kCompareCheckpoints[5] = {10, 25, 50, 100, 200};
+
+// Runs every tuner with every seed on every table, in parallel across runs.
+StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
+                                      const CompareOptions& options);
+
+// The summary as one JSON object: {"tables": [{"table", "workload", "best_seconds", "size",
+// "trials", "tuners": [{"tuner", "median_trials_to": {"1","5","10"}, "ratio_to_random": {...},
+// "median_relative_at": {"10", ...}}]}], "median_ratio_to_random": {tuner: {"1","5","10"}}}.
+std::string CompareSummaryJson(const CompareResult& result);
+
+// Writes curves.csv, summary.csv, summary.json and, when gnuplot is installed, one SVG plot per
+// table (median best-so-far relative to the table's best, with quartile bands) into `dir`.
+// Returns the files written.
+StatusOr<std::vector<std::string>> WriteCompareOutputs(const CompareResult& result,
+                                                       const std::string& dir);
+
+}  // namespace sonar

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Sonar Authors
+//
+// What this file defines: sonar::internal helpers shared by the tuners: the per-kind factories
+// MakeTuner dispatches to, and VisitedSet/IndexSampler, which give every tuner the "never
+// propose a config twice" guarantee cheaply. Not part of the public API.
+//
+// Example:
+//   internal::IndexSampler sampler(space, seed);
+//   std::optional<Config> c = sampler.Next(visited);
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "common/random.h"
+#include "tuner/tuner.h"
+
+namespace sonar::internal {
+
+std::unique_ptr<Tuner> MakeRandomTuner(const Task& task, const TunerOptions& options);
+std::unique_ptr<Tuner> MakeGridTuner(const Task& task, const TunerOptions& options);
+std::unique_ptr<Tuner> MakeGeneticTuner(const Task& task, const TunerOptions& options);
+// Defined in autotvm_tuner.cc.
+std::unique_ptr<Tuner> MakeAutoTvmTuner(const Task& task, const TunerOptions& options);
+
+// Configs proposed or observed so far.
+using VisitedSet = std::unordered_set<Config, ConfigHash>;
+
+// Draws space indices uniformly without replacement (a lazy Fisher-Yates shuffle: memory grows
+// with the draws, not with the space), returning only valid configs not in `visited`.
+// Thread safety: thread-compatible.
+class IndexSampler {
+ public:
+  IndexSampler(const ConfigSpace& space, Rng rng) : space_(space), rng_(rng) {}
+  // The next valid, unvisited config, or nullopt when every index has been drawn.
+  std::optional<Config> Next(const VisitedSet& visited);
+  bool exhausted() const { return drawn_ >= space_.size(); }
+
+ private:
+  const ConfigSpace& space_;
+  Rng rng_;
+  uint64_t drawn_ = 0;
+  std::unordered_map<uint64_t, uint64_t> swapped_;  // position -> index moved there
+};
+
+}  // namespace sonar::internal

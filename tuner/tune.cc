@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Sonar Authors
+#include "tuner/tune.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <sstream>
+
+namespace sonar {
+
+std::string_view TerminationReasonToString(TerminationReason reason) {
+  switch (reason) {
+    case TerminationReason::kMaxTrials: return "max_trials";
+    case TerminationReason::kEarlyStopped: return "early_stopped";
+    case TerminationReason::kSpaceExhausted: return "space_exhausted";
+    case TerminationReason::kWallTime: return "wall_time";
+    case TerminationReason::kUserRequested: return "user_requested";
+  }
+  return "unknown";
+}
+
+Status EarlyStopOptions::Validate() const {
+  if (no_improvement_trials < 0) {
+    return InvalidArgumentError("EarlyStopOptions::no_improvement_trials must be >= 0");
+  }
+  if (min_relative_gain < 0 || relative_window < 0) {
+    return InvalidArgumentError("EarlyStopOptions: min_relative_gain and relative_window must be >= 0");
+  }
+  return OkStatus();
+}
+
+Status TuneOptions::Validate() const {
+  if (max_trials < 0) return InvalidArgumentError("TuneOptions::max_trials must be >= 0");
+  if (batch_size < 1) return InvalidArgumentError("TuneOptions::batch_size must be >= 1");
+  if (max_wall_seconds < 0) return InvalidArgumentError("TuneOptions::max_wall_seconds must be >= 0");
+  return early_stopping.Validate();
+}
+
+Record MakeRecord(const Task& task,
+                  const Config& config,
+                  const MeasureResult& result,
+                  const std::string& tuner,
+                  int trial,
+                  const std::string& hardware_id) {
+  Record r;
+  r.task.name = task.name;
+  r.task.op = task.op;
+  r.task.args_json = ShapeToJson(task.shape);
+  r.task.target = task.target;
+  r.task.template_version = task.template_version;
+  r.workload_key = task.WorkloadKey();
+  r.config.values = task.space.ToValues(config);
+  const int64_t index = task.space.IndexOf(config);
+  if (index >= 0) r.config.index = index;
+  r.result = result;
+  r.timestamp_unix_s = std::chrono::duration<double>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+  r.tuner = tuner;
+  r.trial = trial;
+  r.hardware_id = hardware_id;
+  r.source_version = "sonar";
+  return r;
+}
+
+namespace {
+
+// Tracks the tuning curve and the early-stopping criteria.
+class Curve {
+ public:
+  void Add(const Observation& o, const Record& record, std::optional<Record>* best) {
+    const double cost = ObservationCost(o);
+    ++trials_;
+    if (!o.result.ok()) ++failed_;
+    if (cost < best_) {
+      best_ = cost;
+      best_trial_ = trials_;
+      *best = record;
+    }
+    by_trial_.push_back(best_);
+  }
+  bool NoImprovementFor(int n) const { return n > 0 && trials_ - best_trial_ >= n; }
+  bool GainBelow(double gain, int window) const {
+    if (gain <= 0 || window <= 0 || trials_ < window) return false;
+    const double before = by_trial_[static_cast<size_t>(trials_ - window)];
+    if (!std::isfinite(best_)) return false;  // nothing works yet: keep searching
+    if (!std::isfinite(before)) return false;
+    return (before - best_) / before < gain;
+  }
+  int trials() const { return trials_; }
+  int failed() const { return failed_; }
+  double best() const { return best_; }
+  const std::vector<double>& by_trial() const { return by_trial_; }
+
+ private:
+  int trials_ = 0;
+  int failed_ = 0;
+  int best_trial_ = 0;
+  double best_ = std::numeric_limits<double>::infinity();
+  std::vector<double> by_trial_;
+};
+
+}  // namespace
+
+StatusOr<TuneSummary> Tune(const TuneOptions& options,
+                           const Task& task,
+                           Tuner& tuner,
+                           Measurer& measurer,
+                           RecordStore& records) {
+  SONAR_RETURN_IF_ERROR(options.Validate());
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
+  TuneSummary summary;
+  Curve curve;
+  const std::string tuner_name =
+      options.tuner_name.empty() ? std::string(tuner.name()) : options.tuner_name;
+
+  if (options.resume) {
+    std::vector<Observation> replay;
+    const uint64_t key = task.WorkloadKey();
+    for (const Record& r : records.records()) {
+      if (r.workload_key != key) continue;
+      StatusOr<Config> config = task.space.FromValues(r.config.values);
+      if (!config.ok()) {
+        ++summary.num_unreadable_resumed;
+        continue;
+      }
+      Observation o{*config, r.result};
+      curve.Add(o, r, &summary.best);
+      replay.push_back(std::move(o));
+    }
+    summary.num_resumed = static_cast<int>(replay.size());
+    if (!replay.empty()) tuner.Observe(replay);
+  }
+
+  auto finish = [&](TerminationReason reason, std::string message) {
+    summary.reason = reason;
+    summary.message = std::move(message);
+    summary.num_trials = curve.trials();
+    summary.num_failed = curve.failed();
+    summary.best_seconds_by_trial = curve.by_trial();
+    summary.wall_seconds = elapsed();
+    return summary;
+  };
+
+  while (true) {
+    if (curve.trials() >= options.max_trials) {
+      return finish(TerminationReason::kMaxTrials,
+                    "reached " + std::to_string(options.max_trials) + " trials");
+    }
+    if (curve.NoImprovementFor(options.early_stopping.no_improvement_trials)) {
+      return finish(TerminationReason::kEarlyStopped,
+                    "no new best in the last " +
+                        std::to_string(options.early_stopping.no_improvement_trials) + " trials");
+    }
+    if (curve.GainBelow(options.early_stopping.min_relative_gain,
+                        options.early_stopping.relative_window)) {
+      std::ostringstream m;
+      m << "best improved by less than " << 100 * options.early_stopping.min_relative_gain
+        << "% over the last " << options.early_stopping.relative_window << " trials";
+      return finish(TerminationReason::kEarlyStopped, m.str());
+    }
+    if (options.max_wall_seconds > 0 && elapsed() >= options.max_wall_seconds) {
+      return finish(TerminationReason::kWallTime, "wall-time budget spent");
+    }
+    const int want = std::min(options.batch_size, options.max_trials - curve.trials());
+    std::vector<Config> batch = tuner.Propose(want);
+    if (batch.empty()) return finish(TerminationReason::kSpaceExhausted, "the space is exhausted");
+    std::vector<MeasureResult> results = measurer.Measure(task, batch);
+    if (results.size() != batch.size()) {
+      return InternalError("the measurer returned " + std::to_string(results.size()) +
+                           " results for " + std::to_string(batch.size()) + " configs");
+    }
+    std::vector<Record> new_records;
+    std::vector<Observation> observations;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      new_records.push_back(MakeRecord(task, batch[i], results[i], tuner_name,
+                                       curve.trials() + static_cast<int>(i), options.hardware_id));
+      observations.push_back({batch[i], results[i]});
+    }
+    // Written before the tuner sees them: a kill after this point loses nothing.
+    SONAR_RETURN_IF_ERROR(records.AppendBatch(new_records));
+    for (size_t i = 0; i < batch.size(); ++i) curve.Add(observations[i], new_records[i], &summary.best);
+    tuner.Observe(observations);
+    TuneProgress progress;
+    progress.trial = curve.trials();
+    progress.num_failed = curve.failed();
+    progress.num_resumed = summary.num_resumed;
+    progress.best_seconds = curve.best();
+    progress.elapsed_seconds = elapsed();
+    progress.max_trials = options.max_trials;
+    progress.last_batch = &observations;
+    for (const auto& callback : options.callbacks) {
+      if (callback(progress) == CallbackAction::kStop) {
+        return finish(TerminationReason::kUserRequested, "stopped by a callback");
+      }
+    }
+  }
+}
+
+std::string TuneSummary::BriefReport() const {
+  std::ostringstream s;
+  s << "Tune: " << TerminationReasonToString(reason) << " (" << message << "), " << num_trials
+    << " trials (" << num_resumed << " resumed, " << num_failed << " failed)";
+  if (best) {
+    s << ", best " << RecordCost(*best) << " s";
+  } else {
+    s << ", no successful config";
+  }
+  return s.str();
+}
+
+std::string TuneSummary::FullReport() const {
+  std::ostringstream s;
+  s << BriefReport() << "\n";
+  s << "  wall time: " << wall_seconds << " s\n";
+  if (num_unreadable_resumed > 0) {
+    s << "  records not replayed (config outside the current space): " << num_unreadable_resumed
+      << "\n";
+  }
+  if (best) {
+    s << "  best trial: " << best->trial << ", tuner " << best->tuner << "\n  best config:";
+    for (const KnobValue& v : best->config.values) {
+      s << " " << v.name << "=";
+      if (!v.strings.empty()) {
+        s << v.strings[0];
+      } else if (v.ints.size() == 1) {
+        s << v.ints[0];
+      } else {
+        s << "[";
+        for (size_t i = 0; i < v.ints.size(); ++i) s << (i ? "," : "") << v.ints[i];
+        s << "]";
+      }
+    }
+    s << "\n";
+  }
+  return s.str();
+}
+
+}  // namespace sonar

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Sonar Authors
+#include "tuner/tuner.h"
+
+#include <array>
+#include <limits>
+#include <utility>
+
+#include "tuner/internal.h"
+
+namespace sonar {
+namespace {
+
+constexpr std::array<std::pair<TunerKind, std::string_view>, 6> kTunerNames = {{
+    {TunerKind::kRandom, "random"},
+    {TunerKind::kGrid, "grid"},
+    {TunerKind::kGenetic, "ga"},
+    {TunerKind::kAutoTvm, "autotvm"},
+    {TunerKind::kBayesOpt, "bo"},
+    {TunerKind::kTransferBayesOpt, "transfer-bo"},
+}};
+
+}  // namespace
+
+double ObservationCost(const Observation& o) {
+  if (!o.result.ok() || o.result.run_seconds.empty()) {
+    return std::numeric_limits<double>::infinity();
+  }
+  return o.result.median_seconds();
+}
+
+std::string_view TunerKindToString(TunerKind kind) {
+  for (const auto& [k, name] : kTunerNames) {
+    if (k == kind) return name;
+  }
+  return "unknown";
+}
+
+bool StringToTunerKind(std::string_view name, TunerKind* kind) {
+  for (const auto& [k, n] : kTunerNames) {
+    if (n == name) {
+      *kind = k;
+      return true;
+    }
+  }
+  return false;
+}
+
+Status GeneticOptions::Validate() const {
+  if (population < 2) return InvalidArgumentError("GeneticOptions::population must be >= 2");
+  if (elites < 0 || elites > population) {
+    return InvalidArgumentError("GeneticOptions::elites must be in [0, population]");
+  }
+  if (!(mutation_prob >= 0 && mutation_prob <= 1)) {
+    return InvalidArgumentError("GeneticOptions::mutation_prob must be in [0, 1]");
+  }
+  return OkStatus();
+}
+
+Status AutoTvmOptions::Validate() const {
+  if (plan_size < 1) return InvalidArgumentError("AutoTvmOptions::plan_size must be >= 1");
+  if (!(eps_greedy >= 0 && eps_greedy <= 1)) {
+    return InvalidArgumentError("AutoTvmOptions::eps_greedy must be in [0, 1]");
+  }
+  if (sa_chains < 1 || sa_iterations < 1 || sa_early_stop < 1) {
+    return InvalidArgumentError("AutoTvmOptions: sa_chains, sa_iterations, sa_early_stop must be >= 1");
+  }
+  if (!(sa_temperature_start >= sa_temperature_end && sa_temperature_end >= 0)) {
+    return InvalidArgumentError("AutoTvmOptions: need sa_temperature_start >= sa_temperature_end >= 0");
+  }
+  if (num_boost_round < 1) return InvalidArgumentError("AutoTvmOptions::num_boost_round must be >= 1");
+  if (min_transfer_records < 0) {
+    return InvalidArgumentError("AutoTvmOptions::min_transfer_records must be >= 0");
+  }
+  return OkStatus();
+}
+
+Status TunerOptions::Validate() const {
+  SONAR_RETURN_IF_ERROR(genetic.Validate());
+  SONAR_RETURN_IF_ERROR(autotvm.Validate());
+  return OkStatus();
+}
+
+StatusOr<std::unique_ptr<Tuner>> MakeTuner(const Task& task, const TunerOptions& options) {
+  SONAR_RETURN_IF_ERROR(options.Validate());
+  if (task.space.size() == 0) return InvalidArgumentError("the task's space is empty");
+  switch (options.kind) {
+    case TunerKind::kRandom: return internal::MakeRandomTuner(task, options);
+    case TunerKind::kGrid: return internal::MakeGridTuner(task, options);
+    case TunerKind::kGenetic: return internal::MakeGeneticTuner(task, options);
+    case TunerKind::kAutoTvm: return internal::MakeAutoTvmTuner(task, options);
+    case TunerKind::kBayesOpt:
+    case TunerKind::kTransferBayesOpt:
+      return FailedPreconditionError(std::string("tuner '") +
+                                     std::string(TunerKindToString(options.kind)) +
+                                     "' is not available in this build yet");
+  }
+  return InvalidArgumentError("unknown tuner kind");
+}
+
+namespace internal {
+
+std::optional<Config> IndexSampler::Next(const VisitedSet& visited) {
+  const uint64_t n = space_.size();
+  while (drawn_ < n) {
+    // Swap position drawn_ with a uniform position in [drawn_, n) and take what lands there.
+    const uint64_t j = drawn_ + static_cast<uint64_t>(
+                                    UniformInt(rng_, 0, static_cast<int64_t>(n - drawn_ - 1)));
+    auto at = [&](uint64_t pos) {
+      auto it = swapped_.find(pos);
+      return it == swapped_.end() ? pos : it->second;
+    };
+    const uint64_t picked = at(j);
+    swapped_[j] = at(drawn_);
+    swapped_.erase(drawn_);
+    ++drawn_;
+    Config c = space_.At(picked);
+    if (visited.count(c) || !space_.Satisfies(c)) continue;
+    return c;
+  }
+  return std::nullopt;
+}
+
+}  // namespace internal
+}  // namespace sonar
