@@ -348,6 +348,9 @@ struct EvalArgs {
   int threads = 0;
   int epochs = 0;
   int maple_steps = 0;
+  int feature_size = 0;
+  int ensemble = 0;
+  std::vector<int> hidden;
   bool no_ceilings = false;
   bool json = false;
   bool compact = false;
@@ -383,6 +386,9 @@ int RunEval(EvalArgs& a) {
   o.predictor.seed = a.seed;
   if (a.epochs > 0) o.predictor.epochs = a.epochs;
   if (a.maple_steps > 0) o.predictor.maple_steps = a.maple_steps;
+  if (a.feature_size > 0) o.predictor.feature_size = a.feature_size;
+  if (a.ensemble > 0) o.predictor.ensemble_size = a.ensemble;
+  if (!a.hidden.empty()) o.predictor.hidden = a.hidden;
   o.ceilings = !a.no_ceilings;
   o.threads = a.threads > 0 ? a.threads
                             : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
@@ -563,6 +569,13 @@ void RegisterLatencyCommands(CLI::App& app, int* exit_code) {
   eval->add_option("--epochs", eval_args->epochs, "Training epochs of the predictor (default 80)");
   eval->add_option("--maple-steps", eval_args->maple_steps,
                    "Training steps of the MAPLE network (default 6000)");
+  eval->add_option("--feature-size", eval_args->feature_size,
+                   "Width of the predictor's feature layer (default 32)");
+  eval->add_option("--ensemble", eval_args->ensemble,
+                   "Shared networks in the predictor's ensemble (default 5)");
+  eval->add_option("--hidden", eval_args->hidden,
+                   "Hidden widths of the predictor's shared network (default 64,64)")
+      ->delimiter(',');
   eval->add_flag("--no-ceilings", eval_args->no_ceilings, "Skip the per-device ceiling models");
   eval->add_flag("--compact", eval_args->compact,
                  "One row per device and k (+-10% / Spearman per method) instead of the full table");

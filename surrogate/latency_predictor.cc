@@ -163,11 +163,19 @@ Status LatencyPredictorOptions::Validate() const {
   }
   if (feature_size < 1 || feature_size > 1024) return bad("feature_size must be in [1, 1024]");
   if (epochs < 1) return bad("epochs must be >= 1");
+  if (ensemble_size < 1 || ensemble_size > 64) return bad("ensemble_size must be in [1, 64]");
   if (batch_size < 1) return bad("batch_size must be >= 1");
   if (!(learning_rate > 0)) return bad("learning_rate must be > 0");
   if (!(weight_decay >= 0)) return bad("weight_decay must be >= 0");
-  if (!(head_prior_jitter >= 0)) return bad("head_prior_jitter must be >= 0");
+  if (head_prior_jitter_grid.empty()) return bad("head_prior_jitter_grid must not be empty");
+  for (double g : head_prior_jitter_grid) {
+    if (!(g >= 0)) return bad("head_prior_jitter_grid values must be >= 0");
+  }
   if (!(descriptor_ridge > 0)) return bad("descriptor_ridge must be > 0");
+  if (linear_kernel_grid.empty()) return bad("linear_kernel_grid must not be empty");
+  for (double b : linear_kernel_grid) {
+    if (!(b >= 0)) return bad("linear_kernel_grid values must be >= 0");
+  }
   if (maple_steps < 1) return bad("maple_steps must be >= 1");
   if (maple_adapt_steps < 0) return bad("maple_adapt_steps must be >= 0");
   if (!(maple_adapt_learning_rate > 0)) return bad("maple_adapt_learning_rate must be > 0");
@@ -176,17 +184,133 @@ Status LatencyPredictorOptions::Validate() const {
   return OkStatus();
 }
 
+// One shared network with its per-source heads and their prior (an ensemble member).
+struct HeadMember {
+  internal::Mlp trunk;                      // d -> ... -> F -> m heads (saved)
+  double noise_var = 0.01;                  // source residual variance, standardized (saved)
+  // Derived from the trunk and the source descriptors (not saved).
+  Eigen::MatrixXd heads;                    // m x (F + 1): [bias, weights]
+  Eigen::VectorXd head_mean;                // F + 1
+  Eigen::MatrixXd head_cov;                 // (F + 1) x (F + 1), sample covariance
+  double head_cov_mean_diag = 1;
+  Eigen::MatrixXd desc_map;                 // p x (F + 1)
+  // Adaptation (kMapHead).
+  Eigen::VectorXd head;                     // on [1, phi]
+  Eigen::VectorXd linear;                   // on the raw encoding
+
+  // [1, phi(x)] for each row: n x (F + 1).
+  Eigen::MatrixXd Features(const Eigen::MatrixXd& x) const {
+    Eigen::MatrixXf h;
+    trunk.Forward(x.cast<float>(), &h);
+    Eigen::MatrixXd out(x.rows(), h.cols() + 1);
+    out.col(0).setOnes();
+    out.rightCols(h.cols()) = h.cast<double>();
+    return out;
+  }
+
+  // Heads and their prior from the trunk's output layer and the standardized source
+  // descriptors (m x p).
+  void DeriveHeadPrior(const Eigen::MatrixXd& source_z, const LatencyPredictorOptions& o) {
+    const Eigen::MatrixXf& w = trunk.weights.back();  // m x F
+    const Eigen::VectorXf& b = trunk.biases.back();
+    const Eigen::Index m = w.rows();
+    heads.resize(m, w.cols() + 1);
+    heads.col(0) = b.cast<double>();
+    heads.rightCols(w.cols()) = w.cast<double>();
+    head_mean = heads.colwise().mean().transpose();
+    const Eigen::MatrixXd centered = heads.rowwise() - head_mean.transpose();
+    head_cov = centered.transpose() * centered / std::max<Eigen::Index>(1, m - 1);
+    head_cov_mean_diag = head_cov.diagonal().mean() + 1e-12;
+    const Eigen::Index p = source_z.cols();
+    if (p == 0) {
+      desc_map.setZero(0, heads.cols());
+      return;
+    }
+    // Descriptor -> head mean, ridge over the sources.
+    const Eigen::VectorXd zbar = source_z.colwise().mean().transpose();
+    const Eigen::MatrixXd zc = source_z.rowwise() - zbar.transpose();
+    Eigen::MatrixXd a = zc.transpose() * zc;
+    a.diagonal().array() += o.descriptor_ridge * static_cast<double>(m);
+    desc_map = a.ldlt().solve(zc.transpose() * centered);
+    // Keep the map centered: prior mean = head_mean + (z - zbar) desc_map.
+    head_mean -= (desc_map.transpose() * zbar);
+  }
+
+  Eigen::VectorXd PriorMean(const Eigen::VectorXd& z) const {
+    if (desc_map.rows() == 0) return head_mean;
+    return head_mean + desc_map.transpose() * z;
+  }
+
+  // Posterior mean given observations: a GP whose kernel is the source-head prior on
+  // [1, phi] (scaled by alpha) plus a linear kernel on the raw encodings (beta), the latter
+  // letting the target leave what the source devices span. Sets *head (F + 1) and *linear (d).
+  void Posterior(const Eigen::VectorXd& z,
+                 const Eigen::MatrixXd& x,
+                 const Eigen::VectorXd& y,
+                 const LatencyPredictorOptions& o,
+                 Eigen::VectorXd* head,
+                 Eigen::VectorXd* linear) const {
+    *head = PriorMean(z);
+    linear->setZero(x.cols());
+    if (x.rows() == 0) return;
+    const Eigen::MatrixXd phi = Features(x);
+    const Eigen::VectorXd r = y - phi * *head;
+    const Eigen::MatrixXd k_head = phi * head_cov * phi.transpose();
+    const Eigen::MatrixXd k_iso = head_cov_mean_diag * phi * phi.transpose();
+    const Eigen::MatrixXd k_lin = x * x.transpose();
+    double best_alpha = 1, best_noise = noise_var, best_beta = o.linear_kernel_grid[0];
+    double best_gamma = o.head_prior_jitter_grid[0];
+    double best_ll = -std::numeric_limits<double>::infinity();
+    if (o.empirical_bayes) {
+      for (double alpha : {0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0}) {
+       for (double gamma : o.head_prior_jitter_grid) {
+        for (double beta : o.linear_kernel_grid) {
+          for (double nm : {0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0}) {
+            const double noise = noise_var * nm;
+            Eigen::MatrixXd c = alpha * (k_head + gamma * k_iso) + beta * k_lin;
+            c.diagonal().array() += noise;
+            Eigen::LLT<Eigen::MatrixXd> llt(c);
+            if (llt.info() != Eigen::Success) continue;
+            const Eigen::VectorXd a = llt.solve(r);
+            const double logdet = 2 * llt.matrixLLT().diagonal().array().log().sum();
+            const double ll = -0.5 * r.dot(a) - 0.5 * logdet;
+            if (ll > best_ll) {
+              best_ll = ll;
+              best_alpha = alpha;
+              best_noise = noise;
+              best_beta = beta;
+              best_gamma = gamma;
+            }
+          }
+        }
+       }
+      }
+    }
+    Eigen::MatrixXd c = best_alpha * (k_head + best_gamma * k_iso) + best_beta * k_lin;
+    c.diagonal().array() += best_noise;
+    const Eigen::VectorXd a = c.ldlt().solve(r);
+    Eigen::MatrixXd cov = head_cov;
+    cov.diagonal().array() += best_gamma * head_cov_mean_diag;
+    *head += best_alpha * cov * phi.transpose() * a;
+    *linear = best_beta * x.transpose() * a;
+  }
+
+  // Standardized ln ms for x with the adapted head.
+  Eigen::VectorXd PredictAdapted(const Eigen::MatrixXd& x) const {
+    return Features(x) * head + x * linear;
+  }
+};
+
 struct LatencyPredictor::Impl {
   // ---- trained state (saved)
   std::string space;
   int d = 0;                                // encoding size
   double y_mean = 0, y_sd = 1;              // standardization of ln(ms)
-  internal::Mlp trunk;                      // d -> ... -> F -> m heads
+  std::vector<HeadMember> members;          // the ensemble of shared networks
   std::vector<std::string> source_names;
   std::vector<HardwareDescriptor> source_descriptors;
   std::vector<std::string> z_names;         // descriptor features the model uses
   Eigen::VectorXd z_mean, z_sd;             // their standardization over the sources
-  double noise_var = 0.01;                  // source residual variance (standardized units)
   std::vector<std::string> ref_names;       // reference architectures the model knows
   Eigen::MatrixXd ref_archs;                // r x d
   bool has_maple = false;
@@ -195,22 +319,17 @@ struct LatencyPredictor::Impl {
   Eigen::MatrixXd replay_y;                 // replay archs x m, standardized ln ms (NaN absent)
   // ---- derived from the trained state (not saved)
   Eigen::MatrixXd source_z;                 // m x p standardized descriptors, 0 = absent
-  Eigen::MatrixXd heads;                    // m x (F + 1): [bias, weights]
-  Eigen::VectorXd head_mean;                // F + 1
-  Eigen::MatrixXd head_cov;                 // (F + 1) x (F + 1), jittered
-  Eigen::MatrixXd desc_map;                 // p x (F + 1)
   // ---- adaptation (inputs saved; the rest recomputed)
   bool adapted = false;
   LatencyAdaptation method = LatencyAdaptation::kMapHead;
   HardwareDescriptor target;
   Eigen::MatrixXd target_x;
   Eigen::VectorXd target_ms;
-  Eigen::VectorXd head;                     // kMapHead
   internal::Mlp adapted_maple;              // kMapleMix
   Eigen::VectorXd target_z;                 // standardized descriptor of the target
   double cal_a = 0, cal_b = 1;              // kCalibrate
 
-  bool trained() const { return !trunk.weights.empty(); }
+  bool trained() const { return !members.empty(); }
   int num_sources() const { return static_cast<int>(source_names.size()); }
 
   // Standardized descriptor features in z_names order; absent features are 0 (the mean).
@@ -225,49 +344,18 @@ struct LatencyPredictor::Impl {
     return z;
   }
 
-  // [1, phi(x)] for each row: n x (F + 1).
-  Eigen::MatrixXd Features(const Eigen::MatrixXd& x) const {
-    Eigen::MatrixXf h;
-    trunk.Forward(x.cast<float>(), &h);
-    Eigen::MatrixXd out(x.rows(), h.cols() + 1);
-    out.col(0).setOnes();
-    out.rightCols(h.cols()) = h.cast<double>();
-    return out;
-  }
-
-  // Heads and their prior from the trunk's output layer and the source descriptors.
-  void DeriveHeadPrior(const LatencyPredictorOptions& o) {
+  void DeriveHeadPriors(const LatencyPredictorOptions& o) {
     const int m = num_sources();
-    const Eigen::MatrixXf& w = trunk.weights.back();  // m x F
-    const Eigen::VectorXf& b = trunk.biases.back();
-    heads.resize(m, w.cols() + 1);
-    heads.col(0) = b.cast<double>();
-    heads.rightCols(w.cols()) = w.cast<double>();
-    head_mean = heads.colwise().mean().transpose();
-    const Eigen::MatrixXd centered = heads.rowwise() - head_mean.transpose();
-    head_cov = centered.transpose() * centered / std::max(1, m - 1);
-    const double mean_diag = head_cov.diagonal().mean();
-    head_cov.diagonal().array() += o.head_prior_jitter * mean_diag + 1e-9;
-    // Descriptor -> head mean, ridge over the sources (standardized descriptors).
     source_z.resize(m, static_cast<Eigen::Index>(z_names.size()));
     for (int s = 0; s < m; ++s) source_z.row(s) = StandardizedDescriptor(source_descriptors[s]).transpose();
-    const Eigen::Index p = source_z.cols();
-    if (p == 0) {
-      desc_map.setZero(0, heads.cols());
-      return;
-    }
-    const Eigen::VectorXd zbar = source_z.colwise().mean().transpose();
-    const Eigen::MatrixXd zc = source_z.rowwise() - zbar.transpose();
-    Eigen::MatrixXd a = zc.transpose() * zc;
-    a.diagonal().array() += o.descriptor_ridge * m;
-    desc_map = a.ldlt().solve(zc.transpose() * centered);
-    // Keep the map centered: prior mean = head_mean + (z - zbar) desc_map.
-    head_mean -= (desc_map.transpose() * zbar);
+    for (HeadMember& mem : members) mem.DeriveHeadPrior(source_z, o);
   }
 
-  Eigen::VectorXd PriorMean(const Eigen::VectorXd& z) const {
-    if (desc_map.rows() == 0) return head_mean;
-    return head_mean + desc_map.transpose() * z;
+  // Mean over the members of the mean-source-head prediction (descriptor-free), standardized.
+  Eigen::VectorXd MeanSourcePrediction(const Eigen::MatrixXd& x) const {
+    Eigen::VectorXd f = Eigen::VectorXd::Zero(x.rows());
+    for (const HeadMember& mem : members) f += mem.Features(x) * mem.heads.colwise().mean().transpose();
+    return f / static_cast<double>(members.size());
   }
 
   // Target observations: the descriptor's reference latencies the model knows, then the samples.
@@ -302,44 +390,6 @@ struct LatencyPredictor::Impl {
     }
   }
 
-  // Posterior-mean head given observations (Bayesian linear regression on [1, phi]).
-  Eigen::VectorXd PosteriorHead(const Eigen::VectorXd& z,
-                                const Eigen::MatrixXd& x,
-                                const Eigen::VectorXd& y,
-                                bool empirical_bayes) const {
-    const Eigen::VectorXd mu0 = PriorMean(z);
-    if (x.rows() == 0) return mu0;
-    const Eigen::MatrixXd phi = Features(x);
-    const Eigen::VectorXd r = y - phi * mu0;
-    const Eigen::MatrixXd k = phi * head_cov * phi.transpose();
-    const Eigen::Index n = x.rows();
-    double best_alpha = 1, best_noise = noise_var, best_ll = -std::numeric_limits<double>::infinity();
-    if (empirical_bayes) {
-      for (double alpha : {0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0}) {
-        for (double nm : {0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0}) {
-          const double noise = noise_var * nm;
-          Eigen::MatrixXd c = alpha * k;
-          c.diagonal().array() += noise;
-          Eigen::LLT<Eigen::MatrixXd> llt(c);
-          if (llt.info() != Eigen::Success) continue;
-          const Eigen::VectorXd a = llt.solve(r);
-          const Eigen::MatrixXd lmat = llt.matrixL();
-          const double logdet = 2 * lmat.diagonal().array().log().sum();
-          const double ll = -0.5 * r.dot(a) - 0.5 * logdet;
-          if (ll > best_ll) {
-            best_ll = ll;
-            best_alpha = alpha;
-            best_noise = noise;
-          }
-        }
-      }
-    }
-    (void)n;
-    Eigen::MatrixXd c = best_alpha * k;
-    c.diagonal().array() += best_noise;
-    const Eigen::VectorXd a = c.ldlt().solve(r);
-    return mu0 + best_alpha * head_cov * phi.transpose() * a;
-  }
 };
 
 LatencyPredictor::LatencyPredictor(LatencyPredictorOptions options)
@@ -450,11 +500,9 @@ Status LatencyPredictor::Train(const LatencyTrainingSet& set) {
   impl.ref_names = set.reference_names;
   impl.ref_archs = set.reference_architectures;
 
-  // Shared network with one head per source device.
-  Rng rng = MakeRng(options_.seed, 1);
+  // Shared networks with one head per source device, one per ensemble member.
   std::vector<int> hidden = options_.hidden;
   hidden.push_back(options_.feature_size);
-  impl.trunk = internal::Mlp(impl.d, hidden, m, rng);
   const Eigen::MatrixXf xf = set.architectures.cast<float>();
   const Eigen::MatrixXf yf = y.cast<float>();
   internal::MlpTrainOptions train;
@@ -462,10 +510,13 @@ Status LatencyPredictor::Train(const LatencyTrainingSet& set) {
   train.batch_size = options_.batch_size;
   train.learning_rate = options_.learning_rate;
   train.weight_decay = options_.weight_decay;
-  internal::TrainMlp(impl.trunk, xf, yf, Eigen::VectorXf(), train, rng);
-  // Residual variance over the sources.
-  {
-    const Eigen::MatrixXd pred = impl.trunk.Forward(xf).cast<double>();
+  for (int e = 0; e < options_.ensemble_size; ++e) {
+    Rng rng = MakeRng(options_.seed, 100 + e);
+    HeadMember mem;
+    mem.trunk = internal::Mlp(impl.d, hidden, m, rng);
+    internal::TrainMlp(mem.trunk, xf, yf, Eigen::VectorXf(), train, rng);
+    // Residual variance over the sources.
+    const Eigen::MatrixXd pred = mem.trunk.Forward(xf).cast<double>();
     double se = 0;
     int64_t c = 0;
     for (Eigen::Index i = 0; i < n; ++i) {
@@ -475,9 +526,14 @@ Status LatencyPredictor::Train(const LatencyTrainingSet& set) {
         ++c;
       }
     }
-    impl.noise_var = std::max(1e-6, se / std::max<int64_t>(1, c));
+    mem.noise_var = std::max(1e-6, se / std::max<int64_t>(1, c));
+    mem.trunk.m_w.clear();
+    mem.trunk.v_w.clear();
+    mem.trunk.m_b.clear();
+    mem.trunk.v_b.clear();
+    impl.members.push_back(std::move(mem));
   }
-  impl.DeriveHeadPrior(options_);
+  impl.DeriveHeadPriors(options_);
 
   // MAPLE: one network over (architecture, descriptor) rows.
   if (options_.train_maple) {
@@ -565,7 +621,7 @@ Status LatencyPredictor::Adapt(const HardwareDescriptor& device,
       Eigen::MatrixXd x;
       Eigen::VectorXd y;
       im.Observations(device, im.target_x, latency_ms, /*with_references=*/true, &x, &y);
-      im.head = im.PosteriorHead(im.target_z, x, y, options_.empirical_bayes);
+      for (HeadMember& mem : im.members) mem.Posterior(im.target_z, x, y, options_, &mem.head, &mem.linear);
       break;
     }
     case LatencyAdaptation::kCalibrate: {
@@ -574,7 +630,7 @@ Status LatencyPredictor::Adapt(const HardwareDescriptor& device,
       im.cal_b = 1;
       const Eigen::Index k = latency_ms.size();
       if (k > 0) {
-        const Eigen::VectorXd f = im.Features(im.target_x) * im.heads.colwise().mean().transpose();
+        const Eigen::VectorXd f = im.MeanSourcePrediction(im.target_x);
         Eigen::VectorXd y(k);
         for (Eigen::Index i = 0; i < k; ++i) y(i) = (std::log(latency_ms(i)) - im.y_mean) / im.y_sd;
         if (k == 1) {
@@ -648,9 +704,13 @@ Eigen::VectorXd LatencyPredictor::PredictLogMs(const Eigen::MatrixXd& architectu
                                             << " columns, the model " << im.d;
   Eigen::VectorXd y;
   switch (im.method) {
-    case LatencyAdaptation::kMapHead: y = im.Features(architectures) * im.head; break;
+    case LatencyAdaptation::kMapHead:
+      y = Eigen::VectorXd::Zero(architectures.rows());
+      for (const HeadMember& mem : im.members) y += mem.PredictAdapted(architectures);
+      y /= static_cast<double>(im.members.size());
+      break;
     case LatencyAdaptation::kCalibrate:
-      y = (im.Features(architectures) * im.heads.colwise().mean().transpose()).array() * im.cal_b +
+      y = im.MeanSourcePrediction(architectures).array() * im.cal_b +
           im.cal_a;
       break;
     case LatencyAdaptation::kMapleMix: {
@@ -678,9 +738,13 @@ Eigen::VectorXd LatencyPredictor::PredictLogMs(const Eigen::MatrixXd& architectu
   Eigen::MatrixXd x;
   Eigen::VectorXd y;
   im.Observations(device, Eigen::MatrixXd(0, im.d), Eigen::VectorXd(), true, &x, &y);
-  const Eigen::VectorXd head =
-      im.PosteriorHead(im.StandardizedDescriptor(device), x, y, options_.empirical_bayes);
-  return (im.Features(architectures) * head).array() * im.y_sd + im.y_mean;
+  Eigen::VectorXd head, linear;
+  Eigen::VectorXd out = Eigen::VectorXd::Zero(architectures.rows());
+  for (const HeadMember& mem : im.members) {
+    mem.Posterior(im.StandardizedDescriptor(device), x, y, options_, &head, &linear);
+    out += mem.Features(architectures) * head + architectures * linear;
+  }
+  return (out / static_cast<double>(im.members.size())).array() * im.y_sd + im.y_mean;
 }
 
 Eigen::VectorXd LatencyPredictor::PredictSourceLogMs(const Eigen::MatrixXd& architectures,
@@ -688,7 +752,9 @@ Eigen::VectorXd LatencyPredictor::PredictSourceLogMs(const Eigen::MatrixXd& arch
   SONAR_CHECK(trained()) << "LatencyPredictor::PredictSourceLogMs before Train or Load";
   SONAR_CHECK(source >= 0 && source < num_sources()) << "source " << source;
   const Impl& im = *impl_;
-  return (im.Features(architectures) * im.heads.row(source).transpose()).array() * im.y_sd +
+  Eigen::VectorXd out = Eigen::VectorXd::Zero(architectures.rows());
+  for (const HeadMember& mem : im.members) out += mem.Features(architectures) * mem.heads.row(source).transpose();
+  return (out / static_cast<double>(im.members.size())).array() * im.y_sd +
          im.y_mean;
 }
 
@@ -703,12 +769,14 @@ Status LatencyPredictor::Save(const std::string& path) const {
   j["options"] = {{"hidden", o.hidden},
                   {"feature_size", o.feature_size},
                   {"epochs", o.epochs},
+                  {"ensemble_size", o.ensemble_size},
                   {"batch_size", o.batch_size},
                   {"learning_rate", o.learning_rate},
                   {"weight_decay", o.weight_decay},
-                  {"head_prior_jitter", o.head_prior_jitter},
+                  {"head_prior_jitter_grid", o.head_prior_jitter_grid},
                   {"descriptor_ridge", o.descriptor_ridge},
                   {"empirical_bayes", o.empirical_bayes},
+                  {"linear_kernel_grid", o.linear_kernel_grid},
                   {"train_maple", o.train_maple},
                   {"maple_hidden", o.maple_hidden},
                   {"maple_steps", o.maple_steps},
@@ -721,8 +789,11 @@ Status LatencyPredictor::Save(const std::string& path) const {
   j["encoding_size"] = im.d;
   j["y_mean"] = im.y_mean;
   j["y_sd"] = im.y_sd;
-  j["noise_var"] = im.noise_var;
-  j["trunk"] = MlpToJson(im.trunk);
+  Json members = Json::array();
+  for (const HeadMember& mem : im.members) {
+    members.push_back({{"noise_var", mem.noise_var}, {"trunk", MlpToJson(mem.trunk)}});
+  }
+  j["members"] = members;
   Json sources = Json::array();
   for (const HardwareDescriptor& hw : im.source_descriptors) sources.push_back(DescriptorToJson(hw));
   j["sources"] = sources;
@@ -788,12 +859,14 @@ StatusOr<LatencyPredictor> LatencyPredictor::Load(const std::string& path) {
     o.hidden = jo.at("hidden").get<std::vector<int>>();
     o.feature_size = jo.at("feature_size").get<int>();
     o.epochs = jo.at("epochs").get<int>();
+    o.ensemble_size = jo.at("ensemble_size").get<int>();
     o.batch_size = jo.at("batch_size").get<int>();
     o.learning_rate = jo.at("learning_rate").get<double>();
     o.weight_decay = jo.at("weight_decay").get<double>();
-    o.head_prior_jitter = jo.at("head_prior_jitter").get<double>();
+    o.head_prior_jitter_grid = jo.at("head_prior_jitter_grid").get<std::vector<double>>();
     o.descriptor_ridge = jo.at("descriptor_ridge").get<double>();
     o.empirical_bayes = jo.at("empirical_bayes").get<bool>();
+    o.linear_kernel_grid = jo.at("linear_kernel_grid").get<std::vector<double>>();
     o.train_maple = jo.at("train_maple").get<bool>();
     o.maple_hidden = jo.at("maple_hidden").get<std::vector<int>>();
     o.maple_steps = jo.at("maple_steps").get<int>();
@@ -812,22 +885,28 @@ StatusOr<LatencyPredictor> LatencyPredictor::Load(const std::string& path) {
     im.d = j.at("encoding_size").get<int>();
     im.y_mean = j.at("y_mean").get<double>();
     im.y_sd = j.at("y_sd").get<double>();
-    im.noise_var = j.at("noise_var").get<double>();
-    if (im.d < 1 || !(im.y_sd > 0) || !(im.noise_var > 0)) {
-      return DataLossError(path + ": invalid encoding_size, y_sd or noise_var");
+    if (im.d < 1 || !(im.y_sd > 0)) return DataLossError(path + ": invalid encoding_size or y_sd");
+    for (const Json& jm : j.at("members")) {
+      HeadMember mem;
+      mem.noise_var = jm.at("noise_var").get<double>();
+      if (!(mem.noise_var > 0)) return DataLossError(path + ": invalid noise_var");
+      if (Status s = MlpFromJson(jm.at("trunk"), &mem.trunk); !s.ok()) {
+        return DataLossError(path + ": trunk: " + s.message());
+      }
+      im.members.push_back(std::move(mem));
     }
-    if (Status s = MlpFromJson(j.at("trunk"), &im.trunk); !s.ok()) {
-      return DataLossError(path + ": trunk: " + s.message());
-    }
+    if (im.members.empty()) return DataLossError(path + ": the model has no networks");
     for (const Json& sj : j.at("sources")) {
       HardwareDescriptor hw;
       if (Status s = DescriptorFromJson(sj, &hw); !s.ok()) return DataLossError(path + ": " + s.message());
       im.source_names.push_back(hw.device_name);
       im.source_descriptors.push_back(std::move(hw));
     }
-    if (im.trunk.num_inputs() != im.d || im.trunk.num_outputs() != im.num_sources() ||
-        im.num_sources() < 2) {
-      return DataLossError(path + ": the trunk network does not match the encoding size and sources");
+    for (const HeadMember& mem : im.members) {
+      if (mem.trunk.num_inputs() != im.d || mem.trunk.num_outputs() != im.num_sources() ||
+          im.num_sources() < 2) {
+        return DataLossError(path + ": a trunk network does not match the encoding size and sources");
+      }
     }
     const Json& jz = j.at("descriptor_features");
     im.z_names = jz.at("names").get<std::vector<std::string>>();
@@ -871,7 +950,7 @@ StatusOr<LatencyPredictor> LatencyPredictor::Load(const std::string& path) {
       }
       im.has_maple = true;
     }
-    im.DeriveHeadPrior(o);
+    im.DeriveHeadPriors(o);
     if (j.contains("adapted")) {
       const Json& ja = j.at("adapted");
       LatencyAdaptation method;

@@ -58,13 +58,16 @@ bool StringToLatencyAdaptation(std::string_view name, LatencyAdaptation* a);
 // Thread safety: value type.
 struct LatencyPredictorOptions {
   // Hidden layer widths of the shared network before the feature layer. Each in [1, 4096].
-  std::vector<int> hidden = {128, 128};
+  std::vector<int> hidden = {64, 64};
   // Width F of the feature layer phi(x) that the per-device heads read; in [1, 1024]. Larger
   // fits the sources better but makes the head prior weaker for few samples.
   int feature_size = 32;
   // Passes over the architectures when training the shared network, >= 1. Each pass visits
   // every architecture once with all its source-device latencies.
   int epochs = 80;
+  // Shared networks trained from different seeds; kMapHead adapts each and averages their
+  // ln-latency predictions (a deep ensemble). In [1, 64]; cost grows linearly.
+  int ensemble_size = 5;
   // Architectures per Adam step, >= 1.
   int batch_size = 128;
   // Peak Adam step size (cosine decay), > 0.
@@ -72,9 +75,10 @@ struct LatencyPredictorOptions {
   // Decoupled weight decay per step (times the step size), >= 0.
   double weight_decay = 1e-4;
 
-  // kMapHead: jitter added to the source-head covariance, as a fraction of its mean diagonal,
-  // so the target may leave the span of the source heads; >= 0.
-  double head_prior_jitter = 0.05;
+  // kMapHead: candidate jitters added to the source-head covariance, as fractions of its mean
+  // diagonal, so the target may leave the span of the source heads; the marginal likelihood
+  // picks one (without empirical_bayes: the first). Each >= 0.
+  std::vector<double> head_prior_jitter_grid = {0.01, 0.03, 0.1, 0.3, 1.0};
   // kMapHead: ridge strength of the descriptor -> head-mean map (standardized features), > 0.
   // Large values ignore the descriptor for the prior mean (its reference latencies still
   // count as observations).
@@ -82,6 +86,10 @@ struct LatencyPredictorOptions {
   // kMapHead: choose the prior scale and noise by marginal likelihood over a small grid. Off:
   // scale 1 and the source residual variance.
   bool empirical_bayes = true;
+  // kMapHead: candidate variances (standardized ln-latency units per encoding entry) of a
+  // linear kernel on the raw encoding added to the head prior; the marginal likelihood picks
+  // one (without empirical_bayes: the first). {0} turns it off. Each >= 0.
+  std::vector<double> linear_kernel_grid = {0.0, 0.001, 0.003, 0.01, 0.03, 0.1};
 
   // Train the MAPLE network too (needed for kMapleMix); costs about as much as the rest.
   bool train_maple = true;
