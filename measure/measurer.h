@@ -12,6 +12,7 @@
 //   std::vector<MeasureResult> results = m->Measure(task, {task.space.At(0)});
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,9 +39,13 @@ struct MeasureOptions {
   double max_repeat_spread = 0.10;
   int max_remeasure = 2;
   // Re-time a reference config in every Measure() call and store its median in
-  // MeasureResult::reference_seconds. The reference is config index 0 of the task's space
-  // unless the task's template names a default.
+  // MeasureResult::reference_seconds of every result of the batch. The reference is
+  // `reference_values` when given, else DefaultConfig(task) for built-in operators, else the
+  // first valid config of the space (user kernels; LoadUserKernel reads SPACE.json's
+  // "reference" into UserKernel::reference).
   bool time_reference = true;
+  // The reference config by knob values (ConfigSpace::FromValues); empty = as above.
+  std::vector<KnobValue> reference_values;
   // ---- isolation ----
   double compile_timeout_s = 60;
   double run_timeout_s = 10;
@@ -50,8 +55,11 @@ struct MeasureOptions {
   int pin_cpu = -1;
   // ---- correctness ----
   bool check_correctness = true;
-  // Max relative error |y - ref| / (|ref| + 1) allowed against the reference implementation.
+  // Max relative error |y - ref| / (|ref| + 1) allowed against the reference implementation
+  // (or, for user kernels without one, against the output of the first config that ran).
   double check_tolerance = 1e-3;
+  // Seed of the kernels' random inputs (sonar_init); the same for every config.
+  uint64_t input_seed = 12345;
   // ---- compilation ----
   std::string compiler = "c++";
   std::vector<std::string> compiler_flags = {"-O3", "-march=native"};
@@ -64,6 +72,18 @@ struct MeasureOptions {
   // Keep the generated sources and binaries of each measurement in cache_dir for inspection.
   bool keep_sources = false;
   Status Validate() const;
+};
+
+// Counters of a measurer since it was made (what the compile cache saved, what ran).
+// Thread safety: value type.
+struct MeasurerStats {
+  int64_t configs = 0;        // configs passed to Measure()
+  int64_t builds = 0;         // compiler invocations for kernels (cache misses)
+  int64_t cache_hits = 0;     // kernels found in the compile cache
+  int64_t timed_runs = 0;     // timed child runs, reference and re-measurements included
+  int64_t remeasured = 0;     // configs re-measured because their repeats disagreed
+  double build_seconds = 0;   // wall time of the build phases
+  double run_seconds = 0;     // wall time of the timed-run phases
 };
 
 // Never throws; one result per input config, in order. Failures are results, not errors.
@@ -79,6 +99,8 @@ class Measurer {
                                              const std::vector<Config>& configs) = 0;
   // The id of the hardware descriptor of the machine the results come from ("" unknown).
   virtual std::string hardware_id() const { return ""; }
+  // Counters since the measurer was made; all zero for measurers that keep none.
+  virtual MeasurerStats stats() const { return {}; }
 };
 
 // Compiles and runs built-in operator tasks (see measure/operators.h) and user-kernel tasks
@@ -87,6 +109,20 @@ StatusOr<std::unique_ptr<Measurer>> MakeLocalMeasurer(const MeasureOptions& opti
 
 // Answers from a table of records (an imported history, a Kernel Tuner cache): a config is
 // matched by its knob values; one missing from the table gets MeasureStatus::kNotInTable.
+// Records are looked up under task.WorkloadKey(); when the table holds no record of that key
+// and exactly one workload in all, that workload answers (so a task rebuilt by
+// TaskFromRecords from an imported history whose args are not a flat shape still replays).
+// A split value with outer factor -1 (AutoTVM) matches the config with the same inner factors.
+// When a config has several records, the first ok one answers (else the first one).
 std::unique_ptr<Measurer> MakeReplayMeasurer(std::vector<Record> table);
+
+// A task whose space lists exactly the distinct configs recorded for `workload_key` in
+// `records`: one knob per knob name (its candidates the distinct values seen, in first-seen
+// order; int knobs sorted), members the distinct configs. op, target and name come from the
+// first record; shape is args_json when that is a flat integer array (then
+// WorkloadKey() == workload_key), else empty. Records whose knob names differ from the first
+// record's are left out. Returns NotFound when no record has that key, InvalidArgument when the
+// values cannot form a space.
+StatusOr<Task> TaskFromRecords(const std::vector<Record>& records, uint64_t workload_key);
 
 }  // namespace sonar

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Sonar Authors
+#include "measure/timing.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+namespace sonar {
+
+StatusOr<HarnessOutput> ParseHarnessOutput(const std::string& stdout_text) {
+  std::string line;
+  size_t pos = 0;
+  while (pos < stdout_text.size()) {
+    size_t end = stdout_text.find('\n', pos);
+    if (end == std::string::npos) end = stdout_text.size();
+    if (stdout_text.compare(pos, 9, "{\"sonar\":") == 0) line = stdout_text.substr(pos, end - pos);
+    pos = end + 1;
+  }
+  if (line.empty()) {
+    return InvalidArgumentError("the kernel binary printed no result line ({\"sonar\": ...})");
+  }
+  nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return InvalidArgumentError("malformed result line: " + line.substr(0, 200));
+  }
+  HarnessOutput out;
+  const auto& e = j["max_error"];
+  if (e.is_null()) {
+    out.max_error = std::numeric_limits<double>::quiet_NaN();
+  } else if (e.is_number()) {
+    out.max_error = e.get<double>();
+  } else {
+    return InvalidArgumentError("result line: max_error is not a number");
+  }
+  if (!j["number"].is_number_integer()) {
+    return InvalidArgumentError("result line: number is not an integer");
+  }
+  out.number = j["number"].get<long long>();
+  if (j.contains("output_floats") && j["output_floats"].is_number_unsigned()) {
+    out.output_floats = j["output_floats"].get<unsigned long long>();
+  }
+  const auto& rs = j["run_seconds"];
+  if (!rs.is_array()) return InvalidArgumentError("result line: run_seconds is not an array");
+  for (const auto& s : rs) {
+    if (!s.is_number()) return InvalidArgumentError("result line: run_seconds holds a non-number");
+    out.run_seconds.push_back(s.get<double>());
+  }
+  return out;
+}
+
+double Median(std::vector<double> values) {
+  SONAR_CHECK(!values.empty()) << "Median of no values";
+  const size_t n = values.size();
+  std::nth_element(values.begin(), values.begin() + n / 2, values.end());
+  const double hi = values[n / 2];
+  if (n % 2 == 1) return hi;
+  const double lo = *std::max_element(values.begin(), values.begin() + n / 2);
+  return 0.5 * (lo + hi);
+}
+
+double RepeatSpread(const std::vector<double>& values) {
+  SONAR_CHECK(!values.empty()) << "RepeatSpread of no values";
+  const auto [mn, mx] = std::minmax_element(values.begin(), values.end());
+  if (*mn <= 0) return std::numeric_limits<double>::infinity();
+  return *mx / *mn - 1.0;
+}
+
+}  // namespace sonar
