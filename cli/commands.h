@@ -31,5 +31,6 @@ inline int Fail(const Status& s) {
 void RegisterRecordCommands(CLI::App& app, int* exit_code);   // import, export, records
 void RegisterHwCommands(CLI::App& app, int* exit_code);       // hw describe
 void RegisterLatencyCommands(CLI::App& app, int* exit_code);  // latency train|adapt|predict|eval
+void RegisterTuneCommands(CLI::App& app, int* exit_code);     // tune, compare
 
 }  // namespace sonar::cli

@@ -18,6 +18,7 @@
 #include <charconv>
 #include <thread>
 
+#include "measure/record_store.h"
 #include "simdjson.h"
 #include "space/task.h"
 
@@ -1468,6 +1469,30 @@ StatusOr<std::vector<Record>> ImportHistoryText(std::string_view text,
                           [&](Record&& r) { out.push_back(std::move(r)); }, report);
   if (!s.ok()) return s;
   return out;
+}
+
+StatusOr<std::vector<Record>> LoadRecordsOrHistory(const std::string& path,
+                                                   const ImportOptions& options,
+                                                   ImportReport* report) {
+  *report = ImportReport{};
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    unsigned char magic[4] = {0, 0, 0, 0};
+    const size_t got = std::fread(magic, 1, 4, f);
+    std::fclose(f);
+    if (got == 4 && magic[0] == 0xA5 && magic[1] == 'S' && magic[2] == 'N' && magic[3] == 'R') {
+      RecordLogStats stats;
+      StatusOr<std::vector<Record>> records = ReadRecordLog(path, &stats);
+      if (records.ok()) {
+        report->records = static_cast<int64_t>(records->size());
+        for (const Record& r : *records) (r.result.ok() ? report->ok : report->failed) += 1;
+        report->skipped_lines = stats.skipped_frames;
+      }
+      return records;
+    }
+  } else {
+    return NotFoundError("cannot open " + path + ": " + std::strerror(errno));
+  }
+  return ImportHistoryFile(path, options, report);
 }
 
 }  // namespace sonar

@@ -84,6 +84,12 @@ StatusOr<std::vector<Record>> ImportHistoryText(std::string_view text,
                                                 const ImportOptions& options,
                                                 ImportReport* report);
 
+// Reads `path` as a Sonar record log when it starts with the log's magic number, else imports
+// it as a history file (any format ImportHistoryFile reads). For tools that accept either.
+StatusOr<std::vector<Record>> LoadRecordsOrHistory(const std::string& path,
+                                                   const ImportOptions& options,
+                                                   ImportReport* report);
+
 // Looks at the first lines of `text` and names its format; kAuto when unknown.
 HistoryFormat DetectHistoryFormat(std::string_view text);
 

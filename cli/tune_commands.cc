@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Sonar Authors
+//
+// sonar tune | compare: the tuning loop on this machine (built-in operators, user kernels) or
+// over a replayed table, and the side-by-side comparison of tuners over replayed tables.
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "measure/history_io.h"
+#include "measure/measurer.h"
+#include "measure/operators.h"
+#include "measure/record_store.h"
+#include "measure/user_kernel.h"
+#include "tuner/compare.h"
+#include "tuner/tune.h"
+
+namespace sonar::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+StatusOr<std::vector<int64_t>> ParseShape(const std::string& text) {
+  std::vector<int64_t> shape;
+  std::stringstream ss(text);
+  std::string part;
+  while (std::getline(ss, part, ',')) {
+    try {
+      size_t used = 0;
+      const long long v = std::stoll(part, &used);
+      if (used != part.size()) throw std::invalid_argument(part);
+      shape.push_back(v);
+    } catch (...) {
+      return InvalidArgumentError("--shape: '" + part + "' is not an integer (expected e.g. 512,512,512)");
+    }
+  }
+  if (shape.empty()) return InvalidArgumentError("--shape is empty");
+  return shape;
+}
+
+StatusOr<std::vector<Record>> LoadAll(const std::vector<std::string>& paths) {
+  std::vector<Record> all;
+  for (const std::string& p : paths) {
+    ImportOptions options;
+    ImportReport report;
+    StatusOr<std::vector<Record>> records = LoadRecordsOrHistory(p, options, &report);
+    if (!records.ok()) return records.status();
+    all.insert(all.end(), std::make_move_iterator(records->begin()),
+               std::make_move_iterator(records->end()));
+  }
+  return all;
+}
+
+// Selects the workload of `records` named by `selector` (hex key, task name or op); an empty
+// selector is fine when there is exactly one workload.
+StatusOr<uint64_t> PickWorkload(const std::vector<Record>& records, const std::string& selector) {
+  std::vector<uint64_t> keys;
+  uint64_t key = 0;
+  const bool is_key = HexToWorkloadKey(selector, &key);
+  for (const Record& r : records) {
+    const bool match = selector.empty() || (is_key && r.workload_key == key) ||
+                       r.task.name == selector || r.task.op == selector;
+    if (match && std::find(keys.begin(), keys.end(), r.workload_key) == keys.end()) {
+      keys.push_back(r.workload_key);
+    }
+  }
+  if (keys.empty()) return NotFoundError("no workload matches '" + selector + "'");
+  if (keys.size() > 1) {
+    return InvalidArgumentError(std::to_string(keys.size()) + " workloads match '" + selector +
+                                "'; name one by its key (see sonar records stats)");
+  }
+  return keys[0];
+}
+
+// One status line per batch: rewritten in place on a terminal, every 10 s otherwise.
+class Progress {
+ public:
+  Progress(bool quiet, double flops) : quiet_(quiet), tty_(isatty(2)), flops_(flops) {}
+  CallbackAction operator()(const TuneProgress& p) {
+    if (quiet_) return CallbackAction::kContinue;
+    if (!tty_ && p.elapsed_seconds - last_print_ < 10 && p.trial < p.max_trials) {
+      return CallbackAction::kContinue;
+    }
+    last_print_ = p.elapsed_seconds;
+    const int new_trials = p.trial - p.num_resumed;
+    const double per_min = p.elapsed_seconds > 0 ? 60.0 * new_trials / p.elapsed_seconds : 0;
+    char best[96] = "best -";
+    if (std::isfinite(p.best_seconds)) {
+      if (flops_ > 0) {
+        std::snprintf(best, sizeof best, "best %.4g s (%.1f GFLOP/s)", p.best_seconds,
+                      flops_ / p.best_seconds * 1e-9);
+      } else {
+        std::snprintf(best, sizeof best, "best %.4g s", p.best_seconds);
+      }
+    }
+    std::fprintf(stderr, "%strial %d/%d  %s  failed %d  %.1f trials/min%s", tty_ ? "\r\033[K" : "",
+                 p.trial, p.max_trials, best, p.num_failed, per_min, tty_ ? "" : "\n");
+    return CallbackAction::kContinue;
+  }
+  void Done() {
+    if (!quiet_ && tty_) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  bool quiet_, tty_;
+  double flops_;
+  double last_print_ = -1e9;
+};
+
+struct TuneArgs {
+  std::string op, shape, kernel, space, replay, workload;
+  std::string tuner = "autotvm";
+  int trials = 200;
+  int batch = 8;
+  int early_stop = 0;
+  double min_gain = 0;
+  int gain_window = 0;
+  double max_wall_seconds = 0;
+  std::string records;
+  std::vector<std::string> transfer_from;
+  uint64_t seed = 0;
+  bool json = false, quiet = false, no_cache = false;
+  double min_repeat_ms = 0;
+};
+
+int RunTune(const TuneArgs& a) {
+  const int modes = !a.op.empty() + !a.kernel.empty() + !a.replay.empty();
+  if (modes != 1) {
+    std::fprintf(stderr, "sonar tune: give exactly one of --op, --kernel or --replay\n");
+    return kExitUsage;
+  }
+  TunerOptions tuner_options;
+  if (!StringToTunerKind(a.tuner, &tuner_options.kind)) {
+    std::fprintf(stderr, "sonar tune: unknown --tuner '%s'\n", a.tuner.c_str());
+    return kExitUsage;
+  }
+  tuner_options.seed = a.seed;
+  Task task;
+  std::unique_ptr<Measurer> measurer;
+  double flops = 0;
+  std::vector<Record> table;
+  if (!a.replay.empty()) {
+    StatusOr<std::vector<Record>> loaded = LoadAll({a.replay});
+    if (!loaded.ok()) return Fail(loaded.status());
+    StatusOr<uint64_t> key = PickWorkload(*loaded, a.workload);
+    if (!key.ok()) return Fail(key.status());
+    for (Record& r : *loaded) {
+      if (r.workload_key == *key) table.push_back(std::move(r));
+    }
+    StatusOr<Task> t = TaskFromRecords(table, *key);
+    if (!t.ok()) return Fail(t.status());
+    task = std::move(*t);
+    measurer = MakeReplayMeasurer(table);
+  } else {
+    if (!a.op.empty()) {
+      StatusOr<std::vector<int64_t>> shape = ParseShape(a.shape);
+      if (!shape.ok()) {
+        std::fprintf(stderr, "sonar tune: %s\n", shape.status().message().c_str());
+        return kExitUsage;
+      }
+      StatusOr<Task> t = MakeOperatorTask(a.op, *shape);
+      if (!t.ok()) return Fail(t.status());
+      task = std::move(*t);
+      flops = OperatorFlops(task);
+    } else {
+      if (a.space.empty()) {
+        std::fprintf(stderr, "sonar tune: --kernel needs --space SPACE.json\n");
+        return kExitUsage;
+      }
+      StatusOr<Task> t = MakeUserKernelTask(a.kernel, a.space);
+      if (!t.ok()) return Fail(t.status());
+      task = std::move(*t);
+    }
+    MeasureOptions mo;
+    mo.use_cache = !a.no_cache;
+    if (a.min_repeat_ms > 0) mo.min_repeat_ms = a.min_repeat_ms;
+    StatusOr<std::unique_ptr<Measurer>> m = MakeLocalMeasurer(mo);
+    if (!m.ok()) return Fail(m.status());
+    measurer = std::move(*m);
+  }
+  if (!a.transfer_from.empty()) {
+    StatusOr<std::vector<Record>> transfer = LoadAll(a.transfer_from);
+    if (!transfer.ok()) return Fail(transfer.status());
+    for (Record& r : *transfer) {
+      if (r.workload_key != task.WorkloadKey()) tuner_options.autotvm.transfer_records.push_back(std::move(r));
+    }
+  }
+  StatusOr<std::unique_ptr<Tuner>> tuner = MakeTuner(task, tuner_options);
+  if (!tuner.ok()) return Fail(tuner.status());
+  const std::string records_path = a.records.empty() ? "sonar_tune.sonar" : a.records;
+  StatusOr<RecordStore> store = RecordStore::Open(records_path, {});
+  if (!store.ok()) return Fail(store.status());
+  TuneOptions options;
+  options.max_trials = a.trials;
+  options.batch_size = a.batch;
+  options.early_stopping.no_improvement_trials = a.early_stop;
+  options.early_stopping.min_relative_gain = a.min_gain;
+  options.early_stopping.relative_window = a.gain_window;
+  options.max_wall_seconds = a.max_wall_seconds;
+  options.hardware_id = measurer->hardware_id();
+  options.tuner_name = a.tuner;
+  auto progress = std::make_shared<Progress>(a.quiet || a.json, flops);
+  options.callbacks.push_back([progress](const TuneProgress& p) { return (*progress)(p); });
+  if (!a.quiet && !a.json) {
+    std::fprintf(stderr, "tuning %s (%s, %llu configs before constraints) with %s, records in %s\n",
+                 task.name.c_str(), WorkloadKeyToHex(task.WorkloadKey()).c_str(),
+                 static_cast<unsigned long long>(task.space.size()), a.tuner.c_str(),
+                 records_path.c_str());
+  }
+  StatusOr<TuneSummary> summary = Tune(options, task, **tuner, *measurer, *store);
+  progress->Done();
+  if (!summary.ok()) return Fail(summary.status());
+  // Speed-up over the default config: the reference config is timed in every batch.
+  double default_seconds = 0;
+  if (summary->best && summary->best->result.reference_seconds > 0) {
+    default_seconds = summary->best->result.reference_seconds;
+  }
+  const double best_seconds = summary->best ? RecordCost(*summary->best) : NAN;
+  if (a.json) {
+    Json best = nullptr;
+    if (summary->best) best = Json::parse(RecordToJsonLine(*summary->best));
+    Json j = {{"task", task.name},
+              {"workload", WorkloadKeyToHex(task.WorkloadKey())},
+              {"tuner", a.tuner},
+              {"reason", std::string(TerminationReasonToString(summary->reason))},
+              {"message", summary->message},
+              {"trials", summary->num_trials},
+              {"resumed", summary->num_resumed},
+              {"failed", summary->num_failed},
+              {"wall_seconds", summary->wall_seconds},
+              {"best_seconds", std::isfinite(best_seconds) ? Json(best_seconds) : Json(nullptr)},
+              {"best_gflops", flops > 0 && std::isfinite(best_seconds) ? Json(flops / best_seconds * 1e-9) : Json(nullptr)},
+              {"default_seconds", default_seconds > 0 ? Json(default_seconds) : Json(nullptr)},
+              {"speedup_over_default", default_seconds > 0 && std::isfinite(best_seconds) ? Json(default_seconds / best_seconds) : Json(nullptr)},
+              {"records", records_path},
+              {"best", best}};
+    std::cout << j.dump() << std::endl;
+    return kExitOk;
+  }
+  std::printf("%s\n", summary->FullReport().c_str());
+  if (summary->best) {
+    if (flops > 0) std::printf("best: %.4g s, %.2f GFLOP/s\n", best_seconds, flops / best_seconds * 1e-9);
+    if (default_seconds > 0) {
+      std::printf("default config: %.4g s -> speed-up %.2fx\n", default_seconds,
+                  default_seconds / best_seconds);
+    }
+  }
+  return kExitOk;
+}
+
+struct CompareArgs {
+  std::vector<std::string> replay;
+  std::string workload = "all";
+  std::string tuners = "random,grid,ga,autotvm";
+  int seeds = 20;
+  int trials = 1000;
+  int batch = 1;
+  int threads = 0;
+  int min_configs = 2;
+  std::vector<std::string> transfer_from;
+  std::string out;
+  bool json = false;
+};
+
+int RunCompare(const CompareArgs& a) {
+  CompareOptions options;
+  options.tuners.clear();
+  std::stringstream ss(a.tuners);
+  std::string name;
+  while (std::getline(ss, name, ',')) {
+    TunerKind k;
+    if (!StringToTunerKind(name, &k)) {
+      std::fprintf(stderr, "sonar compare: unknown tuner '%s'\n", name.c_str());
+      return kExitUsage;
+    }
+    options.tuners.push_back(k);
+  }
+  options.seeds = a.seeds;
+  options.trials = a.trials;
+  options.batch_size = a.batch;
+  options.threads = a.threads;
+  std::vector<CompareTable> tables;
+  for (const std::string& path : a.replay) {
+    StatusOr<std::vector<Record>> records = LoadAll({path});
+    if (!records.ok()) return Fail(records.status());
+    std::string stem = std::filesystem::path(path).filename().string();
+    for (const char* ext : {".gz", ".json", ".jsonl", ".log", ".sonar", "_records_v0.2"}) {
+      if (stem.size() > std::strlen(ext) && stem.ends_with(ext)) stem.resize(stem.size() - std::strlen(ext));
+    }
+    std::vector<CompareTable> t = TablesFromRecords(*records, stem, a.min_configs);
+    if (a.workload != "all") {
+      uint64_t key = 0;
+      const bool is_key = HexToWorkloadKey(a.workload, &key);
+      std::erase_if(t, [&](const CompareTable& ct) {
+        return !((is_key && ct.workload_key == key) || ct.records[0].task.name == a.workload ||
+                 ct.records[0].task.op == a.workload);
+      });
+    }
+    for (CompareTable& c : t) tables.push_back(std::move(c));
+  }
+  if (tables.empty()) return Fail(NotFoundError("no table to compare on (check --workload)"));
+  if (!a.transfer_from.empty()) {
+    StatusOr<std::vector<Record>> transfer = LoadAll(a.transfer_from);
+    if (!transfer.ok()) return Fail(transfer.status());
+    options.transfer_records = std::move(*transfer);
+  }
+  if (!a.json) {
+    std::fprintf(stderr, "comparing %s on %zu tables, %d seeds, %d trials\n", a.tuners.c_str(),
+                 tables.size(), a.seeds, a.trials);
+  }
+  StatusOr<CompareResult> result = CompareTuners(tables, options);
+  if (!result.ok()) return Fail(result.status());
+  if (!a.out.empty()) {
+    StatusOr<std::vector<std::string>> files = WriteCompareOutputs(*result, a.out);
+    if (!files.ok()) return Fail(files.status());
+    if (!a.json) std::fprintf(stderr, "wrote %zu files to %s\n", files->size(), a.out.c_str());
+  }
+  if (a.json) {
+    std::cout << CompareSummaryJson(*result) << std::endl;
+    return kExitOk;
+  }
+  std::printf("%-44s %-8s %6s %7s %7s %7s %7s %7s %7s\n", "table", "tuner", "size", "to1%", "to5%",
+              "to10%", "r1%", "r5%", "r10%");
+  for (const CompareTableResult& tr : result->tables) {
+    for (const CompareTunerResult& t : tr.tuners) {
+      std::printf("%-44s %-8s %6lld %7.1f %7.1f %7.1f %7.2f %7.2f %7.2f\n", tr.name.substr(0, 44).c_str(),
+                  std::string(TunerKindToString(t.tuner)).c_str(), static_cast<long long>(tr.size),
+                  t.median_trials_to[0], t.median_trials_to[1], t.median_trials_to[2],
+                  t.ratio_to_random[0], t.ratio_to_random[1], t.ratio_to_random[2]);
+    }
+  }
+  std::printf("(median over %d seeds of the trials to reach within 1/5/10%% of the table's best; "
+              "r = ratio to random search; %.1f s)\n", a.seeds, result->wall_seconds);
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterTuneCommands(CLI::App& app, int* exit_code) {
+  auto t = std::make_shared<TuneArgs>();
+  CLI::App* tune = app.add_subcommand(
+      "tune", "Tune one workload: a built-in operator or a user kernel measured on this machine, "
+              "or a replayed table. Killing it and running the same command again resumes.");
+  tune->add_option("--op", t->op, "Built-in operator: dense | conv2d | depthwise_conv2d");
+  tune->add_option("--shape", t->shape,
+                   "Operator shape, comma-separated (dense M,N,K; conv2d N,C,H,W,K,R,S,stride,pad; "
+                   "depthwise_conv2d N,C,H,W,R,S,stride,pad)");
+  tune->add_option("--kernel", t->kernel, "User kernel source (see docs/user_kernels.md)");
+  tune->add_option("--space", t->space, "SPACE.json of the user kernel");
+  tune->add_option("--replay", t->replay, "Record log or history file to replay as the measurer");
+  tune->add_option("--workload", t->workload, "Workload of --replay (hex key, task name or op)");
+  tune->add_option("--tuner", t->tuner, "random | grid | ga | autotvm")->capture_default_str();
+  tune->add_option("--trials", t->trials, "Trial budget, counting records already in --records")
+      ->capture_default_str();
+  tune->add_option("--batch", t->batch, "Configs per round")->capture_default_str();
+  tune->add_option("--early-stop", t->early_stop, "Stop after N trials without a new best (0 = off)");
+  tune->add_option("--min-gain", t->min_gain, "Stop when the best improves by less than this fraction...");
+  tune->add_option("--gain-window", t->gain_window, "... over this many trials");
+  tune->add_option("--max-wall-seconds", t->max_wall_seconds, "Wall-time budget (0 = none)");
+  tune->add_option("--records", t->records, "Record log to append to and resume from")
+      ->default_str("sonar_tune.sonar");
+  tune->add_option("--transfer-from", t->transfer_from,
+                   "Records of other workloads for the tuner to learn from (autotvm)");
+  tune->add_option("--seed", t->seed, "Seed of every random choice")->capture_default_str();
+  tune->add_option("--min-repeat-ms", t->min_repeat_ms, "Timing: shortest timed repeat, ms");
+  tune->add_flag("--no-cache", t->no_cache, "Recompile kernels even when cached");
+  tune->add_flag("--json", t->json, "Print one JSON summary object on stdout");
+  tune->add_flag("--quiet", t->quiet, "No progress display");
+  tune->footer(
+      "Examples:\n"
+      "  sonar tune --op dense --shape 512,512,512 --tuner autotvm --trials 64 --records dense.sonar\n"
+      "  sonar tune --replay ../shared/datasets/kernel_tuner_cache/pnpoly__RTX_Titan.json.gz \\\n"
+      "      --tuner ga --trials 200 --records replay.sonar --json");
+  tune->callback([=] { *exit_code = RunTune(*t); });
+
+  auto c = std::make_shared<CompareArgs>();
+  CLI::App* compare = app.add_subcommand(
+      "compare", "Compare tuners over replayed tables: trials to reach within 1/5/10% of each "
+                 "table's best, median over seeds, as ratios to random search.");
+  compare->add_option("--replay", c->replay, "Record logs, history files or Kernel Tuner caches")
+      ->required();
+  compare->add_option("--workload", c->workload, "Only this workload (hex key, task name, op) or all")
+      ->capture_default_str();
+  compare->add_option("--tuners", c->tuners, "Comma-separated tuners")->capture_default_str();
+  compare->add_option("--seeds", c->seeds, "Seeds per tuner and table")->capture_default_str();
+  compare->add_option("--trials", c->trials, "Trial budget per run")->capture_default_str();
+  compare->add_option("--batch", c->batch, "Configs per round")->capture_default_str();
+  compare->add_option("--threads", c->threads, "Worker threads (0 = one per core)");
+  compare->add_option("--min-configs", c->min_configs, "Skip tables with fewer ok configs")
+      ->capture_default_str();
+  compare->add_option("--transfer-from", c->transfer_from, "Records for transfer (autotvm)");
+  compare->add_option("--out", c->out, "Directory for curves.csv, summary.csv/json and plots");
+  compare->add_flag("--json", c->json, "Print the summary as one JSON object on stdout");
+  compare->footer(
+      "Example:\n"
+      "  sonar compare --replay ../shared/datasets/kernel_tuner_cache/*.json.gz \\\n"
+      "      --tuners random,ga,autotvm --seeds 20 --trials 1000 --out compare_kt --json");
+  compare->callback([=] { *exit_code = RunCompare(*c); });
+}
+
+}  // namespace sonar::cli
