@@ -31,6 +31,7 @@ inline int Fail(const Status& s) {
 void RegisterRecordCommands(CLI::App& app, int* exit_code);   // import, export, records
 void RegisterHwCommands(CLI::App& app, int* exit_code);       // hw describe
 void RegisterLatencyCommands(CLI::App& app, int* exit_code);  // latency train|adapt|predict|eval
+void RegisterMeasureCommands(CLI::App& app, int* exit_code);  // measure
 void RegisterTuneCommands(CLI::App& app, int* exit_code);     // tune, compare
 
 }  // namespace sonar::cli

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   sonar::cli::RegisterRecordCommands(app, &exit_code);
   sonar::cli::RegisterHwCommands(app, &exit_code);
   sonar::cli::RegisterLatencyCommands(app, &exit_code);
+  sonar::cli::RegisterMeasureCommands(app, &exit_code);
   sonar::cli::RegisterTuneCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
