@@ -28,6 +28,10 @@ StatusOr<HarnessOutput> ParseHarnessOutput(const std::string& stdout_text) {
     return InvalidArgumentError("malformed result line: " + line.substr(0, 200));
   }
   HarnessOutput out;
+  if (!j.contains("max_error") || !j.contains("number") || !j.contains("run_seconds")) {
+    return InvalidArgumentError("result line lacks max_error, number or run_seconds: " +
+                                line.substr(0, 200));
+  }
   const auto& e = j["max_error"];
   if (e.is_null()) {
     out.max_error = std::numeric_limits<double>::quiet_NaN();
