@@ -8,21 +8,20 @@
 //
 // Search: the dense template's hand-picked candidates (register-blocked, packed-panel configs a
 // person would try first) plus --samples random valid configs; the best of all of them is the
-// "best found" (its origin is printed). Each config is compiled with `c++ -O3 -march=native`
-// together with measure/harness/harness_main.cc and run as a child process (warmup 1, number
-// scaled to --min_repeat_ms, 5 repeats, median; correctness checked on the first run). The best
-// config and Eigen are then re-timed alternately --rounds times and the medians compared, so a
-// slow period of the machine hits both.
+// "best found" (its origin is printed). Every config goes through MakeLocalMeasurer (compiled
+// with `c++ -O3 -march=native`, builds in parallel, timed runs one at a time in a child pinned to
+// one core; warmup 1, number scaled to --min_repeat_ms, 5 repeats, median; checked against the
+// reference). The compile cache is off during the search so the trial times are real. Then the
+// best config (through the measurer) and Eigen (in this process, pinned to the same core, same
+// protocol) are re-timed alternately --rounds times and the medians compared, so a slow period
+// of the machine hits both.
 //
 // Eigen: Eigen::MatrixXf C.noalias() = A * B, one thread, this binary compiled with
 // -O3 -march=native (bench/CMakeLists.txt).
 //
 // Usage: dense_vs_eigen_benchmark [--samples N] [--seed S] [--rounds R] [--min_repeat_ms MS]
 //                                 [--conv_trials N]
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <Eigen/Core>
@@ -32,16 +31,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "common/random.h"
+#include "common/types.h"
+#include "measure/measurer.h"
 #include "measure/operators.h"
-
-extern char** environ;
 
 namespace sonar {
 namespace {
@@ -53,137 +50,37 @@ double Seconds(Clock::time_point t0) {
 }
 
 double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+// Runs f() with this thread pinned to `cpu` (the core the measurer pins its timed runs to), then
+// restores the affinity, so that parallel builds still use every core.
+template <typename F>
+auto PinnedTo(int cpu, const F& f) {
+  cpu_set_t old_set;
+  const bool have_old = sched_getaffinity(0, sizeof old_set, &old_set) == 0;
+  if (cpu >= 0) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    (void)sched_setaffinity(0, sizeof one, &one);
+  }
+  auto result = f();
+  if (have_old) (void)sched_setaffinity(0, sizeof old_set, &old_set);
+  return result;
 }
 
-// Runs `args` (argv[0] looked up in PATH), stdout and stderr to files; kills it after
-// timeout_s. Returns the exit status, or -1 for a spawn failure, a signal or a timeout.
-int Spawn(const std::vector<std::string>& args,
-          const std::string& stdout_path,
-          const std::string& stderr_path,
-          double timeout_s) {
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  posix_spawn_file_actions_addopen(&actions, 2, stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return -1;
-  const Clock::time_point t0 = Clock::now();
-  int status = 0;
-  while (true) {
-    const pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) break;
-    if (r < 0) return -1;
-    if (Seconds(t0) > timeout_s) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      return -1;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+int LastAllowedCpu() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return -1;
+  for (int c = CPU_SETSIZE - 1; c >= 0; --c) {
+    if (CPU_ISSET(c, &set)) return c;
   }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return -1;
 }
-
-struct Trial {
-  bool ok = false;
-  std::string error;
-  double median_s = 0;
-  double max_error = -1;
-  double compile_s = 0;
-  double wall_s = 0;  // compile + run
-};
-
-class KernelRunner {
- public:
-  KernelRunner(std::string dir, double min_repeat_ms)
-      : dir_(std::move(dir)), min_repeat_ms_(min_repeat_ms) {}
-
-  // Compiles `source` to a binary; returns its path or "" (error in *error).
-  std::string Compile(const std::string& source, double* compile_s, std::string* error) {
-    const std::string stem = dir_ + "/k" + std::to_string(next_id_++);
-    std::ofstream(stem + ".cc") << source;
-    const Clock::time_point t0 = Clock::now();
-    const int rc = Spawn({"c++", "-O3", "-march=native", stem + ".cc",
-                          std::string(SONAR_SOURCE_DIR) + "/measure/harness/harness_main.cc", "-o",
-                          stem},
-                         stem + ".cout", stem + ".cerr", 120);
-    *compile_s = Seconds(t0);
-    if (rc != 0) {
-      *error = "compile failed: " + ReadFile(stem + ".cerr").substr(0, 500);
-      return "";
-    }
-    return stem;
-  }
-
-  // Runs a compiled kernel: warmup 1, number scaled to min_repeat_ms, 5 repeats.
-  bool Run(const std::string& binary, bool check, Trial* trial) {
-    char ms[32];
-    std::snprintf(ms, sizeof ms, "%g", min_repeat_ms_);
-    const int rc = Spawn({binary, "1", "1", "5", ms, check ? "1" : "0", "7"}, binary + ".out",
-                         binary + ".rerr", 120);
-    const std::string out = ReadFile(binary + ".out");
-    if (rc != 0) {
-      trial->error = "run failed: " + out + ReadFile(binary + ".rerr").substr(0, 500);
-      return false;
-    }
-    const size_t e = out.rfind("\"max_error\":");
-    const size_t r = out.rfind("\"run_seconds\": [");
-    if (e == std::string::npos || r == std::string::npos) {
-      trial->error = "bad harness output: " + out;
-      return false;
-    }
-    trial->max_error = std::strtod(out.c_str() + e + 12, nullptr);
-    std::vector<double> seconds;
-    const char* p = out.c_str() + r + 16;
-    while (*p && *p != ']') {
-      char* end = nullptr;
-      const double v = std::strtod(p, &end);
-      if (end == p) break;
-      seconds.push_back(v);
-      p = end;
-      while (*p == ',' || *p == ' ') ++p;
-    }
-    if (seconds.empty()) {
-      trial->error = "no run_seconds: " + out;
-      return false;
-    }
-    trial->median_s = Median(seconds);
-    return true;
-  }
-
-  Trial CompileAndRun(const std::string& source, std::string* binary) {
-    Trial t;
-    const Clock::time_point t0 = Clock::now();
-    *binary = Compile(source, &t.compile_s, &t.error);
-    if (!binary->empty() && Run(*binary, /*check=*/true, &t)) {
-      t.ok = t.max_error >= 0 && t.max_error < 1e-3;
-      if (!t.ok) t.error = "wrong answer, max_error " + std::to_string(t.max_error);
-    }
-    t.wall_s = Seconds(t0);
-    return t;
-  }
-
- private:
-  std::string dir_;
-  double min_repeat_ms_;
-  int next_id_ = 0;
-};
 
 // Eigen's product timed with the harness protocol: warmup 1, number scaled to min_repeat_ms,
 // 5 repeats, median seconds per call.
@@ -263,15 +160,46 @@ double GetFlag(int argc, char** argv, const char* name, double fallback) {
 
 struct TemplateTiming {
   std::string name;
-  std::vector<double> wall_s, compile_s;
+  int trials = 0;
+  double batch_wall_s = 0;  // wall time of the whole Measure() call
+  std::vector<double> compile_s, run_s;
   double best_gflops = 0, default_gflops = 0;
   int failed = 0;
 };
 
 void PrintTiming(const TemplateTiming& t) {
-  std::printf("| %s | %zu | %.2f | %.2f | %.2f | %.1f | %.1f | %d |\n", t.name.c_str(),
-              t.wall_s.size(), Median(t.wall_s), Median(t.compile_s),
-              Median(t.wall_s) - Median(t.compile_s), t.default_gflops, t.best_gflops, t.failed);
+  std::printf("| %s | %d | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f | %d |\n", t.name.c_str(),
+              t.trials, t.batch_wall_s / std::max(1, t.trials), Median(t.compile_s),
+              Median(t.run_s), Median(t.compile_s) + Median(t.run_s), t.default_gflops,
+              t.best_gflops, t.failed);
+}
+
+// Measures `configs` of `task` in one batch; fills `timing` and returns the results.
+std::vector<MeasureResult> MeasureBatch(Measurer& measurer,
+                                        const Task& task,
+                                        const std::vector<Config>& configs,
+                                        const std::vector<std::string>& origins,
+                                        TemplateTiming* timing) {
+  const Clock::time_point t0 = Clock::now();
+  std::vector<MeasureResult> results = measurer.Measure(task, configs);
+  timing->batch_wall_s = Seconds(t0);
+  timing->trials = static_cast<int>(configs.size());
+  const double flops = OperatorFlops(task);
+  for (size_t i = 0; i < results.size(); ++i) {
+    const MeasureResult& r = results[i];
+    timing->compile_s.push_back(r.compile_seconds);
+    timing->run_s.push_back(r.all_cost_seconds);
+    const double g = r.ok() ? flops / r.median_seconds() * 1e-9 : 0.0;
+    if (!r.ok()) ++timing->failed;
+    if (i == 0) timing->default_gflops = g;
+    timing->best_gflops = std::max(timing->best_gflops, g);
+    std::printf("%-11s %-13s %8.2f GFLOP/s  compile %.2f s run %.2f s  %s%s%s\n",
+                origins[i].c_str(), std::string(MeasureStatusToString(r.status)).c_str(), g,
+                r.compile_seconds, r.all_cost_seconds, task.space.ToString(configs[i]).c_str(),
+                r.ok() ? "" : "\n    ", r.ok() ? "" : r.error_msg.substr(0, 300).c_str());
+  }
+  std::fflush(stdout);
+  return results;
 }
 
 int Main(int argc, char** argv) {
@@ -288,7 +216,22 @@ int Main(int argc, char** argv) {
     return 1;
   }
   const std::string dir = tmpl;
-  KernelRunner runner(dir, min_repeat_ms);
+  MeasureOptions search_options;
+  search_options.min_repeat_ms = min_repeat_ms;
+  search_options.use_cache = false;  // real compile times for every trial
+  search_options.time_reference = false;
+  search_options.cache_dir = dir + "/search";
+  MeasureOptions retime_options = search_options;
+  retime_options.use_cache = true;
+  retime_options.cache_dir = dir + "/retime";
+  StatusOr<std::unique_ptr<Measurer>> search = MakeLocalMeasurer(search_options);
+  StatusOr<std::unique_ptr<Measurer>> retime = MakeLocalMeasurer(retime_options);
+  if (!search.ok() || !retime.ok()) {
+    std::fprintf(stderr, "%s\n",
+                 (search.ok() ? retime.status() : search.status()).ToString().c_str());
+    return 1;
+  }
+  const int cpu = LastAllowedCpu();  // where the measurer pins its timed runs (pin_cpu = -1)
 
   StatusOr<Task> task_or = MakeOperatorTask("dense", {512, 512, 512});
   if (!task_or.ok()) {
@@ -297,80 +240,74 @@ int Main(int argc, char** argv) {
   }
   const Task& task = *task_or;
   const double flops = OperatorFlops(task);
-  std::printf("dense 512x512x512: %llu raw configs; %d hand-picked + %d random (seed %llu)\n",
+  std::printf("dense 512x512x512: %llu raw configs; default + %d hand-picked + %d random "
+              "(seed %llu); timed runs and Eigen on cpu %d\n",
               static_cast<unsigned long long>(task.space.raw_size()),
               static_cast<int>(HandPicked().size()), samples,
-              static_cast<unsigned long long>(seed));
+              static_cast<unsigned long long>(seed), cpu);
 
-  struct Candidate {
-    Config config;
-    std::string origin;
-  };
-  std::vector<Candidate> candidates;
+  std::vector<Config> configs = {DefaultConfig(task)};
+  std::vector<std::string> origins = {"default"};
   for (const auto& values : HandPicked()) {
     Config c;
-    if (ConfigFromValues(task, values, &c)) candidates.push_back({c, "hand-picked"});
+    if (ConfigFromValues(task, values, &c)) {
+      configs.push_back(c);
+      origins.push_back("hand-picked");
+    }
   }
   Rng rng = MakeRng(seed);
   for (int i = 0; i < samples; ++i) {
     StatusOr<Config> c = task.space.Sample(rng);
-    if (c.ok()) candidates.push_back({*c, "random"});
+    if (c.ok()) {
+      configs.push_back(*c);
+      origins.push_back("random");
+    }
   }
-
   TemplateTiming dense_timing{.name = "dense 512x512x512"};
-  // The default config first.
-  std::string default_binary;
-  {
-    const Trial t = runner.CompileAndRun(*EmitKernelSource(task, DefaultConfig(task)),
-                                         &default_binary);
-    dense_timing.wall_s.push_back(t.wall_s);
-    dense_timing.compile_s.push_back(t.compile_s);
-    if (t.ok) dense_timing.default_gflops = flops / t.median_s * 1e-9;
-    std::printf("default  %-6s %8.2f GFLOP/s  trial %.2f s  %s\n", t.ok ? "ok" : "FAILED",
-                t.ok ? flops / t.median_s * 1e-9 : 0.0, t.wall_s,
-                task.space.ToString(DefaultConfig(task)).c_str());
-  }
+  const std::vector<MeasureResult> results =
+      MeasureBatch(**search, task, configs, origins, &dense_timing);
   int best = -1;
-  double best_s = 1e30;
-  std::string best_binary;
-  for (size_t i = 0; i < candidates.size(); ++i) {
-    std::string binary;
-    const Trial t = runner.CompileAndRun(*EmitKernelSource(task, candidates[i].config), &binary);
-    dense_timing.wall_s.push_back(t.wall_s);
-    dense_timing.compile_s.push_back(t.compile_s);
-    if (!t.ok) ++dense_timing.failed;
-    std::printf("%-8s %-6s %8.2f GFLOP/s  trial %.2f s  %s%s\n", candidates[i].origin.c_str(),
-                t.ok ? "ok" : "FAILED", t.ok ? flops / t.median_s * 1e-9 : 0.0, t.wall_s,
-                task.space.ToString(candidates[i].config).c_str(),
-                t.ok ? "" : ("  " + t.error).c_str());
-    std::fflush(stdout);
-    if (t.ok && t.median_s < best_s) {
-      best_s = t.median_s;
+  for (size_t i = 1; i < results.size(); ++i) {
+    if (results[i].ok() &&
+        (best < 0 || results[i].median_seconds() < results[best].median_seconds())) {
       best = static_cast<int>(i);
-      best_binary = binary;
     }
   }
   if (best < 0) {
     std::printf("no dense config ran\n");
     return 1;
   }
-  dense_timing.best_gflops = flops / best_s * 1e-9;
+  int best_random = -1;
+  for (size_t i = 1; i < results.size(); ++i) {
+    if (origins[i] == "random" && results[i].ok() &&
+        (best_random < 0 ||
+         results[i].median_seconds() < results[best_random].median_seconds())) {
+      best_random = static_cast<int>(i);
+    }
+  }
 
   // Best config and Eigen, alternately.
+  (void)(*retime)->Measure(task, {configs[best]});  // compile once into the cache
   std::vector<double> sonar_s, eigen_s;
   for (int r = 0; r < rounds; ++r) {
-    Trial t;
-    if (runner.Run(best_binary, /*check=*/false, &t)) sonar_s.push_back(t.median_s);
-    eigen_s.push_back(TimeEigen(512, min_repeat_ms));
+    const std::vector<MeasureResult> again = (*retime)->Measure(task, {configs[best]});
+    if (again[0].ok()) sonar_s.push_back(again[0].median_seconds());
+    eigen_s.push_back(PinnedTo(cpu, [&] { return TimeEigen(512, min_repeat_ms); }));
   }
   const double sonar_gflops = flops / Median(sonar_s) * 1e-9;
   const double eigen_gflops = flops / Median(eigen_s) * 1e-9;
-  std::printf("\nbest found (%s): %s\n", candidates[best].origin.c_str(),
-              task.space.ToString(candidates[best].config).c_str());
-  std::printf("re-timed alternately %d rounds (median of per-round medians):\n", rounds);
+  std::printf("\nbest found (%s): %s\n", origins[best].c_str(),
+              task.space.ToString(configs[best]).c_str());
+  if (best_random >= 0) {
+    std::printf("best random config: %.2f GFLOP/s  %s\n",
+                flops / results[best_random].median_seconds() * 1e-9,
+                task.space.ToString(configs[best_random]).c_str());
+  }
+  std::printf("re-timed alternately %d rounds (median over rounds of the per-round medians):\n",
+              rounds);
   std::printf("  sonar best   %8.2f GFLOP/s\n", sonar_gflops);
   std::printf("  eigen        %8.2f GFLOP/s\n", eigen_gflops);
-  std::printf("  default      %8.2f GFLOP/s (search phase)\n", dense_timing.default_gflops);
+  std::printf("  default      %8.2f GFLOP/s (search batch)\n", dense_timing.default_gflops);
   std::printf("  ratio best_sonar / eigen = %.3f (goal >= 0.5)\n", sonar_gflops / eigen_gflops);
   std::printf("  speed-up best / default  = %.1fx\n",
               sonar_gflops / std::max(dense_timing.default_gflops, 1e-9));
@@ -388,32 +325,24 @@ int Main(int argc, char** argv) {
                            {1, 32, 112, 112, 3, 3, 1, 1}}}) {
     StatusOr<Task> t = MakeOperatorTask(layer.op, layer.shape);
     if (!t.ok()) continue;
-    TemplateTiming timing{.name = layer.label};
-    const double f = OperatorFlops(*t);
-    std::vector<Config> configs = {DefaultConfig(*t)};
+    std::vector<Config> layer_configs = {DefaultConfig(*t)};
+    std::vector<std::string> layer_origins = {"default"};
     Rng r = MakeRng(seed, 7);
     for (int i = 0; i < conv_trials; ++i) {
       StatusOr<Config> c = t->space.Sample(r);
-      if (c.ok()) configs.push_back(*c);
+      if (c.ok()) {
+        layer_configs.push_back(*c);
+        layer_origins.push_back("random");
+      }
     }
-    for (size_t i = 0; i < configs.size(); ++i) {
-      std::string binary;
-      const Trial trial = runner.CompileAndRun(*EmitKernelSource(*t, configs[i]), &binary);
-      timing.wall_s.push_back(trial.wall_s);
-      timing.compile_s.push_back(trial.compile_s);
-      if (!trial.ok) ++timing.failed;
-      const double g = trial.ok ? f / trial.median_s * 1e-9 : 0.0;
-      if (i == 0) timing.default_gflops = g;
-      timing.best_gflops = std::max(timing.best_gflops, g);
-      std::printf("%s %s %-6s %8.2f GFLOP/s  trial %.2f s  %s\n", layer.op.c_str(),
-                  i == 0 ? "default" : "random ", trial.ok ? "ok" : "FAILED", g, trial.wall_s,
-                  t->space.ToString(configs[i]).c_str());
-      std::fflush(stdout);
-    }
+    std::printf("\n%s\n", layer.label.c_str());
+    TemplateTiming timing{.name = layer.label};
+    (void)MeasureBatch(**search, *t, layer_configs, layer_origins, &timing);
     timings.push_back(timing);
   }
-  std::printf("\n| template | trials | median wall s per trial | median compile s | median wall - compile s "
-              "| default GFLOP/s | best GFLOP/s | failed |\n|---|---|---|---|---|---|---|---|\n");
+  std::printf("\n| template | trials | batch wall s per trial | median compile s | median run s "
+              "| compile + run s | default GFLOP/s | best GFLOP/s | failed |\n"
+              "|---|---|---|---|---|---|---|---|---|\n");
   for (const TemplateTiming& t : timings) PrintTiming(t);
   std::filesystem::remove_all(dir);
   return 0;
