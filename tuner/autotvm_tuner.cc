@@ -44,6 +44,8 @@ constexpr double kMinBaseModelDiscount = 0.05;
 // a-recall@(2 * plan_size).
 constexpr int kBaseModelRounds = 400;
 constexpr int kBaseModelStoppingRounds = 100;
+// Transfer sets larger than this train with tree_method "hist" instead of "exact".
+constexpr Eigen::Index kExactTreeMaxRows = 20000;
 // AutoTVM fit: stop 20 rounds after the best a-recall@plan_size.
 constexpr int kModelStoppingRounds = 20;
 
@@ -192,6 +194,11 @@ class AutoTvmTuner final : public Tuner {
     }
     const Eigen::MatrixXd x = EncodeFeatures(space, configs, features_);
     if (x.cols() == 0) return;
+    if (x.rows() > kExactTreeMaxRows) {  // large histories: histogram trees are much faster
+      XgbOptions large = base_model_.options();
+      large.tree_method = "hist";
+      base_model_ = XgbCostModel(large);
+    }
     if (!base_model_.Fit(x, y).ok()) return;
     has_base_model_ = true;
     // No plan yet: the base model picks the first one.
