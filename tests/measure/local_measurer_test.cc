@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 
@@ -22,6 +23,12 @@ const std::string& TestCacheDir() {
   static const std::string dir = [] {
     std::string t = (std::filesystem::temp_directory_path() / "sonar-measure-test-XXXXXX").string();
     if (mkdtemp(t.data()) == nullptr) return std::string("/tmp/sonar-measure-test");
+    // Compiled test kernels go away with the test process.
+    static std::string to_remove = t;
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(to_remove, ec);
+    });
     return t;
   }();
   return dir;
