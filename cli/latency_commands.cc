@@ -122,6 +122,10 @@ struct TrainArgs {
   std::string out;
   uint64_t seed = 0;
   int epochs = 0;
+  int ensemble = 0;
+  int feature_size = 0;
+  int maple_steps = 0;
+  std::vector<int> hidden;
   bool no_maple = false;
   bool json = false;
 };
@@ -132,6 +136,11 @@ int RunTrain(TrainArgs& a) {
   o.seed = a.seed;
   if (a.epochs > 0) o.epochs = a.epochs;
   o.train_maple = !a.no_maple;
+  if (a.ensemble > 0) o.ensemble_size = a.ensemble;
+  if (a.feature_size > 0) o.feature_size = a.feature_size;
+  if (a.maple_steps > 0) o.maple_steps = a.maple_steps;
+  if (!a.hidden.empty()) o.hidden = a.hidden;
+  if (Status s = o.Validate(); !s.ok()) return Usage("train", s.message());
   StatusOr<LatencyTable> table = LoadLatencyTable(a.c.data, a.c.space);
   if (!table.ok()) return Fail(table.status());
   StatusOr<std::vector<int64_t>> refs =
@@ -350,8 +359,10 @@ struct EvalArgs {
   int maple_steps = 0;
   int feature_size = 0;
   int ensemble = 0;
+  int ceiling_epochs = 0;
   std::vector<int> hidden;
   bool no_ceilings = false;
+  std::string markdown;
   bool json = false;
   bool compact = false;
   bool verbose = false;
@@ -388,6 +399,7 @@ int RunEval(EvalArgs& a) {
   if (a.maple_steps > 0) o.predictor.maple_steps = a.maple_steps;
   if (a.feature_size > 0) o.predictor.feature_size = a.feature_size;
   if (a.ensemble > 0) o.predictor.ensemble_size = a.ensemble;
+  if (a.ceiling_epochs > 0) o.ceiling_epochs = a.ceiling_epochs;
   if (!a.hidden.empty()) o.predictor.hidden = a.hidden;
   o.ceilings = !a.no_ceilings;
   o.threads = a.threads > 0 ? a.threads
@@ -401,6 +413,11 @@ int RunEval(EvalArgs& a) {
   if (!refs.ok()) return Fail(refs.status());
   StatusOr<LatencyEvalSummary> s = EvaluateLatencyPredictor(*table, *refs, o);
   if (!s.ok()) return Fail(s.status());
+  if (!a.markdown.empty()) {
+    std::ofstream md(a.markdown, std::ios::trunc);
+    md << s->FullReport() << "\n" << s->CompactReport() << "\n" << s->BriefReport() << "\n";
+    if (!md.flush()) return Fail(NotFoundError("cannot write " + a.markdown));
+  }
   if (a.json) {
     auto metrics = [](const LatencyMetrics& m) {
       return Json{{"within_1pct", FiniteOrNull(m.within_1pct)},
@@ -497,6 +514,11 @@ void RegisterLatencyCommands(CLI::App& app, int* exit_code) {
   train->add_option("--out", train_args->out, "Model file to write (JSON)")->required();
   train->add_option("--seed", train_args->seed, "Seed")->capture_default_str();
   train->add_option("--epochs", train_args->epochs, "Training epochs (default 80)");
+  train->add_option("--ensemble", train_args->ensemble, "Shared networks in the ensemble (default 5)");
+  train->add_option("--hidden", train_args->hidden, "Hidden widths (default 64,64)")->delimiter(',');
+  train->add_option("--feature-size", train_args->feature_size, "Feature layer width (default 32)");
+  train->add_option("--maple-steps", train_args->maple_steps,
+                    "Training steps of the MAPLE network (default 6000)");
   train->add_flag("--no-maple", train_args->no_maple,
                   "Skip the MAPLE network (faster; maple_mix adaptation then unavailable)");
   train->add_flag("--json", train_args->json, "Print one JSON summary object on stdout");
@@ -576,6 +598,10 @@ void RegisterLatencyCommands(CLI::App& app, int* exit_code) {
   eval->add_option("--hidden", eval_args->hidden,
                    "Hidden widths of the predictor's shared network (default 64,64)")
       ->delimiter(',');
+  eval->add_option("--ceiling-epochs", eval_args->ceiling_epochs,
+                   "Training epochs of each ceiling model (default 150)");
+  eval->add_option("--markdown", eval_args->markdown,
+                   "Also write the full and compact Markdown tables to this file");
   eval->add_flag("--no-ceilings", eval_args->no_ceilings, "Skip the per-device ceiling models");
   eval->add_flag("--compact", eval_args->compact,
                  "One row per device and k (+-10% / Spearman per method) instead of the full table");

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Sonar Authors
+//
+// Tests of LatencyPredictor on a synthetic table: options, adaptation quality, determinism,
+// the save/load round trip and malformed model files.
+#include "surrogate/latency_predictor.h"
+
+#include <gtest/gtest.h>
+
+#include "surrogate/latency_eval.h"
+#include "tests/surrogate/latency_testing.h"
+#include "tests/testing/test_records.h"
+
+namespace sonar {
+namespace {
+
+using testing::ReadFile;
+using testing::ScratchDir;
+using testing::SmallPredictorOptions;
+using testing::SyntheticLatencyTable;
+using testing::SyntheticReferences;
+using testing::WriteFile;
+
+// Sources: devices 0..4; target: device 5 with samples rows 10..(10+k).
+struct Fixture {
+  LatencyTable table = SyntheticLatencyTable(300, 6, 3);
+  std::vector<int> sources = {0, 1, 2, 3, 4};
+  int target = 5;
+  LatencyTrainingSet Training() const {
+    return MakeLatencyTrainingSet(table, sources, SyntheticReferences());
+  }
+  HardwareDescriptor TargetDescriptor() const {
+    return table.Descriptor(target, SyntheticReferences());
+  }
+  void Samples(int k, Eigen::MatrixXd* x, Eigen::VectorXd* ms) const {
+    *x = table.encodings.middleRows(10, k);
+    *ms = table.latency_ms.col(target).segment(10, k);
+  }
+};
+
+TEST(LatencyPredictorOptions, DefaultsAreValid) {
+  EXPECT_TRUE(LatencyPredictorOptions{}.Validate().ok());
+  LatencyPredictorOptions o;
+  o.feature_size = 0;
+  EXPECT_EQ(o.Validate().code(), StatusCode::kInvalidArgument);
+  o = LatencyPredictorOptions{};
+  o.head_prior_jitter_grid = {};
+  EXPECT_FALSE(o.Validate().ok());
+  o = LatencyPredictorOptions{};
+  o.ensemble_size = 0;
+  EXPECT_FALSE(o.Validate().ok());
+}
+
+TEST(LatencyAdaptation, NamesRoundTrip) {
+  for (LatencyAdaptation a : {LatencyAdaptation::kMapHead, LatencyAdaptation::kMapleMix,
+                              LatencyAdaptation::kCalibrate}) {
+    LatencyAdaptation back = LatencyAdaptation::kCalibrate;
+    ASSERT_TRUE(StringToLatencyAdaptation(LatencyAdaptationToString(a), &back));
+    EXPECT_EQ(back, a);
+  }
+}
+
+TEST(LatencyPredictor, TrainRejectsBadShapes) {
+  Fixture f;
+  LatencyTrainingSet set = f.Training();
+  set.latency_ms.conservativeResize(set.latency_ms.rows(), 3);
+  LatencyPredictor p(SmallPredictorOptions());
+  EXPECT_EQ(p.Train(set).code(), StatusCode::kInvalidArgument);
+  set = f.Training();
+  set.devices.resize(1);
+  set.latency_ms.conservativeResize(set.latency_ms.rows(), 1);
+  EXPECT_EQ(p.Train(set).code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(p.trained());
+}
+
+TEST(LatencyPredictor, AdaptsToAnUnseenDeviceFromTenSamples) {
+  Fixture f;
+  LatencyPredictor p(SmallPredictorOptions());
+  ASSERT_TRUE(p.Train(f.Training()).ok());
+  EXPECT_EQ(p.num_sources(), 5);
+  Eigen::MatrixXd x;
+  Eigen::VectorXd ms;
+  f.Samples(10, &x, &ms);
+  const Eigen::VectorXd truth = f.table.latency_ms.col(f.target).tail(200);
+  for (LatencyAdaptation a : {LatencyAdaptation::kMapHead, LatencyAdaptation::kMapleMix,
+                              LatencyAdaptation::kCalibrate}) {
+    ASSERT_TRUE(p.Adapt(f.TargetDescriptor(), x, ms, a).ok());
+    EXPECT_TRUE(p.adapted());
+    EXPECT_EQ(p.adapted_device(), "dev5");
+    const Eigen::VectorXd pred = p.PredictMs(f.table.encodings.bottomRows(200));
+    const LatencyMetrics m = ComputeLatencyMetrics(pred, truth);
+    // map_head is the method we ship; the MAPLE recipe and the calibration are baselines.
+    EXPECT_GT(m.spearman, a == LatencyAdaptation::kMapHead ? 0.8 : 0.5)
+        << LatencyAdaptationToString(a);
+    if (a == LatencyAdaptation::kMapHead) EXPECT_GT(m.within_10pct, 0.5);
+  }
+}
+
+TEST(LatencyPredictor, AdaptRejectsNonPositiveLatencies) {
+  Fixture f;
+  LatencyPredictor p(SmallPredictorOptions());
+  ASSERT_TRUE(p.Train(f.Training()).ok());
+  Eigen::MatrixXd x;
+  Eigen::VectorXd ms;
+  f.Samples(3, &x, &ms);
+  ms(1) = -1;
+  EXPECT_EQ(p.Adapt(f.TargetDescriptor(), x, ms).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(p.Adapt(f.TargetDescriptor(), x.topRows(2), ms).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(LatencyPredictor, SameSeedGivesTheSameModelAndPredictions) {
+  Fixture f;
+  Eigen::MatrixXd x;
+  Eigen::VectorXd ms;
+  f.Samples(5, &x, &ms);
+  Eigen::VectorXd first[2];
+  for (int run = 0; run < 2; ++run) {
+    LatencyPredictor p(SmallPredictorOptions(/*seed=*/7));
+    ASSERT_TRUE(p.Train(f.Training()).ok());
+    ASSERT_TRUE(p.Adapt(f.TargetDescriptor(), x, ms, LatencyAdaptation::kMapleMix).ok());
+    first[run] = p.PredictLogMs(f.table.encodings);
+    ASSERT_TRUE(p.Adapt(f.TargetDescriptor(), x, ms, LatencyAdaptation::kMapHead).ok());
+    first[run] = first[run] + 3 * p.PredictLogMs(f.table.encodings);
+  }
+  EXPECT_EQ(first[0], first[1]);
+  LatencyPredictor other(SmallPredictorOptions(/*seed=*/8));
+  ASSERT_TRUE(other.Train(f.Training()).ok());
+  ASSERT_TRUE(other.Adapt(f.TargetDescriptor(), x, ms, LatencyAdaptation::kMapHead).ok());
+  EXPECT_NE(other.PredictLogMs(f.table.encodings), first[0]);
+}
+
+TEST(LatencyPredictor, SaveLoadRoundTripKeepsPredictions) {
+  Fixture f;
+  ScratchDir dir;
+  LatencyPredictor p(SmallPredictorOptions());
+  ASSERT_TRUE(p.Train(f.Training()).ok());
+  // Trained but not adapted: zero-shot and source predictions survive.
+  ASSERT_TRUE(p.Save(dir.File("m.json")).ok());
+  StatusOr<LatencyPredictor> q = LatencyPredictor::Load(dir.File("m.json"));
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  EXPECT_FALSE(q->adapted());
+  EXPECT_EQ(q->source_names(), p.source_names());
+  EXPECT_EQ(q->PredictLogMs(f.table.encodings, f.TargetDescriptor()),
+            p.PredictLogMs(f.table.encodings, f.TargetDescriptor()));
+  EXPECT_EQ(q->PredictSourceLogMs(f.table.encodings, 2), p.PredictSourceLogMs(f.table.encodings, 2));
+  // Adapted models re-adapt on load to the same predictions.
+  Eigen::MatrixXd x;
+  Eigen::VectorXd ms;
+  f.Samples(5, &x, &ms);
+  for (LatencyAdaptation a : {LatencyAdaptation::kMapHead, LatencyAdaptation::kMapleMix,
+                              LatencyAdaptation::kCalibrate}) {
+    ASSERT_TRUE(p.Adapt(f.TargetDescriptor(), x, ms, a).ok());
+    ASSERT_TRUE(p.Save(dir.File("a.json")).ok());
+    StatusOr<LatencyPredictor> r = LatencyPredictor::Load(dir.File("a.json"));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_TRUE(r->adapted());
+    EXPECT_EQ(r->adapted_method(), a);
+    EXPECT_EQ(r->adapted_device(), "dev5");
+    EXPECT_EQ(r->PredictMs(f.table.encodings), p.PredictMs(f.table.encodings))
+        << LatencyAdaptationToString(a);
+  }
+}
+
+TEST(LatencyPredictor, LoadRejectsMalformedFilesWithAClearError) {
+  Fixture f;
+  ScratchDir dir;
+  EXPECT_EQ(LatencyPredictor::Load(dir.File("absent.json")).status().code(), StatusCode::kNotFound);
+  WriteFile(dir.File("garbage.json"), "not json at all");
+  StatusOr<LatencyPredictor> g = LatencyPredictor::Load(dir.File("garbage.json"));
+  EXPECT_EQ(g.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(g.status().message().find("not a latency model"), std::string::npos);
+  WriteFile(dir.File("other.json"), "{\"format\": \"something-else\"}");
+  EXPECT_EQ(LatencyPredictor::Load(dir.File("other.json")).status().code(), StatusCode::kDataLoss);
+
+  LatencyPredictor p(SmallPredictorOptions());
+  ASSERT_TRUE(p.Train(f.Training()).ok());
+  ASSERT_TRUE(p.Save(dir.File("m.json")).ok());
+  const std::string good = ReadFile(dir.File("m.json"));
+  WriteFile(dir.File("truncated.json"), good.substr(0, good.size() / 2));
+  EXPECT_EQ(LatencyPredictor::Load(dir.File("truncated.json")).status().code(),
+            StatusCode::kDataLoss);
+  std::string future = good;
+  future.replace(future.find("\"version\":1"), 11, "\"version\":99");
+  EXPECT_EQ(LatencyPredictor::Load(dir.File("m.json")).status().code(), StatusCode::kOk);
+  WriteFile(dir.File("future.json"), future);
+  EXPECT_EQ(LatencyPredictor::Load(dir.File("future.json")).status().code(),
+            StatusCode::kInvalidArgument);
+  std::string wrong = good;
+  wrong.replace(wrong.find("\"encoding_size\":30"), 18, "\"encoding_size\":31");
+  WriteFile(dir.File("wrong.json"), wrong);
+  StatusOr<LatencyPredictor> w = LatencyPredictor::Load(dir.File("wrong.json"));
+  EXPECT_EQ(w.status().code(), StatusCode::kDataLoss) << w.status().ToString();
+}
+
+}  // namespace
+}  // namespace sonar
