@@ -101,7 +101,8 @@ std::string RecordToJsonLine(const Record& r) {
                  {"all_cost_seconds", r.result.all_cost_seconds},
                  {"error_msg", r.result.error_msg},
                  {"source_error_code", r.result.source_error_code},
-                 {"reference_seconds", r.result.reference_seconds}};
+                 {"reference_seconds", r.result.reference_seconds},
+                 {"reported_seconds", r.result.reported_seconds}};
   j["timestamp"] = r.timestamp_unix_s;
   j["tuner"] = r.tuner;
   j["trial"] = r.trial;

@@ -505,6 +505,7 @@ bool ParseTvmResult(element result, double failure_sentinel, Record* r, std::str
       }
       r->result.run_seconds.push_back(s);
     }
+    if (r->result.run_seconds.size() > 1) r->result.reported_seconds = r->result.mean_seconds();
   } else {
     // Failures carry a sentinel (1e9 in AutoTVM, 1e10 in Ansor) or a message: never a time.
     for (element c : costs) {
@@ -930,6 +931,7 @@ bool ParseKernelTunerEntry(const KernelTunerHeader& h, element entry, Record* r,
       return false;
     }
     r->result.status = MeasureStatus::kOk;
+    r->result.reported_seconds = ms * 1e-3;  // Kernel Tuner ranks by "time"
     element times;
     array ta;
     if (!o["times"].get(times) && !times.get_array().get(ta) && ta.size() > 0) {
@@ -1149,6 +1151,7 @@ bool ParseJsonLineRecord(object o, Record* r, std::string* why) {
     r->result.source_error_code = static_cast<int32_t>(index);
   }
   if (!res["reference_seconds"].get(e) && GetNumber(e, &d)) r->result.reference_seconds = d;
+  if (!res["reported_seconds"].get(e) && GetNumber(e, &d)) r->result.reported_seconds = d;
   if (!o["timestamp"].get(e) && GetNumber(e, &d)) r->timestamp_unix_s = d;
   if (!o["tuner"].get(e)) GetString(e, &r->tuner);
   if (!o["trial"].get(e) && GetInt(e, &index)) r->trial = static_cast<int32_t>(index);

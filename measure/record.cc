@@ -34,7 +34,7 @@ double RecordCost(const Record& record) {
   if (!record.result.ok() || record.result.run_seconds.empty()) {
     return std::numeric_limits<double>::infinity();
   }
-  return record.result.median_seconds();
+  return record.result.cost_seconds();
 }
 
 }  // namespace sonar

@@ -58,7 +58,14 @@ struct MeasureResult {
   // normalizer of the timing protocol); 0 when there was none. A cost relative to the
   // reference is median_seconds() / reference_seconds.
   double reference_seconds = 0;
+  // The cost the source format itself reported, seconds, when it differs in kind from the
+  // median of run_seconds: Kernel Tuner's "time" and AutoTVM's mean of costs, which their
+  // tuners ranked by. 0 for Sonar's own measurements.
+  double reported_seconds = 0;
   bool ok() const { return status == MeasureStatus::kOk; }
+  // The one cost Sonar ranks results by: reported_seconds when set (imported data keeps its
+  // source's ranking), else median_seconds(). requires: ok() and !run_seconds.empty().
+  double cost_seconds() const { return reported_seconds > 0 ? reported_seconds : median_seconds(); }
   // Median of run_seconds. requires: ok() and !run_seconds.empty().
   double median_seconds() const;
   // Mean of run_seconds (what AutoTVM and Kernel Tuner report). requires: as median_seconds.
@@ -81,9 +88,9 @@ struct Record {
   friend bool operator==(const Record&, const Record&) = default;
 };
 
-// The cost used to rank records everywhere in Sonar: median_seconds() for ok records (robust to
-// the outliers of noisy machines; for imported records with one cost it is that cost),
-// +infinity for failures.
+// The cost used to rank records everywhere in Sonar: MeasureResult::cost_seconds() for ok
+// records (the median of the repeats, or the source's own figure for imported data), +infinity
+// for failures.
 double RecordCost(const Record& record);
 
 }  // namespace sonar

@@ -61,6 +61,7 @@ void ToProto(const Record& r, proto::Record* p) {
   m->set_error_msg(r.result.error_msg);
   m->set_source_error_code(r.result.source_error_code);
   m->set_reference_seconds(r.result.reference_seconds);
+  m->set_reported_seconds(r.result.reported_seconds);
   p->set_timestamp_unix_s(r.timestamp_unix_s);
   p->set_tuner(r.tuner);
   p->set_trial(r.trial);
@@ -107,6 +108,7 @@ bool FromProto(const proto::Record& p, Record* r) {
   r->result.error_msg = m.error_msg();
   r->result.source_error_code = m.source_error_code();
   r->result.reference_seconds = m.reference_seconds();
+  r->result.reported_seconds = m.reported_seconds();
   r->timestamp_unix_s = p.timestamp_unix_s();
   r->tuner = p.tuner();
   r->trial = p.trial();

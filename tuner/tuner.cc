@@ -26,7 +26,7 @@ double ObservationCost(const Observation& o) {
   if (!o.result.ok() || o.result.run_seconds.empty()) {
     return std::numeric_limits<double>::infinity();
   }
-  return o.result.median_seconds();
+  return o.result.cost_seconds();
 }
 
 std::string_view TunerKindToString(TunerKind kind) {

@@ -35,8 +35,8 @@ struct Observation {
   MeasureResult result;
 };
 
-// Cost of an observation to minimise: median seconds of an ok result, +infinity otherwise
-// (failures are infeasible, never times).
+// Cost of an observation to minimise: MeasureResult::cost_seconds() of an ok result, +infinity
+// otherwise (failures are infeasible, never times).
 double ObservationCost(const Observation& observation);
 
 enum class TunerKind {
