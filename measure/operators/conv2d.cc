@@ -175,17 +175,23 @@ void PackWeights(const float* w, float* wp) {
 
 // Copies the input into the padded buffer; the zero border was written once by Alloc.
 void PackInput(const float* __restrict x, float* __restrict xp) {
-  for (long n = 0; n < BATCH; ++n)
-    for (long c = 0; c < C; ++c)
-      for (long h = 0; h < H; ++h) {
-        const float* src = x + ((n * C + c) * H + h) * W;
-        if constexpr (NCHWC) {
-          float* dst = xp + (((n * ICO + c / ICB) * HP + h + PAD) * WP + PAD) * ICB + c % ICB;
-          for (long w = 0; w < W; ++w) dst[w * ICB] = src[w];
-        } else {
-          std::memcpy(xp + ((n * C + c) * HP + h + PAD) * WP + PAD, src, W * sizeof(float));
+  for (long n = 0; n < BATCH; ++n) {
+    if constexpr (NCHWC) {
+      // Row by row: read ICB input rows, write one contiguous NCHWc row.
+      for (long cb = 0; cb < ICO; ++cb)
+        for (long h = 0; h < H; ++h) {
+          const float* src = x + ((n * C + cb * ICB) * H + h) * W;
+          float* dst = xp + (((n * ICO + cb) * HP + h + PAD) * WP + PAD) * ICB;
+          for (long w = 0; w < W; ++w)
+            for (long ci = 0; ci < ICB; ++ci) dst[w * ICB + ci] = src[ci * H * W + w];
         }
-      }
+    } else {
+      for (long c = 0; c < C; ++c)
+        for (long h = 0; h < H; ++h)
+          std::memcpy(xp + ((n * C + c) * HP + h + PAD) * WP + PAD, x + ((n * C + c) * H + h) * W,
+                      W * sizeof(float));
+    }
+  }
 }
 
 )";

@@ -171,17 +171,23 @@ void PackWeights(const float* w, float* wp) {
 }
 
 void PackInput(const float* __restrict x, float* __restrict xp) {
-  for (long n = 0; n < BATCH; ++n)
-    for (long c = 0; c < C; ++c)
-      for (long h = 0; h < H; ++h) {
-        const float* src = x + ((n * C + c) * H + h) * W;
-        if constexpr (NCHWC) {
-          float* dst = xp + (((n * OCO + c / CB) * HP + h + PAD) * WP + PAD) * CB + c % CB;
-          for (long w = 0; w < W; ++w) dst[w * CB] = src[w];
-        } else {
-          std::memcpy(xp + ((n * C + c) * HP + h + PAD) * WP + PAD, src, W * sizeof(float));
+  for (long n = 0; n < BATCH; ++n) {
+    if constexpr (NCHWC) {
+      // Row by row: read CB input rows, write one contiguous NCHWc row.
+      for (long cb = 0; cb < OCO; ++cb)
+        for (long h = 0; h < H; ++h) {
+          const float* src = x + ((n * C + cb * CB) * H + h) * W;
+          float* dst = xp + (((n * OCO + cb) * HP + h + PAD) * WP + PAD) * CB;
+          for (long w = 0; w < W; ++w)
+            for (long ci = 0; ci < CB; ++ci) dst[w * CB + ci] = src[ci * H * W + w];
         }
-      }
+    } else {
+      for (long c = 0; c < C; ++c)
+        for (long h = 0; h < H; ++h)
+          std::memcpy(xp + ((n * C + c) * HP + h + PAD) * WP + PAD, x + ((n * C + c) * H + h) * W,
+                      W * sizeof(float));
+    }
+  }
 }
 
 )";
