@@ -1,27 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Sonar's main job on this machine. Until the tuning loop lands it demonstrates what exists:
-# the hardware descriptor of this machine, and (when ../shared/datasets is beside the clone)
-# importing real tuning histories into a crash-safe record log and querying it.
+# Sonar's main job: a real tuning run on this machine, needing no data. It describes the
+# hardware, then tunes a 512x512x512 fp32 dense layer with the AutoTVM-style tuner (XGBoost cost
+# model + simulated annealing): every config is generated as C++, compiled, run in an isolated
+# child pinned to one core, checked against a reference and timed. It ends with the best config
+# and its speed-up over the default (naive) config. Records go to out/main_job.sonar; running it
+# again resumes from them. Set SONAR_TRIALS to change the budget (default 64, about 2-3 min).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${SONAR_OUT:-out}
+trials=${SONAR_TRIALS:-64}
 mkdir -p "$out"
-echo "== sonar hw describe"
-build/sonar hw describe
-data=../shared/datasets
-if [ -d "$data" ]; then
-  echo
-  echo "== sonar import (AutoTVM dense history on a V100, and a Kernel Tuner brute-force cache)"
-  rm -f "$out/main_job.sonar"
-  build/sonar import "$data/autotvm_cuda_v100_nnfusion/dense_records_v0.2.jsonl.gz" \
-    "$data/kernel_tuner_cache/convolution__RTX_3090.json.gz" --out "$out/main_job.sonar"
-  echo
-  echo "== sonar records stats"
-  build/sonar records stats "$out/main_job.sonar"
-  echo
-  echo "== sonar records best --workload convolution_kernel"
-  build/sonar records best "$out/main_job.sonar" --workload convolution_kernel
-else
-  echo "($data is absent: skipping the history import demonstration)"
-fi
+echo "== sonar hw describe --quick"
+build/sonar hw describe --quick
+echo
+echo "== sonar tune --op dense --shape 512,512,512 --tuner autotvm --trials $trials"
+build/sonar tune --op dense --shape 512,512,512 --tuner autotvm --trials "$trials" \
+  --records "$out/main_job.sonar"
