@@ -168,10 +168,16 @@ struct TemplateTiming {
 };
 
 void PrintTiming(const TemplateTiming& t) {
-  std::printf("| %s | %d | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f | %d |\n", t.name.c_str(),
-              t.trials, t.batch_wall_s / std::max(1, t.trials), Median(t.compile_s),
-              Median(t.run_s), Median(t.compile_s) + Median(t.run_s), t.default_gflops,
-              t.best_gflops, t.failed);
+  std::printf("| %s | %d | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f | %d |\n",
+              t.name.c_str(),
+              t.trials,
+              t.batch_wall_s / std::max(1, t.trials),
+              Median(t.compile_s),
+              Median(t.run_s),
+              Median(t.compile_s) + Median(t.run_s),
+              t.default_gflops,
+              t.best_gflops,
+              t.failed);
 }
 
 // Measures `configs` of `task` in one batch; fills `timing` and returns the results.
@@ -194,9 +200,14 @@ std::vector<MeasureResult> MeasureBatch(Measurer& measurer,
     if (i == 0) timing->default_gflops = g;
     timing->best_gflops = std::max(timing->best_gflops, g);
     std::printf("%-11s %-13s %8.2f GFLOP/s  compile %.2f s run %.2f s  %s%s%s\n",
-                origins[i].c_str(), std::string(MeasureStatusToString(r.status)).c_str(), g,
-                r.compile_seconds, r.all_cost_seconds, task.space.ToString(configs[i]).c_str(),
-                r.ok() ? "" : "\n    ", r.ok() ? "" : r.error_msg.substr(0, 300).c_str());
+                origins[i].c_str(),
+                std::string(MeasureStatusToString(r.status)).c_str(),
+                g,
+                r.compile_seconds,
+                r.all_cost_seconds,
+                task.space.ToString(configs[i]).c_str(),
+                r.ok() ? "" : "\n    ",
+                r.ok() ? "" : r.error_msg.substr(0, 300).c_str());
   }
   std::fflush(stdout);
   return results;
@@ -227,8 +238,8 @@ int Main(int argc, char** argv) {
   StatusOr<std::unique_ptr<Measurer>> search = MakeLocalMeasurer(search_options);
   StatusOr<std::unique_ptr<Measurer>> retime = MakeLocalMeasurer(retime_options);
   if (!search.ok() || !retime.ok()) {
-    std::fprintf(stderr, "%s\n",
-                 (search.ok() ? retime.status() : search.status()).ToString().c_str());
+    std::fprintf(
+        stderr, "%s\n", (search.ok() ? retime.status() : search.status()).ToString().c_str());
     return 1;
   }
   const int cpu = LastAllowedCpu();  // where the measurer pins its timed runs (pin_cpu = -1)
@@ -240,11 +251,14 @@ int Main(int argc, char** argv) {
   }
   const Task& task = *task_or;
   const double flops = OperatorFlops(task);
-  std::printf("dense 512x512x512: %llu raw configs; default + %d hand-picked + %d random "
-              "(seed %llu); timed runs and Eigen on cpu %d\n",
-              static_cast<unsigned long long>(task.space.raw_size()),
-              static_cast<int>(HandPicked().size()), samples,
-              static_cast<unsigned long long>(seed), cpu);
+  std::printf(
+      "dense 512x512x512: %llu raw configs; default + %d hand-picked + %d random "
+      "(seed %llu); timed runs and Eigen on cpu %d\n",
+      static_cast<unsigned long long>(task.space.raw_size()),
+      static_cast<int>(HandPicked().size()),
+      samples,
+      static_cast<unsigned long long>(seed),
+      cpu);
 
   std::vector<Config> configs = {DefaultConfig(task)};
   std::vector<std::string> origins = {"default"};
@@ -280,8 +294,7 @@ int Main(int argc, char** argv) {
   int best_random = -1;
   for (size_t i = 1; i < results.size(); ++i) {
     if (origins[i] == "random" && results[i].ok() &&
-        (best_random < 0 ||
-         results[i].median_seconds() < results[best_random].median_seconds())) {
+        (best_random < 0 || results[i].median_seconds() < results[best_random].median_seconds())) {
       best_random = static_cast<int>(i);
     }
   }
@@ -296,8 +309,8 @@ int Main(int argc, char** argv) {
   }
   const double sonar_gflops = flops / Median(sonar_s) * 1e-9;
   const double eigen_gflops = flops / Median(eigen_s) * 1e-9;
-  std::printf("\nbest found (%s): %s\n", origins[best].c_str(),
-              task.space.ToString(configs[best]).c_str());
+  std::printf(
+      "\nbest found (%s): %s\n", origins[best].c_str(), task.space.ToString(configs[best]).c_str());
   if (best_random >= 0) {
     std::printf("best random config: %.2f GFLOP/s  %s\n",
                 flops / results[best_random].median_seconds() * 1e-9,
@@ -318,11 +331,11 @@ int Main(int argc, char** argv) {
     std::string op, label;
     std::vector<int64_t> shape;
   };
-  for (const Layer& layer :
-       std::vector<Layer>{{"conv2d", "conv2d ResNet-18 {1,64,56,56,64,3,3,1,1}",
-                           {1, 64, 56, 56, 64, 3, 3, 1, 1}},
-                          {"depthwise_conv2d", "depthwise MobileNet {1,32,112,112,3,3,1,1}",
-                           {1, 32, 112, 112, 3, 3, 1, 1}}}) {
+  for (const Layer& layer : std::vector<Layer>{
+           {"conv2d", "conv2d ResNet-18 {1,64,56,56,64,3,3,1,1}", {1, 64, 56, 56, 64, 3, 3, 1, 1}},
+           {"depthwise_conv2d",
+            "depthwise MobileNet {1,32,112,112,3,3,1,1}",
+            {1, 32, 112, 112, 3, 3, 1, 1}}}) {
     StatusOr<Task> t = MakeOperatorTask(layer.op, layer.shape);
     if (!t.ok()) continue;
     std::vector<Config> layer_configs = {DefaultConfig(*t)};
@@ -340,9 +353,10 @@ int Main(int argc, char** argv) {
     (void)MeasureBatch(**search, *t, layer_configs, layer_origins, &timing);
     timings.push_back(timing);
   }
-  std::printf("\n| template | trials | batch wall s per trial | median compile s | median run s "
-              "| compile + run s | default GFLOP/s | best GFLOP/s | failed |\n"
-              "|---|---|---|---|---|---|---|---|---|\n");
+  std::printf(
+      "\n| template | trials | batch wall s per trial | median compile s | median run s "
+      "| compile + run s | default GFLOP/s | best GFLOP/s | failed |\n"
+      "|---|---|---|---|---|---|---|---|---|\n");
   for (const TemplateTiming& t : timings) PrintTiming(t);
   std::filesystem::remove_all(dir);
   return 0;

@@ -34,9 +34,7 @@ const std::vector<int64_t>& KnobCandidate(const ConfigSpace& space,
 // KnobCandidate(...)[0]: an int choice, a bool, a labelled choice's index.
 int64_t KnobInt(const ConfigSpace& space, const Config& config, std::string_view name);
 // The label of a labelled choice knob.
-const std::string& KnobLabel(const ConfigSpace& space,
-                             const Config& config,
-                             std::string_view name);
+const std::string& KnobLabel(const ConfigSpace& space, const Config& config, std::string_view name);
 // The value of an optional int knob (e.g. `threads`), or `fallback` if the space lacks it.
 int64_t KnobIntOr(const ConfigSpace& space,
                   const Config& config,
@@ -45,9 +43,8 @@ int64_t KnobIntOr(const ConfigSpace& space,
 
 // The config whose knob `name` takes candidate `value` for each given pair; knobs not listed
 // take candidate 0. requires: every name exists and every value is one of its candidates.
-Config ConfigWithValues(
-    const ConfigSpace& space,
-    const std::vector<std::pair<std::string, std::vector<int64_t>>>& values);
+Config ConfigWithValues(const ConfigSpace& space,
+                        const std::vector<std::pair<std::string, std::vector<int64_t>>>& values);
 
 // The `threads` knob for options.max_threads > 1: 1, 2, 4, ... below max_threads, and
 // max_threads. Appends nothing when max_threads == 1.
@@ -76,7 +73,9 @@ std::string UnrollPragma(int n, int indent);
 Status CheckConfig(const Task& task, const Config& config);
 
 // Shape validation helpers: InvalidArgument when `shape` has not `rank` entries.
-Status CheckRank(std::string_view op, const std::vector<int64_t>& shape, size_t rank,
+Status CheckRank(std::string_view op,
+                 const std::vector<int64_t>& shape,
+                 size_t rank,
                  std::string_view layout);
 
 // Per-template entry points (measure/operators/<op>.cc).
@@ -108,13 +107,8 @@ inline int64_t ConvOut(int64_t in, int64_t window, int64_t stride, int64_t pad) 
 
 // Validates the spatial part of a conv shape: every dim >= 1, pad >= 0, stride >= 1, window no
 // larger than the padded input, and every buffer (elements given) below 2^31 floats.
-Status CheckConvShape(std::string_view op,
-                      int64_t h,
-                      int64_t w,
-                      int64_t r,
-                      int64_t s,
-                      int64_t stride,
-                      int64_t pad);
+Status CheckConvShape(
+    std::string_view op, int64_t h, int64_t w, int64_t r, int64_t s, int64_t stride, int64_t pad);
 Status CheckBufferSizes(std::string_view op, const std::vector<int64_t>& element_counts);
 
 }  // namespace sonar::internal

@@ -39,8 +39,17 @@ struct Conv2dShape {
 };
 
 Conv2dShape ShapeOf(const std::vector<int64_t>& v) {
-  return {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8],
-          ConvOut(v[2], v[5], v[7], v[8]), ConvOut(v[3], v[6], v[7], v[8])};
+  return {v[0],
+          v[1],
+          v[2],
+          v[3],
+          v[4],
+          v[5],
+          v[6],
+          v[7],
+          v[8],
+          ConvOut(v[2], v[5], v[7], v[8]),
+          ConvOut(v[3], v[6], v[7], v[8])};
 }
 
 }  // namespace
@@ -55,16 +64,24 @@ double Conv2dFlops(const std::vector<int64_t>& shape) {
 StatusOr<Task> MakeConv2dTask(const std::vector<int64_t>& shape,
                               std::string target,
                               const OperatorOptions& options) {
-  SONAR_RETURN_IF_ERROR(
-      CheckRank("conv2d", shape, 9, "{N, C, H, W, K, R, S, stride, pad}"));
+  SONAR_RETURN_IF_ERROR(CheckRank("conv2d", shape, 9, "{N, C, H, W, K, R, S, stride, pad}"));
   for (int i = 0; i < 8; ++i) {
     if (shape[i] < 1) {
       return InvalidArgumentError("conv2d: N, C, H, W, K, R, S and stride must be >= 1, got " +
                                   ShapeToJson(shape));
     }
   }
-  const Conv2dShape d = {shape[0], shape[1], shape[2], shape[3], shape[4],
-                         shape[5], shape[6], shape[7], shape[8], 0, 0};
+  const Conv2dShape d = {shape[0],
+                         shape[1],
+                         shape[2],
+                         shape[3],
+                         shape[4],
+                         shape[5],
+                         shape[6],
+                         shape[7],
+                         shape[8],
+                         0,
+                         0};
   SONAR_RETURN_IF_ERROR(CheckConvShape("conv2d", d.h, d.w, d.r, d.s, d.stride, d.pad));
   const int64_t oh = ConvOut(d.h, d.r, d.stride, d.pad);
   const int64_t ow = ConvOut(d.w, d.s, d.stride, d.pad);
@@ -101,8 +118,8 @@ StatusOr<Task> MakeConv2dTask(const std::vector<int64_t>& shape,
   SONAR_ASSIGN_OR_RETURN(ConfigSpace space,
                          ConfigSpace::Make(std::move(knobs), std::move(constraints)));
   Task task;
-  task.name = "conv2d_n" + I(d.n) + "_c" + I(d.c) + "_h" + I(d.h) + "_w" + I(d.w) + "_k" +
-              I(d.k) + "_r" + I(d.r) + "_s" + I(d.s) + "_st" + I(d.stride) + "_p" + I(d.pad);
+  task.name = "conv2d_n" + I(d.n) + "_c" + I(d.c) + "_h" + I(d.h) + "_w" + I(d.w) + "_k" + I(d.k) +
+              "_r" + I(d.r) + "_s" + I(d.s) + "_st" + I(d.stride) + "_p" + I(d.pad);
   task.op = "conv2d";
   task.shape = shape;
   task.space = std::move(space);
@@ -113,14 +130,15 @@ StatusOr<Task> MakeConv2dTask(const std::vector<int64_t>& shape,
 Config Conv2dDefaultConfig(const Task& task) {
   const Conv2dShape d = ShapeOf(task.shape);
   // for k: for oh: for ow: for c: for kh: for kw: scalar, on the NCHW input.
-  return ConfigWithValues(task.space, {{"tile_ic", {1, d.c}},
-                                       {"tile_oc", {d.k, 1}},
-                                       {"tile_ow", {d.ow, 1}},
-                                       {"vec", {1}},
-                                       {"layout", {0}},
-                                       {"reorder_outer", {0, 1, 2}},
-                                       {"reorder_reduce", {0, 3, 1, 2}},
-                                       {"unroll_kw", {0}}});
+  return ConfigWithValues(task.space,
+                          {{"tile_ic", {1, d.c}},
+                           {"tile_oc", {d.k, 1}},
+                           {"tile_ow", {d.ow, 1}},
+                           {"vec", {1}},
+                           {"layout", {0}},
+                           {"reorder_outer", {0, 1, 2}},
+                           {"reorder_reduce", {0, 3, 1, 2}},
+                           {"unroll_kw", {0}}});
 }
 
 StatusOr<std::string> EmitConv2dSource(const Task& task, const Config& config) {
@@ -137,11 +155,11 @@ StatusOr<std::string> EmitConv2dSource(const Task& task, const Config& config) {
   const bool unroll_kw = KnobInt(sp, config, "unroll_kw") != 0;
   const int64_t threads = KnobIntOr(sp, config, "threads", 1);
 
-  std::string s = EmitPrelude({.title = "conv2d " + ShapeToJson(task.shape) +
-                                        " (N,C,H,W,K,R,S,stride,pad); config: " +
-                                        sp.ToString(config),
-                               .vec = static_cast<int>(vec),
-                               .threads = static_cast<int>(threads)});
+  std::string s =
+      EmitPrelude({.title = "conv2d " + ShapeToJson(task.shape) +
+                            " (N,C,H,W,K,R,S,stride,pad); config: " + sp.ToString(config),
+                   .vec = static_cast<int>(vec),
+                   .threads = static_cast<int>(threads)});
   s += "\nconstexpr long BATCH = " + I(d.n) + ", C = " + I(d.c) + ", H = " + I(d.h) +
        ", W = " + I(d.w) + ", K = " + I(d.k) + ";\n";
   s += "constexpr long R = " + I(d.r) + ", S = " + I(d.s) + ", ST = " + I(d.stride) +
@@ -158,7 +176,8 @@ struct State {
   float* x;   // BATCH x C x H x W
   float* w;   // K x C x R x S
   float* wp;  // packed weights: OCO x ICO x R x S x ICB x OCB
-  float* xp;  // COPY_INPUT: padded input, NCHW (BATCH x C x HP x WP) or NCHWc (BATCH x ICO x HP x WP x ICB)
+  // COPY_INPUT: padded input, NCHW (BATCH x C x HP x WP) or NCHWc (BATCH x ICO x HP x WP x ICB)
+  float* xp;
   float* y;   // BATCH x K x OH x OW
 };
 
@@ -215,8 +234,8 @@ inline void Tile(const float* __restrict in, const float* __restrict wp, float* 
   for (int level = 0; level < 4; ++level) {
     const int axis = static_cast<int>(reduce[level]);
     if (axis == 2 && unroll_kw) s += UnrollPragma(static_cast<int>(d.s), 0);
-    s += std::string(indent, ' ') + "for (long " + red_names[axis] + " = 0; " +
-         red_names[axis] + " < " + red_ext[axis] + "; ++" + red_names[axis] + ")\n";
+    s += std::string(indent, ' ') + "for (long " + red_names[axis] + " = 0; " + red_names[axis] +
+         " < " + red_ext[axis] + "; ++" + red_names[axis] + ")\n";
     indent += 2;
   }
   const std::string pad(indent, ' ');
@@ -267,14 +286,14 @@ extern "C" void sonar_run(void* state) {
 )";
   const char* out_names[3] = {"oco", "oh", "owo"};
   const char* out_ext[3] = {"OCO", "OH", "OWO"};
-  s += "    ParallelFor(" + std::string(out_ext[outer[0]]) + ", [&](int " +
-       out_names[outer[0]] + "_) {\n";
-  s += "      const long " + std::string(out_names[outer[0]]) + " = " + out_names[outer[0]] +
-       "_;\n";
+  s += "    ParallelFor(" + std::string(out_ext[outer[0]]) + ", [&](int " + out_names[outer[0]] +
+       "_) {\n";
+  s +=
+      "      const long " + std::string(out_names[outer[0]]) + " = " + out_names[outer[0]] + "_;\n";
   s += "      for (long " + std::string(out_names[outer[1]]) + " = 0; " + out_names[outer[1]] +
        " < " + out_ext[outer[1]] + "; ++" + out_names[outer[1]] + ")\n";
-  s += "        for (long " + std::string(out_names[outer[2]]) + " = 0; " +
-       out_names[outer[2]] + " < " + out_ext[outer[2]] + "; ++" + out_names[outer[2]] + ")\n";
+  s += "        for (long " + std::string(out_names[outer[2]]) + " = 0; " + out_names[outer[2]] +
+       " < " + out_ext[outer[2]] + "; ++" + out_names[outer[2]] + ")\n";
   s += "          Tile(img, s.wp, s.y, n, oco, oh, owo);\n    });\n  }\n}\n";
   s += R"(
 extern "C" double sonar_check(void* state) {

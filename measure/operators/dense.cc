@@ -106,14 +106,15 @@ StatusOr<Task> MakeDenseTask(const std::vector<int64_t>& shape,
 Config DenseDefaultConfig(const Task& task) {
   const int64_t m = task.shape[0], n = task.shape[1], k = task.shape[2];
   // for i: for j: for k: y[i][j] += x[i][k] * w[j][k], scalar.
-  return ConfigWithValues(task.space, {{"tile_y", {m, 1, 1}},
-                                       {"tile_x", {n, 1, 1}},
-                                       {"tile_k", {1, k}},
-                                       {"vec", {1}},
-                                       {"pack_b", {0}},
-                                       {"reorder_outer", {0, 1, 2}},
-                                       {"reorder_inner", {0, 1}},
-                                       {"unroll_k", {1}}});
+  return ConfigWithValues(task.space,
+                          {{"tile_y", {m, 1, 1}},
+                           {"tile_x", {n, 1, 1}},
+                           {"tile_k", {1, k}},
+                           {"vec", {1}},
+                           {"pack_b", {0}},
+                           {"reorder_outer", {0, 1, 2}},
+                           {"reorder_inner", {0, 1}},
+                           {"unroll_k", {1}}});
 }
 
 StatusOr<std::string> EmitDenseSource(const Task& task, const Config& config) {
@@ -230,12 +231,10 @@ inline void Tile(const State& s, long i0, long j0, long k0) {
   const char* inner_names[2] = {"ym", "xm"};
   const char* inner_ext[2] = {"YM", "XM"};
   s += "\ninline void Block(const State& s, long yo, long xo, long ko) {\n";
-  s += "  for (long " + std::string(inner_names[inner[0]]) + " = 0; " +
-       inner_names[inner[0]] + " < " + inner_ext[inner[0]] + "; ++" + inner_names[inner[0]] +
-       ")\n";
-  s += "    for (long " + std::string(inner_names[inner[1]]) + " = 0; " +
-       inner_names[inner[1]] + " < " + inner_ext[inner[1]] + "; ++" + inner_names[inner[1]] +
-       ")\n";
+  s += "  for (long " + std::string(inner_names[inner[0]]) + " = 0; " + inner_names[inner[0]] +
+       " < " + inner_ext[inner[0]] + "; ++" + inner_names[inner[0]] + ")\n";
+  s += "    for (long " + std::string(inner_names[inner[1]]) + " = 0; " + inner_names[inner[1]] +
+       " < " + inner_ext[inner[1]] + "; ++" + inner_names[inner[1]] + ")\n";
   s += "      Tile(s, yo * MB + ym * MR, xo * NB + xm * NR, ko * KC);\n}\n";
 
   s += "\n}  // namespace\n\n";
@@ -256,15 +255,14 @@ extern "C" void sonar_run(void* state) {
   if (panel) s += "  PackB(s.w, s.wp);\n";
   const char* outer_names[3] = {"yo", "xo", "ko"};
   const char* outer_ext[3] = {"YO", "XO", "KO"};
-  s += "  ParallelFor(" + std::string(outer_ext[outer[0]]) + ", [&](int " +
-       outer_names[outer[0]] + "_) {\n";
+  s += "  ParallelFor(" + std::string(outer_ext[outer[0]]) + ", [&](int " + outer_names[outer[0]] +
+       "_) {\n";
   s += "    const long " + std::string(outer_names[outer[0]]) + " = " + outer_names[outer[0]] +
        "_;\n";
   s += "    for (long " + std::string(outer_names[outer[1]]) + " = 0; " + outer_names[outer[1]] +
        " < " + outer_ext[outer[1]] + "; ++" + outer_names[outer[1]] + ")\n";
-  s += "      for (long " + std::string(outer_names[outer[2]]) + " = 0; " +
-       outer_names[outer[2]] + " < " + outer_ext[outer[2]] + "; ++" + outer_names[outer[2]] +
-       ")\n";
+  s += "      for (long " + std::string(outer_names[outer[2]]) + " = 0; " + outer_names[outer[2]] +
+       " < " + outer_ext[outer[2]] + "; ++" + outer_names[outer[2]] + ")\n";
   s += "        Block(s, yo, xo, ko);\n  });\n}\n";
   s += R"(
 extern "C" double sonar_check(void* state) {

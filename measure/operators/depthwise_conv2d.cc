@@ -37,8 +37,16 @@ struct DepthwiseShape {
 };
 
 DepthwiseShape ShapeOf(const std::vector<int64_t>& v) {
-  return {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7],
-          ConvOut(v[2], v[4], v[6], v[7]), ConvOut(v[3], v[5], v[6], v[7])};
+  return {v[0],
+          v[1],
+          v[2],
+          v[3],
+          v[4],
+          v[5],
+          v[6],
+          v[7],
+          ConvOut(v[2], v[4], v[6], v[7]),
+          ConvOut(v[3], v[5], v[6], v[7])};
 }
 
 }  // namespace
@@ -52,17 +60,15 @@ double DepthwiseFlops(const std::vector<int64_t>& shape) {
 StatusOr<Task> MakeDepthwiseTask(const std::vector<int64_t>& shape,
                                  std::string target,
                                  const OperatorOptions& options) {
-  SONAR_RETURN_IF_ERROR(
-      CheckRank("depthwise_conv2d", shape, 8, "{N, C, H, W, R, S, stride, pad}"));
+  SONAR_RETURN_IF_ERROR(CheckRank("depthwise_conv2d", shape, 8, "{N, C, H, W, R, S, stride, pad}"));
   for (int i = 0; i < 7; ++i) {
     if (shape[i] < 1) {
       return InvalidArgumentError(
-          "depthwise_conv2d: N, C, H, W, R, S and stride must be >= 1, got " +
-          ShapeToJson(shape));
+          "depthwise_conv2d: N, C, H, W, R, S and stride must be >= 1, got " + ShapeToJson(shape));
     }
   }
-  const int64_t n = shape[0], c = shape[1], h = shape[2], w = shape[3], r = shape[4],
-                s = shape[5], stride = shape[6], pad = shape[7];
+  const int64_t n = shape[0], c = shape[1], h = shape[2], w = shape[3], r = shape[4], s = shape[5],
+                stride = shape[6], pad = shape[7];
   SONAR_RETURN_IF_ERROR(CheckConvShape("depthwise_conv2d", h, w, r, s, stride, pad));
   const int64_t oh = ConvOut(h, r, stride, pad), ow = ConvOut(w, s, stride, pad);
   SONAR_RETURN_IF_ERROR(CheckBufferSizes(
@@ -98,8 +104,8 @@ StatusOr<Task> MakeDepthwiseTask(const std::vector<int64_t>& shape,
   SONAR_ASSIGN_OR_RETURN(ConfigSpace space,
                          ConfigSpace::Make(std::move(knobs), std::move(constraints)));
   Task task;
-  task.name = "depthwise_conv2d_n" + I(n) + "_c" + I(c) + "_h" + I(h) + "_w" + I(w) + "_r" +
-              I(r) + "_s" + I(s) + "_st" + I(stride) + "_p" + I(pad);
+  task.name = "depthwise_conv2d_n" + I(n) + "_c" + I(c) + "_h" + I(h) + "_w" + I(w) + "_r" + I(r) +
+              "_s" + I(s) + "_st" + I(stride) + "_p" + I(pad);
   task.op = "depthwise_conv2d";
   task.shape = shape;
   task.space = std::move(space);
@@ -110,13 +116,14 @@ StatusOr<Task> MakeDepthwiseTask(const std::vector<int64_t>& shape,
 Config DepthwiseDefaultConfig(const Task& task) {
   const DepthwiseShape d = ShapeOf(task.shape);
   // for c: for oh: for ow: for kh: for kw: scalar, on the NCHW input.
-  return ConfigWithValues(task.space, {{"tile_oc", {d.c, 1}},
-                                       {"tile_oh", {d.oh, 1}},
-                                       {"tile_ow", {d.ow, 1}},
-                                       {"vec", {1}},
-                                       {"layout", {0}},
-                                       {"reorder_outer", {0, 1, 2}},
-                                       {"unroll_kw", {0}}});
+  return ConfigWithValues(task.space,
+                          {{"tile_oc", {d.c, 1}},
+                           {"tile_oh", {d.oh, 1}},
+                           {"tile_ow", {d.ow, 1}},
+                           {"vec", {1}},
+                           {"layout", {0}},
+                           {"reorder_outer", {0, 1, 2}},
+                           {"unroll_kw", {0}}});
 }
 
 StatusOr<std::string> EmitDepthwiseSource(const Task& task, const Config& config) {
@@ -134,8 +141,7 @@ StatusOr<std::string> EmitDepthwiseSource(const Task& task, const Config& config
   const std::string kw_pragma = unroll_kw ? UnrollPragma(static_cast<int>(d.s), 0) : "";
 
   std::string s = EmitPrelude({.title = "depthwise_conv2d " + ShapeToJson(task.shape) +
-                                        " (N,C,H,W,R,S,stride,pad); config: " +
-                                        sp.ToString(config),
+                                        " (N,C,H,W,R,S,stride,pad); config: " + sp.ToString(config),
                                .vec = static_cast<int>(vec),
                                .threads = static_cast<int>(threads)});
   s += "\nconstexpr long BATCH = " + I(d.n) + ", C = " + I(d.c) + ", H = " + I(d.h) +
@@ -154,7 +160,8 @@ struct State {
   float* x;   // BATCH x C x H x W
   float* w;   // C x R x S
   float* wp;  // NCHWC: OCO x R x S x CB, else a copy of w
-  float* xp;  // COPY_INPUT: padded input, NCHW (BATCH x C x HP x WP) or NCHWc (BATCH x OCO x HP x WP x CB)
+  // COPY_INPUT: padded input, NCHW (BATCH x C x HP x WP) or NCHWc (BATCH x OCO x HP x WP x CB)
+  float* xp;
   float* y;   // BATCH x C x OH x OW
 };
 
@@ -228,7 +235,7 @@ inline void Tile(const float* __restrict in, const float* __restrict wp, float* 
 }
 )";
   } else {
-    s += R"(// Output tile: for each of the CB channels, OWB pixels of row oh, vectors along the row.
+    s += R"(// Output tile: for each of the CB channels, OWB pixels of row oh, vectors along it.
 inline void Tile(const float* __restrict in, const float* __restrict wp, float* __restrict y,
                  long n, long oco, long oh, long owo) {
   constexpr int NV = OWB / V;
@@ -290,14 +297,14 @@ extern "C" void sonar_run(void* state) {
 )";
   const char* out_names[3] = {"oco", "oho", "owo"};
   const char* out_ext[3] = {"OCO", "OHO", "OWO"};
-  s += "    ParallelFor(" + std::string(out_ext[outer[0]]) + ", [&](int " +
-       out_names[outer[0]] + "_) {\n";
-  s += "      const long " + std::string(out_names[outer[0]]) + " = " + out_names[outer[0]] +
-       "_;\n";
+  s += "    ParallelFor(" + std::string(out_ext[outer[0]]) + ", [&](int " + out_names[outer[0]] +
+       "_) {\n";
+  s +=
+      "      const long " + std::string(out_names[outer[0]]) + " = " + out_names[outer[0]] + "_;\n";
   s += "      for (long " + std::string(out_names[outer[1]]) + " = 0; " + out_names[outer[1]] +
        " < " + out_ext[outer[1]] + "; ++" + out_names[outer[1]] + ")\n";
-  s += "        for (long " + std::string(out_names[outer[2]]) + " = 0; " +
-       out_names[outer[2]] + " < " + out_ext[outer[2]] + "; ++" + out_names[outer[2]] + ")\n";
+  s += "        for (long " + std::string(out_names[outer[2]]) + " = 0; " + out_names[outer[2]] +
+       " < " + out_ext[outer[2]] + "; ++" + out_names[outer[2]] + ")\n";
   s += "          for (long ohi = 0; ohi < OHB; ++ohi)\n";
   s += "            Tile(img, s.wp, s.y, n, oco, oho * OHB + ohi, owo);\n    });\n  }\n}\n";
   s += R"(

@@ -7,8 +7,8 @@
 // compiler (spawned from an argv, never a shell) and runs it with CHECK=1. No time is asserted.
 #include "measure/operators.h"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -43,11 +43,11 @@ int Spawn(const std::vector<std::string>& args,
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   if (!stdout_path.empty()) {
-    posix_spawn_file_actions_addopen(&actions, 1, stdout_path.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(
+        &actions, 1, stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   }
-  posix_spawn_file_actions_addopen(&actions, 2, stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
+  posix_spawn_file_actions_addopen(
+      &actions, 2, stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid = 0;
   const int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
@@ -69,8 +69,8 @@ KernelRun CompileAndCheck(const std::string& source, const std::string& dir, int
   const std::string stem = dir + "/k" + std::to_string(id);
   testing::WriteFile(stem + ".cc", source);
   const std::string harness = std::string(SONAR_SOURCE_DIR) + "/measure/harness/harness_main.cc";
-  const int crc = Spawn({"c++", "-O2", "-march=native", stem + ".cc", harness, "-o", stem},
-                        "", stem + ".cerr");
+  const int crc =
+      Spawn({"c++", "-O2", "-march=native", stem + ".cc", harness, "-o", stem}, "", stem + ".cerr");
   if (crc != 0) {
     out.error = "compile failed: " + testing::ReadFile(stem + ".cerr").substr(0, 2000);
     return out;
@@ -79,8 +79,8 @@ KernelRun CompileAndCheck(const std::string& source, const std::string& dir, int
   const int rrc = Spawn({stem, "0", "1", "1", "0", "1", "7"}, stem + ".out", stem + ".rerr");
   const std::string json = testing::ReadFile(stem + ".out");
   if (rrc != 0) {
-    out.error = "run failed (" + std::to_string(rrc) + "): " + json +
-                testing::ReadFile(stem + ".rerr");
+    out.error =
+        "run failed (" + std::to_string(rrc) + "): " + json + testing::ReadFile(stem + ".rerr");
     return out;
   }
   const size_t at = json.rfind("\"max_error\":");
@@ -118,7 +118,8 @@ void ExpectAllCorrect(const std::vector<Case>& cases) {
   worker();
   other.join();
   for (size_t i = 0; i < cases.size(); ++i) {
-    const std::string what = cases[i].task.name + " " + cases[i].task.space.ToString(cases[i].config);
+    const std::string what =
+        cases[i].task.name + " " + cases[i].task.space.ToString(cases[i].config);
     EXPECT_TRUE(runs[i].ok) << what << ": " << runs[i].error;
     if (runs[i].ok) {
       EXPECT_GE(runs[i].max_error, 0.0) << what;
@@ -155,7 +156,8 @@ std::vector<Case> CasesFor(const Task& task, int samples, uint64_t seed) {
   return cases;
 }
 
-Task MustMake(std::string_view op, const std::vector<int64_t>& shape,
+Task MustMake(std::string_view op,
+              const std::vector<int64_t>& shape,
               const OperatorOptions& options = {}) {
   StatusOr<Task> task = MakeOperatorTask(op, shape, "", options);
   SONAR_CHECK(task.ok()) << task.status().ToString();
@@ -324,8 +326,7 @@ TEST(Operators, ThreadsKnobAppearsOnlyWhenAsked) {
   const Task four = MustMake("conv2d", {1, 8, 8, 8, 8, 3, 3, 1, 1}, {.max_threads = 6});
   const int k = four.space.FindKnob("threads");
   ASSERT_GE(k, 0);
-  EXPECT_EQ(four.space.knob(k).candidates,
-            (std::vector<std::vector<int64_t>>{{1}, {2}, {4}, {6}}));
+  EXPECT_EQ(four.space.knob(k).candidates, (std::vector<std::vector<int64_t>>{{1}, {2}, {4}, {6}}));
 }
 
 TEST(Operators, EmitRejectsInvalidConfigsAndWritesConstants) {
@@ -346,7 +347,9 @@ TEST(Operators, EmitRejectsInvalidConfigsAndWritesConstants) {
 
   StatusOr<std::string> good = EmitKernelSource(task, DefaultConfig(task));
   ASSERT_TRUE(good.ok()) << good.status().ToString();
-  for (const char* needle : {"constexpr long M = 64, N = 48, K = 32;", "MR = 1", "constexpr int V = 1;",
+  for (const char* needle : {"constexpr long M = 64, N = 48, K = 32;",
+                             "MR = 1",
+                             "constexpr int V = 1;",
                              "extern \"C\" void* sonar_init(unsigned long long seed)",
                              "extern \"C\" void sonar_run(void* state)",
                              "extern \"C\" double sonar_check(void* state)"}) {
@@ -361,13 +364,15 @@ TEST(OperatorsCompiled, DenseConfigsComputeTheRightAnswer) {
   for (Case& c : CasesFor(MustMake("dense", {7, 13, 17}), 1, 2)) cases.push_back(c);
   // The fast kind of config: a packed panel, 16-wide vectors, a 4 x 32 register block.
   const Task big = MustMake("dense", {32, 64, 48});
-  cases.push_back({big, WithKnobs(big, {{"tile_y", "[2,4,4]"},
-                                        {"tile_x", "[1,2,32]"},
-                                        {"tile_k", "[2,24]"},
-                                        {"vec", "16"},
-                                        {"pack_b", "panel"},
-                                        {"reorder_outer", "[1,2,0]"},
-                                        {"unroll_k", "4"}})});
+  cases.push_back({big,
+                   WithKnobs(big,
+                             {{"tile_y", "[2,4,4]"},
+                              {"tile_x", "[1,2,32]"},
+                              {"tile_k", "[2,24]"},
+                              {"vec", "16"},
+                              {"pack_b", "panel"},
+                              {"reorder_outer", "[1,2,0]"},
+                              {"unroll_k", "4"}})});
   ExpectAllCorrect(cases);
 }
 
@@ -377,13 +382,15 @@ TEST(OperatorsCompiled, Conv2dConfigsComputeTheRightAnswer) {
     cases.push_back(c);
   }
   const Task t = MustMake("conv2d", {1, 8, 8, 8, 32, 3, 3, 1, 1});
-  cases.push_back({t, WithKnobs(t, {{"tile_ic", "[2,4]"},
-                                    {"tile_oc", "[1,32]"},
-                                    {"tile_ow", "[2,4]"},
-                                    {"vec", "16"},
-                                    {"layout", "nchwc"},
-                                    {"reorder_reduce", "[0,1,2,3]"},
-                                    {"unroll_kw", "true"}})});
+  cases.push_back({t,
+                   WithKnobs(t,
+                             {{"tile_ic", "[2,4]"},
+                              {"tile_oc", "[1,32]"},
+                              {"tile_ow", "[2,4]"},
+                              {"vec", "16"},
+                              {"layout", "nchwc"},
+                              {"reorder_reduce", "[0,1,2,3]"},
+                              {"unroll_kw", "true"}})});
   ExpectAllCorrect(cases);
 }
 
