@@ -11,9 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tests/testing/test_records.h"
-
-extern char** environ;
+#include "tests/testing/cli_runner.h"
 
 namespace sonar {
 namespace {
@@ -23,36 +21,8 @@ using testing::DatasetsDir;
 using testing::ReadFile;
 using testing::ScratchDir;
 using testing::WriteFile;
-
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs the sonar binary with `args` (no shell), capturing stdout and stderr.
-RunResult RunSonar(const std::vector<std::string>& args, const ScratchDir& dir) {
-  const std::string out_path = dir.File("stdout.txt"), err_path = dir.File("stderr.txt");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<std::string> argv_s = {SONAR_CLI_PATH};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid;
-  RunResult r;
-  if (posix_spawn(&pid, SONAR_CLI_PATH, &actions, nullptr, argv.data(), environ) != 0) return r;
-  posix_spawn_file_actions_destroy(&actions);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = ReadFile(out_path);
-  r.err = ReadFile(err_path);
-  return r;
-}
+using testing::CliResult;
+using testing::RunSonar;
 
 TEST(Cli, EveryCommandHasHelpWithAnExample) {
   ScratchDir dir;
@@ -60,7 +30,7 @@ TEST(Cli, EveryCommandHasHelpWithAnExample) {
            {}, {"import"}, {"export"}, {"records"}, {"records", "stats"}, {"records", "best"},
            {"records", "dump"}}) {
     cmd.push_back("--help");
-    RunResult r = RunSonar(cmd, dir);
+    CliResult r = RunSonar(cmd, dir);
     EXPECT_EQ(r.exit_code, 0) << cmd[0];
     EXPECT_NE(r.out.find("Example"), std::string::npos) << r.out;
   }
@@ -76,7 +46,7 @@ TEST(Cli, BadUsageExitsWithTwo) {
 
 TEST(Cli, FailuresExitWithOne) {
   ScratchDir dir;
-  RunResult r = RunSonar({"records", "stats", dir.File("absent.sonar")}, dir);
+  CliResult r = RunSonar({"records", "stats", dir.File("absent.sonar")}, dir);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("absent.sonar"), std::string::npos);
   WriteFile(dir.File("bad.log"), "{\"input\": oops}\n");
@@ -90,7 +60,7 @@ TEST(Cli, ImportSkipsBadLinesWithFileAndLineAndStillSucceeds) {
   const std::string good =
       R"({"input": ["llvm", "dense", [[1, 2]], {}], "config": {"index": 1, "code_hash": null, "entity": [["tile", "sp", [-1, 2]]]}, "result": [[0.5], 0, 1.0, 2.0], "version": 0.2, "tvm_version": null})";
   WriteFile(dir.File("h.log"), good + "\nnot json\n" + good + "\n");
-  RunResult r = RunSonar({"import", dir.File("h.log"), "--out", dir.File("o.sonar"), "--json"}, dir);
+  CliResult r = RunSonar({"import", dir.File("h.log"), "--out", dir.File("o.sonar"), "--json"}, dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json j = json::parse(r.out);
   EXPECT_EQ(j["records"], 2);
@@ -117,7 +87,7 @@ TEST(Cli, ImportStatsExportAndReimportAgreeOnRealData) {
   ScratchDir dir;
   const std::string dense = DatasetsDir() + "/autotvm_cuda_v100_nnfusion/dense_records_v0.2.jsonl.gz";
   const std::string kt = DatasetsDir() + "/kernel_tuner_cache/pnpoly__RTX_Titan.json.gz";
-  RunResult r = RunSonar({"import", dense, kt, "--out", dir.File("h.sonar"), "--json"}, dir);
+  CliResult r = RunSonar({"import", dense, kt, "--out", dir.File("h.sonar"), "--json"}, dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json imported = json::parse(r.out);
   EXPECT_EQ(imported["skipped_lines"], 0);

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Sonar Authors
+//
+// End-to-end tests of `sonar tune` and `sonar compare` through the executable.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "tests/testing/cli_runner.h"
+
+namespace sonar {
+namespace {
+
+using nlohmann::json;
+using testing::ReadFile;
+using testing::ScratchDir;
+using testing::WriteFile;
+using testing::CliResult;
+using testing::RunSonar;
+
+// A complete Kernel Tuner cache written by the test: 3 parameters, 8 x 6 x 4 = 192 configs, a
+// smooth cost with its minimum at bx=64, t=4, m=2, and the configs with t=6 failing.
+std::string WriteCache(const ScratchDir& dir) {
+  const std::vector<int> bx = {16, 32, 48, 64, 80, 96, 112, 128}, t = {1, 2, 3, 4, 5, 6}, m = {0, 1, 2, 3};
+  std::ostringstream s;
+  s << "{\n\"device_name\": \"Test GPU\",\n\"kernel_name\": \"test_kernel\",\n\"problem_size\": [1024],\n"
+    << "\"tune_params_keys\": [\"bx\", \"t\", \"m\"],\n"
+    << "\"tune_params\": {\"bx\": [16, 32, 48, 64, 80, 96, 112, 128], \"t\": [1, 2, 3, 4, 5, 6], \"m\": [0, 1, 2, 3]},\n"
+    << "\"cache\": {\n";
+  bool first = true;
+  for (int a : bx) {
+    for (int b : t) {
+      for (int c : m) {
+        s << (first ? "" : ",\n") << "\"" << a << "," << b << "," << c << "\": {\"bx\": " << a
+          << ", \"t\": " << b << ", \"m\": " << c << ", \"time\": ";
+        first = false;
+        if (b == 6) {
+          s << "\"CompilationFailedConfig\"}";
+        } else {
+          const double ms = 1.0 + 0.0004 * (a - 64) * (a - 64) + 0.1 * (b - 4) * (b - 4) + 0.2 * std::abs(c - 2);
+          s << ms << ", \"times\": [" << ms << "]}";
+        }
+      }
+    }
+  }
+  s << "\n}\n}\n";
+  const std::string path = dir.File("cache.json");
+  WriteFile(path, s.str());
+  return path;
+}
+
+TEST(TuneCli, ReplayRunResumesToTheSameBudgetWithoutRepeats) {
+  ScratchDir dir;
+  const std::string cache = WriteCache(dir);
+  const std::string records = dir.File("r.sonar");
+  CliResult r = RunSonar({"tune", "--replay", cache, "--tuner", "random", "--trials", "30", "--records", records,
+                 "--json", "--seed", "3"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["trials"], 30);
+  EXPECT_EQ(j["resumed"], 0);
+  EXPECT_EQ(j["reason"], "max_trials");
+  r = RunSonar({"tune", "--replay", cache, "--tuner", "ga", "--trials", "80", "--records", records, "--json"},
+            dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = json::parse(r.out);
+  EXPECT_EQ(j["trials"], 80);
+  EXPECT_EQ(j["resumed"], 30);
+  // The log holds 80 records of 80 distinct configs.
+  r = RunSonar({"records", "dump", records}, dir);
+  ASSERT_EQ(r.exit_code, 0);
+  std::istringstream lines(r.out);
+  std::string line;
+  std::set<std::string> configs;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    ++n;
+    configs.insert(json::parse(line)["config"]["knobs"].dump());
+  }
+  EXPECT_EQ(n, 80);
+  EXPECT_EQ(configs.size(), 80u);
+  // The whole table: exhausting it finds the true best (1.0 ms at bx=64, t=4, m=2).
+  r = RunSonar({"tune", "--replay", cache, "--tuner", "grid", "--trials", "1000", "--records",
+             dir.File("all.sonar"), "--json"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = json::parse(r.out);
+  EXPECT_EQ(j["reason"], "space_exhausted");
+  EXPECT_EQ(j["trials"], 192);
+  EXPECT_EQ(j["failed"], 32);
+  EXPECT_NEAR(j["best_seconds"].get<double>(), 1.0e-3, 1e-12);
+}
+
+TEST(TuneCli, BadUsageExitsWithTwoAndFailuresWithOne) {
+  ScratchDir dir;
+  EXPECT_EQ(RunSonar({"tune", "--tuner", "random"}, dir).exit_code, 2);  // no --op/--kernel/--replay
+  const std::string cache = WriteCache(dir);
+  EXPECT_EQ(RunSonar({"tune", "--replay", cache, "--tuner", "simplex"}, dir).exit_code, 2);
+  EXPECT_EQ(RunSonar({"tune", "--op", "dense", "--shape", "8,x,8"}, dir).exit_code, 2);
+  CliResult r = RunSonar({"tune", "--replay", dir.File("absent.json")}, dir);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("absent.json"), std::string::npos);
+  r = RunSonar({"tune", "--op", "conv3d", "--shape", "1,2,3"}, dir);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(RunSonar({"compare", "--replay", cache, "--tuners", "random,magic"}, dir).exit_code, 2);
+}
+
+TEST(CompareCli, WritesCurvesSummaryAndJson) {
+  ScratchDir dir;
+  const std::string cache = WriteCache(dir);
+  const std::string out = dir.File("cmp");
+  CliResult r = RunSonar({"compare", "--replay", cache, "--tuners", "random,grid,ga", "--seeds", "6", "--trials",
+                 "500", "--out", out, "--json"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = json::parse(r.out);
+  ASSERT_EQ(j["tables"].size(), 1u);
+  const json& t = j["tables"][0];
+  EXPECT_EQ(t["size"], 192);
+  EXPECT_NEAR(t["best_seconds"].get<double>(), 1e-3, 1e-12);
+  ASSERT_EQ(t["tuners"].size(), 3u);
+  EXPECT_EQ(t["tuners"][0]["tuner"], "random");
+  EXPECT_EQ(t["tuners"][0]["ratio_to_random"]["5"], 1.0);
+  for (const json& tu : t["tuners"]) {
+    for (const char* x : {"1", "5", "10"}) {
+      const double v = tu["median_trials_to"][x].get<double>();
+      EXPECT_GE(v, 1);
+      EXPECT_LE(v, 192);
+    }
+    EXPECT_LE(tu["median_trials_to"]["10"].get<double>(), tu["median_trials_to"]["1"].get<double>());
+  }
+  // Grid search is deterministic and walks a replayed table in its listed order (the cache's
+  // order: m fastest, then t, then bx), so the best (bx=64, t=4, m=2), the only config within
+  // 5%, is member 3*24 + 3*4 + 2 = 86: trial 87.
+  EXPECT_EQ(t["tuners"][1]["median_trials_to"]["1"], 87);
+  EXPECT_EQ(t["tuners"][1]["median_trials_to"]["5"], 87);
+  EXPECT_EQ(t["trials"], 192);  // the budget is capped at the table's size
+  for (const char* f : {"curves.csv", "summary.csv", "summary.json"}) {
+    EXPECT_TRUE(std::filesystem::exists(out + "/" + f)) << f;
+  }
+  const std::string curves = ReadFile(out + "/curves.csv");
+  EXPECT_EQ(std::count(curves.begin(), curves.end(), '\n'), 1 + 3 * 6 * 192);
+}
+
+TEST(TuneCli, TunesARealDenseKernelOnThisMachine) {
+  ScratchDir dir;
+  CliResult r = RunSonar({"tune", "--op", "dense", "--shape", "32,32,32", "--tuner", "random", "--trials", "4",
+                 "--records", dir.File("d.sonar"), "--json", "--min-repeat-ms", "5"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["trials"], 4);
+  ASSERT_FALSE(j["best_seconds"].is_null()) << r.out;
+  EXPECT_GT(j["best_seconds"].get<double>(), 0);
+  EXPECT_GT(j["best_gflops"].get<double>(), 0);
+  EXPECT_GT(j["default_seconds"].get<double>(), 0);
+  EXPECT_EQ(j["best"]["result"]["status"], "ok");
+}
+
+}  // namespace
+}  // namespace sonar

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Sonar Authors
+//
+// What this file defines: RunSonar, which runs the built `sonar` executable with an argument
+// vector (posix_spawn, no shell) and captures its exit code, stdout and stderr.
+//
+// Example:
+//   ScratchDir dir;
+//   CliResult r = RunSonar({"records", "stats", path, "--json"}, dir);
+#pragma once
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/testing/test_records.h"
+
+extern char** environ;
+
+namespace sonar::testing {
+
+struct CliResult {
+  int exit_code = -1;  // 128 + signal when killed by one
+  std::string out;
+  std::string err;
+};
+
+// Runs SONAR_CLI_PATH with `args`; stdout/stderr go through files in `dir`.
+inline CliResult RunSonar(const std::vector<std::string>& args, const ScratchDir& dir) {
+  const std::string out_path = dir.File("stdout.txt"), err_path = dir.File("stderr.txt");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<std::string> argv_s = {SONAR_CLI_PATH};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  CliResult r;
+  pid_t pid;
+  const int spawned = posix_spawn(&pid, SONAR_CLI_PATH, &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) return r;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = ReadFile(out_path);
+  r.err = ReadFile(err_path);
+  return r;
+}
+
+}  // namespace sonar::testing
