@@ -254,7 +254,6 @@ StatusOr<Eigen::VectorXd> PredictTargetLogMs(const LatencyTable& table,
     case LatencyEvalMethod::kSamplesOnly: {
       // Ridge on [1, x] from the k samples alone (intercept unpenalized).
       if (k == 0) return InvalidArgumentError("samples_only needs k >= 1");
-      const Eigen::Index d = table.encodings.cols();
       Eigen::VectorXd y(k);
       for (Eigen::Index i = 0; i < k; ++i) y(i) = std::log(kms(i));
       const double ybar = y.mean();
@@ -263,7 +262,6 @@ StatusOr<Eigen::VectorXd> PredictTargetLogMs(const LatencyTable& table,
       Eigen::MatrixXd a = xc.transpose() * xc;
       a.diagonal().array() += 1.0;
       const Eigen::VectorXd beta = a.ldlt().solve(xc.transpose() * (y.array() - ybar).matrix());
-      (void)d;
       return Eigen::VectorXd(((table.encodings.rowwise() - xbar) * beta).array() + ybar);
     }
     case LatencyEvalMethod::kNearestDevice: {
