@@ -3,8 +3,8 @@
 //
 // What this file defines: Sonar's built-in fp32 operator templates (dense, conv2d, depthwise
 // conv2d): for a shape, a Task with a real schedule space; for a config of it, a complete C++
-// source file in the measurement-harness contract (see measure/harness.h) with every knob as a
-// compile-time constant.
+// source file in the measurement-harness contract (measure/harness/harness_main.cc) with every
+// knob as a compile-time constant.
 //
 // The templates, their knobs, schedules and space sizes are described in docs/operators.md. In
 // short, every template has split knobs on its loops (AutoTVM's names: dense `tile_y`, `tile_x`,
