@@ -10,6 +10,7 @@ PACKAGES=(
   libxgboost-dev xgboost libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   nlohmann-json3-dev libsimdjson-dev libfmt-dev zlib1g-dev libpng-dev libjpeg-dev libblas-dev liblapack-dev
   clang libclang-rt-14-dev gnuplot-nox
+  python3-sklearn
 )
 
 missing=()
