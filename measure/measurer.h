@@ -119,8 +119,9 @@ std::unique_ptr<Measurer> MakeReplayMeasurer(std::vector<Record> table);
 // A task whose space lists exactly the distinct configs recorded for `workload_key` in
 // `records`: one knob per knob name (its candidates the distinct values seen, in first-seen
 // order; int knobs sorted), members the distinct configs. op, target and name come from the
-// first record; shape is args_json when that is a flat integer array (then
-// WorkloadKey() == workload_key), else empty. Records whose knob names differ from the first
+// first record; shape is args_json when that is a flat integer array, else empty and
+// task.args_json is the records' args_json, so WorkloadKey() == workload_key either way (when
+// the records' key is their own op/args/target hash). Records whose knob names differ from the first
 // record's are left out. Returns NotFound when no record has that key, InvalidArgument when the
 // values cannot form a space.
 StatusOr<Task> TaskFromRecords(const std::vector<Record>& records, uint64_t workload_key);

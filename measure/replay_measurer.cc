@@ -220,6 +220,8 @@ StatusOr<Task> TaskFromRecords(const std::vector<Record>& records, uint64_t work
     }
     if (flat && ShapeToJson(shape) == first->task.args_json) task.shape = std::move(shape);
   }
+  // The exact arguments, so that task.WorkloadKey() is the table's key.
+  if (ShapeToJson(task.shape) != first->task.args_json) task.args_json = first->task.args_json;
   return task;
 }
 

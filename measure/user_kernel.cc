@@ -457,6 +457,8 @@ StatusOr<UserKernel> LoadUserKernel(const std::string& kernel_path,
   k.task.name = "user:" + k.kernel_path;
   k.task.op = "user";
   k.task.shape = {};
+  // The kernel's path is part of the workload's identity: two kernels never share records.
+  k.task.args_json = nlohmann::json({{"kernel", k.kernel_path}}).dump();
   k.task.space = std::move(space);
   k.task.target = target.empty() ? "cpu-" + Machine() : std::move(target);
   return k;

@@ -4,7 +4,9 @@
 
 namespace sonar {
 
-uint64_t Task::WorkloadKey() const { return WorkloadKeyOf(op, ShapeToJson(shape), target); }
+std::string Task::ArgsJson() const { return args_json.empty() ? ShapeToJson(shape) : args_json; }
+
+uint64_t Task::WorkloadKey() const { return WorkloadKeyOf(op, ArgsJson(), target); }
 
 std::string ShapeToJson(const std::vector<int64_t>& shape) {
   std::string out = "[";

@@ -32,8 +32,13 @@ struct Task {
   ConfigSpace space;
   std::string target;        // "cpu-x86_64-avx2", "llvm -mcpu=skylake", ...
   int template_version = 1;  // bump when the template's code changes; not part of the key
+  // The task's arguments as minified JSON when a shape does not say it all: a user kernel's
+  // {"kernel": path}, an imported AutoTVM task's argument list. Empty = ShapeToJson(shape).
+  std::string args_json;
 
-  // WorkloadKeyOf(op, ShapeToJson(shape), target). Name and template_version are not part of it.
+  // args_json, or ShapeToJson(shape) when it is empty: what records store as task.args_json.
+  std::string ArgsJson() const;
+  // WorkloadKeyOf(op, ArgsJson(), target). Name and template_version are not part of it.
   uint64_t WorkloadKey() const;
 };
 

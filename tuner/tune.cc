@@ -47,7 +47,7 @@ Record MakeRecord(const Task& task,
   Record r;
   r.task.name = task.name;
   r.task.op = task.op;
-  r.task.args_json = ShapeToJson(task.shape);
+  r.task.args_json = task.ArgsJson();
   r.task.target = task.target;
   r.task.template_version = task.template_version;
   r.workload_key = task.WorkloadKey();
