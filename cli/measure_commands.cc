@@ -61,11 +61,6 @@ int Usage(const std::string& message) {
   return kExitUsage;
 }
 
-std::string Machine() {
-  struct utsname u;
-  return uname(&u) == 0 ? std::string(u.machine) : std::string("unknown");
-}
-
 // Whitespace-separated flags; each becomes one argv entry of the compiler (no shell).
 std::vector<std::string> SplitFlags(const std::string& text) {
   std::istringstream in(text);
@@ -162,7 +157,7 @@ int RunMeasure(const MeasureArgs& a) {
   if (a.min_repeat_ms >= 0) options.min_repeat_ms = a.min_repeat_ms;
   if (a.run_timeout_s > 0) options.run_timeout_s = a.run_timeout_s;
   if (a.compile_timeout_s > 0) options.compile_timeout_s = a.compile_timeout_s;
-  const std::string target = a.target.empty() ? "cpu-" + Machine() : a.target;
+  const std::string target = a.target;  // empty: ThisMachineTarget()
 
   Task task;
   if (by_op) {
@@ -326,7 +321,7 @@ void RegisterMeasureCommands(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   m->add_option("--cache-dir", args->cache_dir,
                 "Kernel cache directory (default $XDG_CACHE_HOME/sonar/kernels)");
-  m->add_option("--target", args->target, "Target string of the task (default cpu-<machine>)");
+  m->add_option("--target", args->target, "Target string of the task (default: cpu-<arch> <hardware id> of this machine)");
   m->add_option("--repeat", args->repeat, "Timed repeats per config (default 5)");
   m->add_option("--min-repeat-ms", args->min_repeat_ms,
                 "Minimum wall time of one repeat, ms (default 50)");

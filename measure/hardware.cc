@@ -5,6 +5,8 @@
 // the JSON form. See docs/hardware.md for every feature, its unit and its source.
 #include "measure/hardware.h"
 
+#include <sys/utsname.h>
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -845,6 +847,22 @@ StatusOr<HardwareDescriptor> HardwareDescriptorFromJson(std::string_view json) {
     }
   }
   return hw;
+}
+
+std::string ThisMachineTarget() {
+  static const std::string target = [] {
+    HardwareOptions options;
+    options.probe_fma = false;
+    options.probe_triad = false;
+    options.probe_latency = false;
+    options.try_hardware_counters = false;
+    options.software_counters = false;
+    struct utsname u;
+    const std::string arch = uname(&u) == 0 ? u.machine : "unknown";
+    StatusOr<HardwareDescriptor> hw = DescribeThisMachine(options);
+    return "cpu-" + arch + (hw.ok() ? " " + hw->id : "");
+  }();
+  return target;
 }
 
 }  // namespace sonar

@@ -134,6 +134,11 @@ StatusOr<HardwareDescriptor> DescribeThisMachine(const HardwareOptions& options)
 // The id of a set of static facts: "hw-" + 16 lower-case hex digits of FNV-1a 64 of `id_basis`.
 std::string HardwareIdFromBasis(std::string_view id_basis);
 
+// The default target of tasks measured on this machine: "cpu-<arch> <hardware id>", e.g.
+// "cpu-x86_64 hw-2a159af4dd04ab10". The id (static facts only, no probes) keeps records of
+// different machines apart in one log. Computed once per process.
+std::string ThisMachineTarget();
+
 // One JSON object: id, device_name, vendor, source, id_basis, describe_seconds, features
 // (name, value, unit, source), counters (name, kind, available, method, error) and probes.
 std::string HardwareDescriptorToJson(const HardwareDescriptor& hw);

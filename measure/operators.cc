@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Sonar Authors
 #include "measure/operators.h"
+#include "measure/hardware.h"
 
 #include "common/check.h"
 #include "measure/operators/codegen.h"
@@ -22,6 +23,7 @@ StatusOr<Task> MakeOperatorTask(std::string_view op,
                                 std::string target,
                                 const OperatorOptions& options) {
   SONAR_RETURN_IF_ERROR(options.Validate());
+  if (target.empty()) target = ThisMachineTarget();
   if (op == "dense") return internal::MakeDenseTask(shape, std::move(target), options);
   if (op == "conv2d") return internal::MakeConv2dTask(shape, std::move(target), options);
   if (op == "depthwise_conv2d") {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Sonar Authors
 #include "measure/user_kernel.h"
+#include "measure/hardware.h"
 
 #include <sys/utsname.h>
 
@@ -341,11 +342,6 @@ StatusOr<KnobValue> ParseValue(const Knob& knob, const Json& j, const std::strin
   return v;
 }
 
-std::string Machine() {
-  struct utsname u;
-  if (uname(&u) != 0) return "unknown";
-  return u.machine;
-}
 
 }  // namespace
 
@@ -460,7 +456,7 @@ StatusOr<UserKernel> LoadUserKernel(const std::string& kernel_path,
   // The kernel's path is part of the workload's identity: two kernels never share records.
   k.task.args_json = nlohmann::json({{"kernel", k.kernel_path}}).dump();
   k.task.space = std::move(space);
-  k.task.target = target.empty() ? "cpu-" + Machine() : std::move(target);
+  k.task.target = target.empty() ? ThisMachineTarget() : std::move(target);
   return k;
 }
 
