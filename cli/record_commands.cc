@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <limits>
@@ -111,7 +112,23 @@ int RunImport(const ImportArgs& a) {
 }
 
 // ------------------------------------------------------------------------------ records
+// Reads a record log; a file that is not one (no log magic number, not empty) is read as a
+// history file instead, so the records commands also work on JSON lines, AutoTVM logs, etc.
 StatusOr<std::vector<Record>> LoadRecords(const std::string& path, RecordLogStats* stats) {
+  *stats = RecordLogStats{};
+  std::error_code ec;
+  const bool non_empty = std::filesystem::file_size(path, ec) > 0 && !ec;
+  if (FILE* f = std::fopen(path.c_str(), "rb"); f != nullptr && non_empty) {
+    unsigned char magic[4] = {0, 0, 0, 0};
+    const size_t got = std::fread(magic, 1, 4, f);
+    std::fclose(f);
+    if (!(got == 4 && magic[0] == 0xA5 && magic[1] == 'S' && magic[2] == 'N' && magic[3] == 'R')) {
+      ImportReport report;
+      return LoadRecordsOrHistory(path, ImportOptions{}, &report);
+    }
+  } else if (f != nullptr) {
+    std::fclose(f);
+  }
   StatusOr<std::vector<Record>> records = ReadRecordLog(path, stats);
   if (records.ok() && stats->skipped_frames > 0) {
     std::fprintf(stderr, "sonar: %s: skipped %lld corrupt or torn frames (%lld bytes)%s\n",
