@@ -11,6 +11,7 @@ PACKAGES=(
   nlohmann-json3-dev libsimdjson-dev libfmt-dev zlib1g-dev libpng-dev libjpeg-dev libblas-dev liblapack-dev
   clang libclang-rt-14-dev gnuplot-nox
   python3-sklearn
+  python3-optuna
 )
 
 missing=()

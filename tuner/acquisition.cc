@@ -62,6 +62,9 @@ Status AcquisitionOptions::Validate() const {
   if (!(min_stddev > 0) || !std::isfinite(min_stddev)) {
     return InvalidArgumentError("AcquisitionOptions::min_stddev must be finite and > 0");
   }
+  if (!(min_feasibility >= 0 && min_feasibility <= 1)) {
+    return InvalidArgumentError("AcquisitionOptions::min_feasibility must be in [0, 1]");
+  }
   return OkStatus();
 }
 
@@ -99,6 +102,9 @@ Eigen::VectorXd ScoreAcquisition(const Prediction& p,
   const Eigen::Index m = p.mean.size();
   Eigen::VectorXd s(m);
   std::normal_distribution<double> normal;  // Thompson only; same engine, same draws
+  const double log_min_feasibility =
+      options.min_feasibility > 0 ? std::log(options.min_feasibility)
+                                  : -std::numeric_limits<double>::infinity();
   for (Eigen::Index i = 0; i < m; ++i) {
     const double mu = p.mean[i];
     const double sigma = std::max(std::sqrt(std::max(p.variance[i], 0.0)), options.min_stddev);
@@ -117,13 +123,12 @@ Eigen::VectorXd ScoreAcquisition(const Prediction& p,
         break;
       case AcquisitionKind::kLowerConfidenceBound:
         v = -(mu - options.lcb_beta * sigma);
-        if (lpf < std::log(0.5)) v -= kInfeasiblePenalty;
         break;
       case AcquisitionKind::kThompson:
         v = -(mu + sigma * normal(rng));
-        if (lpf < std::log(0.5)) v -= kInfeasiblePenalty;
         break;
     }
+    if (log_p_feasible && lpf < log_min_feasibility) v -= kInfeasiblePenalty;
     s[i] = std::isnan(v) ? -std::numeric_limits<double>::infinity() : v;
   }
   return s;

@@ -48,6 +48,9 @@ struct AcquisitionOptions {
   // Candidates whose predictive standard deviation is below this (units of y) are treated as
   // having this one, so EI stays defined at observed points. Range (0, inf).
   double min_stddev = 1e-9;
+  // Candidates whose probability of feasibility is below this rank after every candidate above
+  // it (their score drops by 1e6), whatever the acquisition. Range [0, 1]; 0 only weights.
+  double min_feasibility = 0.5;
   Status Validate() const;
 };
 
@@ -62,8 +65,9 @@ double NormalPdf(double z);
 // The acquisition of m candidates with predictive distribution `p` (means and variances of y),
 // best_y the lowest observed y, larger is better. When log_p_feasible (m, <= 0) is given, the
 // score is weighted by the probability of feasibility: log scores (log EI, PI) add it, EI is
-// multiplied by exp of it, and LCB and Thompson (scores of either sign) subtract a large
-// constant (1e6) where the probability is below 0.5. rng is used by kThompson only.
+// multiplied by exp of it, LCB and Thompson (scores of either sign) are not weighted; and every
+// kind subtracts a large constant (1e6) where the probability is below min_feasibility.
+// rng is used by kThompson only.
 // requires: p.mean and p.variance have the same size m; log_p_feasible, if given, has size m.
 Eigen::VectorXd ScoreAcquisition(const Prediction& p,
                                  double best_y,

@@ -25,6 +25,8 @@ std::unique_ptr<Tuner> MakeGridTuner(const Task& task, const TunerOptions& optio
 std::unique_ptr<Tuner> MakeGeneticTuner(const Task& task, const TunerOptions& options);
 // Defined in autotvm_tuner.cc.
 std::unique_ptr<Tuner> MakeAutoTvmTuner(const Task& task, const TunerOptions& options);
+// Defined in bo_tuner.cc.
+std::unique_ptr<Tuner> MakeBayesOptTuner(const Task& task, const TunerOptions& options);
 
 // Configs proposed or observed so far.
 using VisitedSet = std::unordered_set<Config, ConfigHash>;

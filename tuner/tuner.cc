@@ -78,6 +78,7 @@ Status AutoTvmOptions::Validate() const {
 Status TunerOptions::Validate() const {
   SONAR_RETURN_IF_ERROR(genetic.Validate());
   SONAR_RETURN_IF_ERROR(autotvm.Validate());
+  SONAR_RETURN_IF_ERROR(bo.Validate());
   return OkStatus();
 }
 
@@ -89,7 +90,7 @@ StatusOr<std::unique_ptr<Tuner>> MakeTuner(const Task& task, const TunerOptions&
     case TunerKind::kGrid: return internal::MakeGridTuner(task, options);
     case TunerKind::kGenetic: return internal::MakeGeneticTuner(task, options);
     case TunerKind::kAutoTvm: return internal::MakeAutoTvmTuner(task, options);
-    case TunerKind::kBayesOpt:
+    case TunerKind::kBayesOpt: return internal::MakeBayesOptTuner(task, options);
     case TunerKind::kTransferBayesOpt:
       return FailedPreconditionError(std::string("tuner '") +
                                      std::string(TunerKindToString(options.kind)) +

@@ -26,6 +26,10 @@
 #include "measure/record.h"
 #include "space/config.h"
 #include "space/task.h"
+#include "surrogate/feasibility.h"
+#include "surrogate/gaussian_process.h"
+#include "tuner/acquisition.h"
+#include "tuner/candidate_pool.h"
 
 namespace sonar {
 
@@ -75,12 +79,69 @@ struct AutoTvmOptions {
   Status Validate() const;
 };
 
+// How Bayesian optimisation picks q > 1 configs per Propose.
+enum class BoBatchMethod {
+  kLocalPenalization,  // Gonzalez et al. 2016: argmax, then penalise around each pick
+  kThompson,           // a fresh Thompson draw over the pool per pick
+  kKrigingBeliever,    // Ginsbourger et al. 2010: condition on the pick's mean, re-score
+};
+
+// GpOptions as BO uses them by default: 3 restarts, hyperparameters fitted on at most 300
+// observations (a random subset beyond), which bounds a refit to about 300^3 flops per L-BFGS
+// evaluation.
+inline GpOptions BoDefaultGpOptions() {
+  GpOptions gp;
+  gp.restarts = 3;
+  gp.max_fit_samples = 300;
+  return gp;
+}
+
+inline FeasibilityOptions BoDefaultFeasibilityOptions() {
+  FeasibilityOptions f;
+  f.gp = BoDefaultGpOptions();
+  return f;
+}
+
+// The Bayesian-optimisation tuner (TunerKind::kBayesOpt; docs/bayesian_optimization.md): a GP on
+// log cost of the successful configs, a feasibility model of the failed ones, and an acquisition
+// maximised over a candidate pool of valid unvisited configs.
+struct BoOptions {
+  // Random configs before the first model (the initial design). Range >= 1; 5-20 is typical.
+  int num_initial = 10;
+  // Hyperparameters are re-fitted (MAP, full Cholesky) on every observation while the GP holds
+  // fewer than refit_all_below samples, then once the samples grew by
+  // max(refit_every, refit_growth * samples at the last fit); in between the GP is updated
+  // incrementally (GaussianProcess::AddSamples) with the same hyperparameters. The geometric
+  // schedule keeps the number of refits logarithmic in the observations (about 15 in 1000).
+  // Ranges >= 0, >= 1 and >= 0.
+  int refit_all_below = 40;
+  int refit_every = 25;
+  double refit_growth = 0.2;
+  // Bound on the work of one acquisition pass, in units of n^2 * m (GP samples squared times
+  // candidates scored), which is what predictive variances cost. A small listed space is
+  // enumerated only within it; otherwise the pool's random part shrinks to fit (never below
+  // 64). Range > 0.
+  double max_predict_work = 1e8;
+  AcquisitionOptions acquisition;
+  BoBatchMethod batch = BoBatchMethod::kLocalPenalization;
+  CandidatePoolOptions pool;
+  // Model the failed configs and weight the acquisition by the probability of feasibility
+  // (false: failed configs are only excluded from proposals).
+  bool model_failures = true;
+  FeasibilityOptions feasibility = BoDefaultFeasibilityOptions();
+  // The GP (kernel, priors, restarts, exact size and its subset-of-data approximation beyond
+  // gp.max_exact_samples). Its seed is derived from TunerOptions::seed.
+  GpOptions gp = BoDefaultGpOptions();
+  Status Validate() const;
+};
+
 struct TunerOptions {
   TunerKind kind = TunerKind::kRandom;
   // Every random choice derives from this seed: same seed and observations, same proposals.
   uint64_t seed = 0;
   GeneticOptions genetic;
   AutoTvmOptions autotvm;
+  BoOptions bo;
   Status Validate() const;
 };
 
