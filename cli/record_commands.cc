@@ -187,27 +187,9 @@ int RunStats(const RecordsArgs& a) {
   StatusOr<std::vector<Record>> all = LoadRecords(a.path, &stats);
   if (!all.ok()) return Fail(all.status());
   std::vector<Record> records = SelectWorkload(std::move(*all), a.workload);
-  // Group by workload in order of first appearance.
-  std::vector<WorkloadSummary> summaries;
-  std::unordered_map<uint64_t, size_t> where;
+  const std::vector<WorkloadSummary> summaries = SummarizeWorkloads(records);
   int64_t ok = 0;
-  for (const Record& r : records) {
-    auto [it, inserted] = where.emplace(r.workload_key, summaries.size());
-    if (inserted) {
-      WorkloadSummary s;
-      s.workload_key = r.workload_key;
-      s.task = r.task;
-      s.best_seconds = std::numeric_limits<double>::infinity();
-      summaries.push_back(s);
-    }
-    WorkloadSummary& s = summaries[it->second];
-    ++s.records;
-    if (r.result.ok()) {
-      ++s.ok;
-      ++ok;
-      s.best_seconds = std::min(s.best_seconds, RecordCost(r));
-    }
-  }
+  for (const WorkloadSummary& s : summaries) ok += s.ok;
   if (a.json) {
     Json w = Json::array();
     for (const WorkloadSummary& s : summaries) {
@@ -251,29 +233,18 @@ int RunBest(const RecordsArgs& a) {
   StatusOr<std::vector<Record>> all = LoadRecords(a.path, &stats);
   if (!all.ok()) return Fail(all.status());
   std::vector<Record> records = SelectWorkload(std::move(*all), a.workload);
-  std::vector<uint64_t> order;
-  std::unordered_map<uint64_t, const Record*> best;
-  for (const Record& r : records) {
-    if (!r.result.ok()) continue;
-    auto [it, inserted] = best.emplace(r.workload_key, &r);
-    if (inserted) {
-      order.push_back(r.workload_key);
-    } else if (RecordCost(r) < RecordCost(*it->second)) {
-      it->second = &r;
-    }
-  }
+  const std::vector<Record> best = BestPerWorkload(records);
   if (a.json) {
     Json arr = Json::array();
-    for (uint64_t k : order) arr.push_back(Json::parse(RecordToJsonLine(*best[k])));
+    for (const Record& r : best) arr.push_back(Json::parse(RecordToJsonLine(r)));
     std::cout << Json({{"best", arr}}).dump() << std::endl;
     return kExitOk;
   }
-  for (uint64_t k : order) {
-    const Record& r = *best[k];
-    std::printf("%s  %-28s  %.6g s  %s\n", WorkloadKeyToHex(k).c_str(), r.task.name.c_str(),
-                RecordCost(r), ConfigToString(r.config).c_str());
+  for (const Record& r : best) {
+    std::printf("%s  %-28s  %.6g s  %s\n", WorkloadKeyToHex(r.workload_key).c_str(),
+                r.task.name.c_str(), RecordCost(r), ConfigToString(r.config).c_str());
   }
-  if (order.empty()) std::printf("no successful records\n");
+  if (best.empty()) std::printf("no successful records\n");
   return kExitOk;
 }
 

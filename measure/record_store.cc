@@ -363,10 +363,10 @@ std::vector<Record> RecordStore::TopK(uint64_t workload_key, int k) const {
   return out;
 }
 
-std::vector<WorkloadSummary> RecordStore::Workloads() const {
+std::vector<WorkloadSummary> SummarizeWorkloads(const std::vector<Record>& records) {
   std::vector<WorkloadSummary> out;
   std::unordered_map<uint64_t, size_t> where;
-  for (const Record& r : impl_->records) {
+  for (const Record& r : records) {
     auto [it, inserted] = where.emplace(r.workload_key, out.size());
     if (inserted) {
       WorkloadSummary s;
@@ -385,12 +385,10 @@ std::vector<WorkloadSummary> RecordStore::Workloads() const {
   return out;
 }
 
-std::vector<Record> RecordStore::BestPerWorkload() const {
-  std::vector<Record> out;
-  std::unordered_map<uint64_t, size_t> where;
+std::vector<Record> BestPerWorkload(const std::vector<Record>& records) {
   std::vector<uint64_t> order;
   std::unordered_map<uint64_t, const Record*> best;
-  for (const Record& r : impl_->records) {
+  for (const Record& r : records) {
     if (!r.result.ok() || r.result.run_seconds.empty()) continue;
     auto [it, inserted] = best.emplace(r.workload_key, &r);
     if (inserted) {
@@ -399,8 +397,13 @@ std::vector<Record> RecordStore::BestPerWorkload() const {
       it->second = &r;
     }
   }
+  std::vector<Record> out;
   for (uint64_t key : order) out.push_back(*best[key]);
   return out;
 }
+
+std::vector<WorkloadSummary> RecordStore::Workloads() const { return SummarizeWorkloads(impl_->records); }
+
+std::vector<Record> RecordStore::BestPerWorkload() const { return sonar::BestPerWorkload(impl_->records); }
 
 }  // namespace sonar

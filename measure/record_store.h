@@ -72,6 +72,12 @@ struct WorkloadSummary {
   double best_seconds = 0;  // best RecordCost among ok records; +inf when none
 };
 
+// One summary per workload of `records`, in order of first appearance.
+std::vector<WorkloadSummary> SummarizeWorkloads(const std::vector<Record>& records);
+// The best ok record (lowest RecordCost) of each workload that has one, in order of first
+// appearance.
+std::vector<Record> BestPerWorkload(const std::vector<Record>& records);
+
 // Thread safety: Append/AppendBatch are internally synchronised; the query methods read a
 // snapshot of the records (those read at Open plus those appended through this object) and
 // must not run concurrently with Append.
