@@ -195,7 +195,7 @@ int RunAdapt(const AdaptArgs& a) {
   }
   LatencyAdaptation method = p->options().adaptation;
   if (!a.method.empty() && !StringToLatencyAdaptation(a.method, &method)) {
-    return Usage("adapt", "unknown --method '" + a.method + "' (map_head, maple_mix, calibrate)");
+    return Usage("adapt", "unknown --method '" + a.method + "' (auto, auto_select, map_head, maple_mix, calibrate, affine_source, source_mix)");
   }
   Eigen::MatrixXd x;
   std::vector<int64_t> idx;
@@ -248,18 +248,29 @@ int RunAdapt(const AdaptArgs& a) {
   }
   if (Status s = p->Adapt(hw, kx, kms, method); !s.ok()) return Fail(s);
   if (Status s = p->Save(a.out); !s.ok()) return Fail(s);
+  // auto / auto_select: each candidate's leave-one-out RMSE (ln ms) and weight.
+  Json candidates = Json::array();
+  std::string weights;
+  for (const LatencyPredictor::AutoCandidate& c : p->auto_candidates()) {
+    candidates.push_back({{"name", c.name}, {"loo_rmse", c.loo_rmse}, {"weight", c.weight}});
+    char buf[96];
+    std::snprintf(buf, sizeof(buf), "%s%s %.2f (CV rmse %.3f)", weights.empty() ? "" : ", ",
+                  c.name.c_str(), c.weight, c.loo_rmse);
+    weights += buf;
+  }
   if (a.json) {
-    std::cout << Json{{"model", a.out},
-                      {"device", hw.device_name},
-                      {"method", std::string(LatencyAdaptationToString(method))},
-                      {"samples", k_rows.size()},
-                      {"descriptor_features", hw.feature_names.size()}}
-                     .dump()
-              << std::endl;
+    Json out{{"model", a.out},
+             {"device", hw.device_name},
+             {"method", std::string(LatencyAdaptationToString(method))},
+             {"samples", k_rows.size()},
+             {"descriptor_features", hw.feature_names.size()}};
+    if (!candidates.empty()) out["candidates"] = candidates;
+    std::cout << out.dump() << std::endl;
   } else {
     std::printf("adapted to %s with %zu samples and %zu descriptor features (%s); wrote %s\n",
                 hw.device_name.c_str(), k_rows.size(), hw.feature_names.size(),
                 std::string(LatencyAdaptationToString(method)).c_str(), a.out.c_str());
+    if (!weights.empty()) std::printf("weights: %s\n", weights.c_str());
   }
   return kExitOk;
 }
@@ -429,7 +440,7 @@ int RunEval(EvalArgs& a) {
     Json results = Json::array();
     for (const LatencyDeviceReport& d : s->devices) {
       for (int k : o.shots) {
-        // The headline method is the first one run (map_head by default).
+        // The headline method is the first one run (auto by default).
         const LatencyEvalRow* head = nullptr;
         Json methods = Json::object();
         for (LatencyEvalMethod m : o.methods) {
@@ -542,7 +553,7 @@ void RegisterLatencyCommands(CLI::App& app, int* exit_code) {
                     "Descriptor JSON (e.g. from 'sonar hw describe --json') to add");
   adapt->add_option("--device", adapt_args->device, "Name of the device")->capture_default_str();
   adapt->add_option("--method", adapt_args->method,
-                    "map_head (default) | maple_mix | calibrate");
+                    "auto (default) | auto_select | map_head | maple_mix | calibrate | affine_source | source_mix");
   adapt->add_option("--out", adapt_args->out, "Adapted model file to write")->required();
   adapt->add_flag("--json", adapt_args->json, "Print one JSON summary object on stdout");
   adapt->footer(
@@ -584,8 +595,8 @@ void RegisterLatencyCommands(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   eval->add_option("--repeats", eval_args->repeats, "Draws of the k samples")->capture_default_str();
   eval->add_option("--methods", eval_args->methods,
-                   "Subset of map_head,maple_mix,calibrated_no_descriptor,samples_only,"
-                   "nearest_device,best_affine_device (default: all)");
+                   "Subset of auto,map_head,maple_mix,calibrated_no_descriptor,samples_only,"
+                   "nearest_device,best_affine_device,auto_select,affine_source,source_mix (default: all)");
   eval->add_option("--seed", eval_args->seed, "Seed")->capture_default_str();
   eval->add_option("--threads", eval_args->threads, "Worker threads (default: all cores)");
   eval->add_option("--epochs", eval_args->epochs, "Training epochs of the predictor (default 80)");

@@ -132,6 +132,10 @@ LatencyMetrics ComputeLatencyMetrics(const Eigen::VectorXd& predicted_ms,
 
 std::string_view LatencyEvalMethodToString(LatencyEvalMethod m) {
   switch (m) {
+    case LatencyEvalMethod::kAuto: return "auto";
+    case LatencyEvalMethod::kAutoSelect: return "auto_select";
+    case LatencyEvalMethod::kAffineSource: return "affine_source";
+    case LatencyEvalMethod::kSourceMix: return "source_mix";
     case LatencyEvalMethod::kMapHead: return "map_head";
     case LatencyEvalMethod::kMapleMix: return "maple_mix";
     case LatencyEvalMethod::kCalibrated: return "calibrated_no_descriptor";
@@ -153,9 +157,11 @@ bool StringToLatencyEvalMethod(std::string_view name, LatencyEvalMethod* m) {
 }
 
 std::vector<LatencyEvalMethod> AllLatencyEvalMethods() {
-  return {LatencyEvalMethod::kMapHead,       LatencyEvalMethod::kMapleMix,
-          LatencyEvalMethod::kCalibrated,    LatencyEvalMethod::kSamplesOnly,
-          LatencyEvalMethod::kNearestDevice, LatencyEvalMethod::kBestAffineDevice};
+  return {LatencyEvalMethod::kAuto,          LatencyEvalMethod::kMapHead,
+          LatencyEvalMethod::kMapleMix,      LatencyEvalMethod::kCalibrated,
+          LatencyEvalMethod::kSamplesOnly,   LatencyEvalMethod::kNearestDevice,
+          LatencyEvalMethod::kBestAffineDevice, LatencyEvalMethod::kAutoSelect,
+          LatencyEvalMethod::kAffineSource,  LatencyEvalMethod::kSourceMix};
 }
 
 Status LatencyEvalOptions::Validate() const {
@@ -236,12 +242,20 @@ StatusOr<Eigen::VectorXd> PredictTargetLogMs(const LatencyTable& table,
   }
 
   switch (method) {
+    case LatencyEvalMethod::kAuto:
+    case LatencyEvalMethod::kAutoSelect:
+    case LatencyEvalMethod::kAffineSource:
+    case LatencyEvalMethod::kSourceMix:
     case LatencyEvalMethod::kMapHead:
     case LatencyEvalMethod::kMapleMix:
     case LatencyEvalMethod::kCalibrated: {
       LatencyPredictor p = trained;
       HardwareDescriptor d = descriptor;
       LatencyAdaptation a = LatencyAdaptation::kMapHead;
+      if (method == LatencyEvalMethod::kAuto) a = LatencyAdaptation::kAuto;
+      if (method == LatencyEvalMethod::kAutoSelect) a = LatencyAdaptation::kAutoSelect;
+      if (method == LatencyEvalMethod::kAffineSource) a = LatencyAdaptation::kAffineSource;
+      if (method == LatencyEvalMethod::kSourceMix) a = LatencyAdaptation::kSourceMix;
       if (method == LatencyEvalMethod::kMapleMix) a = LatencyAdaptation::kMapleMix;
       if (method == LatencyEvalMethod::kCalibrated) {
         a = LatencyAdaptation::kCalibrate;
@@ -482,8 +496,8 @@ StatusOr<LatencyEvalSummary> EvaluateLatencyPredictor(const LatencyTable& table,
   std::vector<Status> train_status(source_sets.size());
   bool need_predictor = false;
   for (LatencyEvalMethod m : options.methods) {
-    if (m == LatencyEvalMethod::kMapHead || m == LatencyEvalMethod::kMapleMix ||
-        m == LatencyEvalMethod::kCalibrated) {
+    if (m != LatencyEvalMethod::kSamplesOnly && m != LatencyEvalMethod::kNearestDevice &&
+        m != LatencyEvalMethod::kBestAffineDevice) {
       need_predictor = true;
     }
   }
@@ -594,13 +608,15 @@ const LatencyDeviceReport* LatencyEvalSummary::Device(const std::string& device)
 
 std::string LatencyEvalSummary::BriefReport() const {
   std::map<int, std::pair<double, int>> by_k;
+  const LatencyEvalMethod first = rows.empty() ? LatencyEvalMethod::kAuto : rows.front().method;
   for (const LatencyEvalRow& r : rows) {
-    if (r.method != LatencyEvalMethod::kMapHead) continue;
+    if (r.method != first) continue;
     by_k[r.shots].first += r.mean.within_10pct;
     by_k[r.shots].second += 1;
   }
   std::string s = space + ": ";
-  s += std::to_string(devices.size()) + " test devices; map_head mean +-10% accuracy:";
+  s += std::to_string(devices.size()) + " test devices; " +
+       std::string(LatencyEvalMethodToString(first)) + " mean +-10% accuracy:";
   for (const auto& [k, v] : by_k) s += " k=" + std::to_string(k) + " " + Fmt("%.3f", v.first / v.second);
   s += " (" + Fmt("%.1f", seconds) + " s)";
   return s;

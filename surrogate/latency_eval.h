@@ -51,7 +51,8 @@ double KendallTauB(const Eigen::VectorXd& a, const Eigen::VectorXd& b);
 
 // The methods compared by the evaluation.
 enum class LatencyEvalMethod {
-  kMapHead,         // "map_head": LatencyPredictor, Bayesian head (ours)
+  kAuto,            // "auto": LatencyPredictor default, CV-weighted map_head/affine_source/source_mix
+  kMapHead,         // "map_head": LatencyPredictor, Bayesian head
   kMapleMix,        // "maple_mix": LatencyPredictor, MAPLE's mixing recipe
   kCalibrated,      // "calibrated_no_descriptor": mean source model, affine fit on the k samples
   kSamplesOnly,     // "samples_only": ridge regression on the encodings of the k samples alone
@@ -59,6 +60,9 @@ enum class LatencyEvalMethod {
                     //   mean log ratio on the reference architectures
   kBestAffineDevice,// "best_affine_device": the source device whose log latencies best fit the
                     //   target's (k samples + references) by an affine map, with that map
+  kAutoSelect,      // "auto_select": LatencyPredictor, the CV-best candidate alone
+  kAffineSource,    // "affine_source": LatencyPredictor, best affine map of a predicted source
+  kSourceMix,       // "source_mix": LatencyPredictor, ridge mix of predicted sources in ms
 };
 std::string_view LatencyEvalMethodToString(LatencyEvalMethod m);
 bool StringToLatencyEvalMethod(std::string_view name, LatencyEvalMethod* m);
@@ -123,7 +127,7 @@ struct LatencyEvalSummary {
   // The row of (device, shots, method), or null.
   const LatencyEvalRow* Find(const std::string& device, int shots, LatencyEvalMethod m) const;
   const LatencyDeviceReport* Device(const std::string& device) const;
-  // One line: devices, shots, mean +-10% accuracy of map_head per k.
+  // One line: devices, shots, mean +-10% accuracy of the first method run per k.
   std::string BriefReport() const;
   // Markdown: per device and k, every method with all metrics (mean +- sd), then ceilings.
   std::string FullReport() const;

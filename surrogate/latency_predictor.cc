@@ -131,6 +131,145 @@ Status DescriptorFromJson(const Json& j, HardwareDescriptor* hw) {
   return OkStatus();
 }
 
+// ln t = a + b ln s on the rows of `use`, for the source column (of s_log, n x m) that fits
+// best (least squared error); b = 1 when the rows cannot determine a slope.
+struct AffineFit {
+  int source = -1;
+  double a = 0, b = 1;
+};
+
+AffineFit FitBestAffineSource(const Eigen::MatrixXd& s_log,
+                              const Eigen::VectorXd& y_log,
+                              const std::vector<char>& use) {
+  AffineFit best;
+  double best_sse = std::numeric_limits<double>::infinity();
+  double cnt = 0;
+  for (char u : use) cnt += u ? 1 : 0;
+  if (cnt == 0) return best;
+  for (Eigen::Index s = 0; s < s_log.cols(); ++s) {
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (Eigen::Index i = 0; i < y_log.size(); ++i) {
+      if (!use[i]) continue;
+      const double x = s_log(i, s), y = y_log(i);
+      sx += x; sy += y; sxx += x * x; sxy += x * y;
+    }
+    const double mx = sx / cnt, my = sy / cnt, vxx = sxx / cnt - mx * mx;
+    const double b = (cnt >= 2 && vxx > 1e-12) ? (sxy / cnt - mx * my) / vxx : 1.0;
+    const double a = my - b * mx;
+    double sse = 0;
+    for (Eigen::Index i = 0; i < y_log.size(); ++i) {
+      if (!use[i]) continue;
+      const double e = y_log(i) - a - b * s_log(i, s);
+      sse += e * e;
+    }
+    if (sse < best_sse) {
+      best_sse = sse;
+      best = {static_cast<int>(s), a, b};
+    }
+  }
+  return best;
+}
+
+// t_ms ~ scale * (c0 + sum_s c_s src_ms_s / src_scale_s + x . v): the target's latency in ms
+// as a linear combination of the source devices' (predicted) latencies in ms plus an additive
+// term on the raw encoding, fitted on the rows of `use` by ridge regression on relative errors
+// (c0 free, prior variance 1 / lambda on c, `encoding_var` on v; 0 turns v off). Solved in the
+// dual (n x n, n = observations), which also gives closed-form leave-one-out residuals. Scales
+// are the means over the fitted rows; predictions are floored at a fifth of the smallest
+// latency fitted.
+struct SourceMixFit {
+  double scale = 1, c0 = 0, floor_ms = 0;
+  Eigen::VectorXd src_scale, c, v;
+  double loo_sse = 0;  // closed-form leave-one-out squared relative error of this fit
+
+  Eigen::VectorXd PredictLogMs(const Eigen::MatrixXd& src_ms, const Eigen::MatrixXd& x) const {
+    Eigen::VectorXd lin = (src_ms * src_scale.cwiseInverse().asDiagonal()) * c;
+    if (v.size() == x.cols()) lin += x * v;
+    Eigen::VectorXd out(src_ms.rows());
+    for (Eigen::Index i = 0; i < src_ms.rows(); ++i) {
+      out(i) = std::log(std::max(scale * (c0 + lin(i)), floor_ms));
+    }
+    return out;
+  }
+};
+
+SourceMixFit FitSourceMix(const Eigen::MatrixXd& src_ms,
+                          const Eigen::MatrixXd& x,
+                          const Eigen::VectorXd& t_ms,
+                          const std::vector<char>& use,
+                          double lambda,
+                          double encoding_var) {
+  constexpr double kBiasVar = 100.0;
+  const Eigen::Index m = src_ms.cols();
+  SourceMixFit f;
+  f.src_scale = Eigen::VectorXd::Ones(m);
+  f.c = Eigen::VectorXd::Zero(m);
+  f.v = Eigen::VectorXd::Zero(x.cols());
+  std::vector<Eigen::Index> rows;
+  for (Eigen::Index i = 0; i < t_ms.size(); ++i) {
+    if (use[i]) rows.push_back(i);
+  }
+  const Eigen::Index n = static_cast<Eigen::Index>(rows.size());
+  if (n == 0) return f;
+  double tsum = 0, tmin = std::numeric_limits<double>::infinity();
+  Eigen::VectorXd ssum = Eigen::VectorXd::Zero(m);
+  for (Eigen::Index i : rows) {
+    tsum += t_ms(i);
+    tmin = std::min(tmin, t_ms(i));
+    ssum += src_ms.row(i).transpose();
+  }
+  f.scale = tsum / n;
+  f.floor_ms = 0.2 * tmin;
+  f.src_scale = (ssum / n).cwiseMax(1e-12);
+  Eigen::MatrixXd fu(n, m), xu(n, x.cols());
+  Eigen::VectorXd inv_tn(n);
+  for (Eigen::Index r = 0; r < n; ++r) {
+    fu.row(r) = src_ms.row(rows[r]).cwiseQuotient(f.src_scale.transpose());
+    xu.row(r) = x.row(rows[r]);
+    inv_tn(r) = f.scale / t_ms(rows[r]);
+  }
+  Eigen::MatrixXd k = fu * fu.transpose() / lambda;
+  k.array() += kBiasVar;
+  if (encoding_var > 0) k += encoding_var * xu * xu.transpose();
+  Eigen::MatrixXd a = inv_tn.asDiagonal() * k * inv_tn.asDiagonal();
+  a.diagonal().array() += 1.0;
+  const Eigen::LDLT<Eigen::MatrixXd> ldlt(a);
+  const Eigen::VectorXd alpha = ldlt.solve(Eigen::VectorXd::Ones(n));
+  if (!alpha.allFinite()) return f;
+  const Eigen::MatrixXd ainv = ldlt.solve(Eigen::MatrixXd::Identity(n, n));
+  f.loo_sse = 0;
+  for (Eigen::Index r = 0; r < n; ++r) {
+    const double e = alpha(r) / ainv(r, r);
+    f.loo_sse += e * e;
+  }
+  const Eigen::VectorXd beta = inv_tn.cwiseProduct(alpha);
+  f.c0 = kBiasVar * beta.sum();
+  f.c = fu.transpose() * beta / lambda;
+  if (encoding_var > 0) f.v = encoding_var * xu.transpose() * beta;
+  return f;
+}
+
+// The source mix with its ridge strength and encoding variance chosen by (closed-form)
+// leave-one-out on the rows of `use`.
+SourceMixFit FitSourceMixCv(const Eigen::MatrixXd& src_ms,
+                            const Eigen::MatrixXd& x,
+                            const Eigen::VectorXd& t_ms,
+                            const std::vector<char>& use,
+                            const LatencyPredictorOptions& o) {
+  SourceMixFit best;
+  double best_sse = std::numeric_limits<double>::infinity();
+  for (double l : o.source_mix_ridge_grid) {
+    for (double ev : o.source_mix_encoding_grid) {
+      SourceMixFit f = FitSourceMix(src_ms, x, t_ms, use, l, ev);
+      if (f.loo_sse < best_sse) {
+        best_sse = f.loo_sse;
+        best = std::move(f);
+      }
+    }
+  }
+  return best;
+}
+
 }  // namespace
 
 std::string_view LatencyAdaptationToString(LatencyAdaptation a) {
@@ -138,13 +277,19 @@ std::string_view LatencyAdaptationToString(LatencyAdaptation a) {
     case LatencyAdaptation::kMapHead: return "map_head";
     case LatencyAdaptation::kMapleMix: return "maple_mix";
     case LatencyAdaptation::kCalibrate: return "calibrate";
+    case LatencyAdaptation::kAffineSource: return "affine_source";
+    case LatencyAdaptation::kSourceMix: return "source_mix";
+    case LatencyAdaptation::kAuto: return "auto";
+    case LatencyAdaptation::kAutoSelect: return "auto_select";
   }
   return "unknown";
 }
 
 bool StringToLatencyAdaptation(std::string_view name, LatencyAdaptation* a) {
-  for (LatencyAdaptation x : {LatencyAdaptation::kMapHead, LatencyAdaptation::kMapleMix,
-                              LatencyAdaptation::kCalibrate}) {
+  for (LatencyAdaptation x :
+       {LatencyAdaptation::kMapHead, LatencyAdaptation::kMapleMix, LatencyAdaptation::kCalibrate,
+        LatencyAdaptation::kAffineSource, LatencyAdaptation::kSourceMix, LatencyAdaptation::kAuto,
+        LatencyAdaptation::kAutoSelect}) {
     if (name == LatencyAdaptationToString(x)) {
       *a = x;
       return true;
@@ -175,6 +320,17 @@ Status LatencyPredictorOptions::Validate() const {
   if (linear_kernel_grid.empty()) return bad("linear_kernel_grid must not be empty");
   for (double b : linear_kernel_grid) {
     if (!(b >= 0)) return bad("linear_kernel_grid values must be >= 0");
+  }
+  if (source_mix_ridge_grid.empty()) return bad("source_mix_ridge_grid must not be empty");
+  if (source_mix_encoding_grid.empty()) return bad("source_mix_encoding_grid must not be empty");
+  for (double v : source_mix_encoding_grid) {
+    if (!(v >= 0)) return bad("source_mix_encoding_grid values must be >= 0");
+  }
+  for (double l : source_mix_ridge_grid) {
+    if (!(l > 0)) return bad("source_mix_ridge_grid values must be > 0");
+  }
+  if (!(auto_weight_step > 0 && auto_weight_step <= 1)) {
+    return bad("auto_weight_step must be in (0, 1]");
   }
   if (maple_steps < 1) return bad("maple_steps must be >= 1");
   if (maple_adapt_steps < 0) return bad("maple_adapt_steps must be >= 0");
@@ -249,9 +405,11 @@ struct HeadMember {
                  const Eigen::VectorXd& y,
                  const LatencyPredictorOptions& o,
                  Eigen::VectorXd* head,
-                 Eigen::VectorXd* linear) const {
+                 Eigen::VectorXd* linear,
+                 Eigen::VectorXd* loo = nullptr) const {
     *head = PriorMean(z);
     linear->setZero(x.cols());
+    if (loo) loo->resize(x.rows());
     if (x.rows() == 0) return;
     const Eigen::MatrixXd phi = Features(x);
     const Eigen::VectorXd r = y - phi * *head;
@@ -288,7 +446,14 @@ struct HeadMember {
     }
     Eigen::MatrixXd c = best_alpha * (k_head + best_gamma * k_iso) + best_beta * k_lin;
     c.diagonal().array() += best_noise;
-    const Eigen::VectorXd a = c.ldlt().solve(r);
+    const Eigen::LDLT<Eigen::MatrixXd> ldlt(c);
+    const Eigen::VectorXd a = ldlt.solve(r);
+    if (loo) {
+      // Leave-one-out posterior means at the observations (Rasmussen & Williams 5.12), with
+      // the hyperparameters chosen on all of them.
+      const Eigen::MatrixXd cinv = ldlt.solve(Eigen::MatrixXd::Identity(c.rows(), c.cols()));
+      for (Eigen::Index i = 0; i < x.rows(); ++i) (*loo)(i) = y(i) - a(i) / cinv(i, i);
+    }
     Eigen::MatrixXd cov = head_cov;
     cov.diagonal().array() += best_gamma * head_cov_mean_diag;
     *head += best_alpha * cov * phi.transpose() * a;
@@ -328,6 +493,10 @@ struct LatencyPredictor::Impl {
   internal::Mlp adapted_maple;              // kMapleMix
   Eigen::VectorXd target_z;                 // standardized descriptor of the target
   double cal_a = 0, cal_b = 1;              // kCalibrate
+  AffineFit affine;                         // kAffineSource, kAuto
+  SourceMixFit mix;                         // kSourceMix, kAuto
+  Eigen::Vector3d auto_weights{1, 0, 0};    // kAuto: map_head, affine_source, source_mix
+  std::vector<LatencyPredictor::AutoCandidate> auto_candidates;
 
   bool trained() const { return !members.empty(); }
   int num_sources() const { return static_cast<int>(source_names.size()); }
@@ -349,6 +518,13 @@ struct LatencyPredictor::Impl {
     source_z.resize(m, static_cast<Eigen::Index>(z_names.size()));
     for (int s = 0; s < m; ++s) source_z.row(s) = StandardizedDescriptor(source_descriptors[s]).transpose();
     for (HeadMember& mem : members) mem.DeriveHeadPrior(source_z, o);
+  }
+
+  // ln ms of every source device as the model predicts it: n x m (ensemble mean).
+  Eigen::MatrixXd SourceLogMs(const Eigen::MatrixXd& x) const {
+    Eigen::MatrixXd out = Eigen::MatrixXd::Zero(x.rows(), num_sources());
+    for (const HeadMember& mem : members) out += mem.Features(x) * mem.heads.transpose();
+    return (out / static_cast<double>(members.size())).array() * y_sd + y_mean;
   }
 
   // Mean over the members of the mean-source-head prediction (descriptor-free), standardized.
@@ -424,6 +600,9 @@ const std::string& LatencyPredictor::adapted_device() const {
   return impl_->adapted ? impl_->target.device_name : kEmpty;
 }
 LatencyAdaptation LatencyPredictor::adapted_method() const { return impl_->method; }
+const std::vector<LatencyPredictor::AutoCandidate>& LatencyPredictor::auto_candidates() const {
+  return impl_->auto_candidates;
+}
 
 Status LatencyPredictor::Train(const LatencyTrainingSet& set) {
   SONAR_RETURN_IF_ERROR(options_.Validate());
@@ -616,12 +795,96 @@ Status LatencyPredictor::Adapt(const HardwareDescriptor& device,
   im.target_x = architectures.rows() > 0 ? architectures : Eigen::MatrixXd(0, im.d);
   im.target_ms = latency_ms;
   im.target_z = im.StandardizedDescriptor(device);
+  im.auto_candidates.clear();
   switch (method) {
     case LatencyAdaptation::kMapHead: {
       Eigen::MatrixXd x;
       Eigen::VectorXd y;
       im.Observations(device, im.target_x, latency_ms, /*with_references=*/true, &x, &y);
       for (HeadMember& mem : im.members) mem.Posterior(im.target_z, x, y, options_, &mem.head, &mem.linear);
+      break;
+    }
+    case LatencyAdaptation::kAffineSource:
+    case LatencyAdaptation::kSourceMix:
+    case LatencyAdaptation::kAuto:
+    case LatencyAdaptation::kAutoSelect: {
+      Eigen::MatrixXd x;
+      Eigen::VectorXd y;
+      im.Observations(device, im.target_x, latency_ms, /*with_references=*/true, &x, &y);
+      const Eigen::Index n = x.rows();
+      const Eigen::VectorXd y_log = y.array() * im.y_sd + im.y_mean;
+      const Eigen::MatrixXd s_log = im.SourceLogMs(x);
+      const Eigen::MatrixXd s_ms = s_log.array().exp();
+      const Eigen::VectorXd t_ms = y_log.array().exp();
+      const std::vector<char> all(static_cast<size_t>(n), 1);
+      im.affine = FitBestAffineSource(s_log, y_log, all);
+      im.mix = FitSourceMixCv(s_ms, x, t_ms, all, options_);
+      if (method == LatencyAdaptation::kAffineSource) {
+        im.auto_weights = {0, 1, 0};
+      } else if (method == LatencyAdaptation::kSourceMix) {
+        im.auto_weights = {0, 0, 1};
+      } else {
+        // Candidates' leave-one-out ln-ms predictions at the n observations.
+        // map_head is refitted without the held-out point, hyperparameters included, so that
+        // its CV error is as honest as the other candidates'.
+        Eigen::MatrixXd loo(n, 3);
+        loo.col(0).setZero();
+        std::vector<char> fold = all;
+        Eigen::VectorXd head, linear;
+        for (Eigen::Index i = 0; i < n; ++i) {
+          Eigen::MatrixXd xi(n - 1, x.cols());
+          Eigen::VectorXd yi(n - 1);
+          for (Eigen::Index r = 0, o = 0; r < n; ++r) {
+            if (r == i) continue;
+            xi.row(o) = x.row(r);
+            yi(o++) = y(r);
+          }
+          for (const HeadMember& mem : im.members) {
+            mem.Posterior(im.target_z, xi, yi, options_, &head, &linear);
+            loo(i, 0) += mem.Features(x.row(i)).row(0).dot(head) + x.row(i).dot(linear);
+          }
+          loo(i, 0) = loo(i, 0) / static_cast<double>(im.members.size()) * im.y_sd + im.y_mean;
+          fold[i] = 0;
+          const AffineFit af = FitBestAffineSource(s_log, y_log, fold);
+          loo(i, 1) = af.a + af.b * s_log(i, af.source);
+          const SourceMixFit mf = FitSourceMixCv(s_ms, x, t_ms, fold, options_);
+          loo(i, 2) = mf.PredictLogMs(s_ms.row(i), x.row(i))(0);
+          fold[i] = 1;
+        }
+        for (HeadMember& mem : im.members) {
+          mem.Posterior(im.target_z, x, y, options_, &mem.head, &mem.linear);
+        }
+        const char* names[3] = {"map_head", "affine_source", "source_mix"};
+        Eigen::Vector3d mse;
+        for (int c = 0; c < 3; ++c) mse(c) = (loo.col(c) - y_log).squaredNorm() / std::max<Eigen::Index>(1, n);
+        im.auto_weights = {1, 0, 0};
+        if (n >= 3 && loo.allFinite()) {
+          if (method == LatencyAdaptation::kAutoSelect || options_.auto_weight_step >= 1) {
+            Eigen::Index best = 0;
+            mse.minCoeff(&best);
+            im.auto_weights.setZero();
+            im.auto_weights(best) = 1;
+          } else {
+            // Convex weights on a simplex grid minimizing the CV squared error (stacking).
+            const int steps = std::max(1, static_cast<int>(std::lround(1.0 / options_.auto_weight_step)));
+            double best = std::numeric_limits<double>::infinity();
+            for (int i = steps; i >= 0; --i) {
+              for (int j = 0; i + j <= steps; ++j) {
+                const Eigen::Vector3d w(double(i) / steps, double(j) / steps,
+                                        double(steps - i - j) / steps);
+                const double e = (loo * w - y_log).squaredNorm();
+                if (e < best - 1e-12) {
+                  best = e;
+                  im.auto_weights = w;
+                }
+              }
+            }
+          }
+        }
+        for (int c = 0; c < 3; ++c) {
+          im.auto_candidates.push_back({names[c], std::sqrt(mse(c)), im.auto_weights(c)});
+        }
+      }
       break;
     }
     case LatencyAdaptation::kCalibrate: {
@@ -709,6 +972,28 @@ Eigen::VectorXd LatencyPredictor::PredictLogMs(const Eigen::MatrixXd& architectu
       for (const HeadMember& mem : im.members) y += mem.PredictAdapted(architectures);
       y /= static_cast<double>(im.members.size());
       break;
+    case LatencyAdaptation::kAffineSource:
+    case LatencyAdaptation::kSourceMix:
+    case LatencyAdaptation::kAuto:
+    case LatencyAdaptation::kAutoSelect: {
+      // Weighted ln-ms combination; candidates with weight 0 are not computed.
+      Eigen::VectorXd out = Eigen::VectorXd::Zero(architectures.rows());
+      const Eigen::Vector3d& w = im.auto_weights;
+      if (w(0) > 0) {
+        Eigen::VectorXd head = Eigen::VectorXd::Zero(architectures.rows());
+        for (const HeadMember& mem : im.members) head += mem.PredictAdapted(architectures);
+        out += w(0) * ((head / static_cast<double>(im.members.size())).array() * im.y_sd +
+                       im.y_mean).matrix();
+      }
+      if (w(1) > 0 || w(2) > 0) {
+        const Eigen::MatrixXd s_log = im.SourceLogMs(architectures);
+        if (w(1) > 0 && im.affine.source >= 0) {
+          out += w(1) * (im.affine.b * s_log.col(im.affine.source).array() + im.affine.a).matrix();
+        }
+        if (w(2) > 0) out += w(2) * im.mix.PredictLogMs(s_log.array().exp().matrix(), architectures);
+      }
+      return out;
+    }
     case LatencyAdaptation::kCalibrate:
       y = im.MeanSourcePrediction(architectures).array() * im.cal_b +
           im.cal_a;

@@ -22,7 +22,15 @@
 //     source rows is fine-tuned on source rows mixed with the k samples (and the reference
 //     latencies), the target rows weighted up;
 //   * adaptation kCalibrate is the descriptor-free baseline: the mean source head, calibrated by
-//     an affine map in log space on the k samples alone.
+//     an affine map in log space on the k samples alone;
+//   * adaptation kAffineSource maps the source device (as the model predicts it) that best fits
+//     the target observations by ln t = a + b ln s; kSourceMix fits the target's latency in ms
+//     as a ridge-regularized linear combination of the predicted source latencies in ms (exact
+//     when latency is additive over operations, as on accelerators and large-batch GPUs);
+//   * adaptation kAuto (the default) runs map_head, affine_source and source_mix, measures each
+//     by leave-one-out cross-validation on the target's own observations (reference latencies
+//     + k samples) and predicts with their convex combination whose weights minimize the
+//     cross-validated squared ln error (kAutoSelect: the single best candidate instead).
 //
 // Example:
 //   LatencyTrainingSet set = ...;           // encodings, source descriptors, latencies (ms)
@@ -50,6 +58,10 @@ enum class LatencyAdaptation {
   kMapHead,    // "map_head": Bayesian head with a source-head prior (stronger method)
   kMapleMix,   // "maple_mix": MAPLE's recipe, fine-tune on sources mixed with the weighted samples
   kCalibrate,  // "calibrate": descriptor-free mean model, affine calibration on the samples only
+  kAffineSource,  // "affine_source": best affine map (ln space) of one predicted source device
+  kSourceMix,     // "source_mix": ridge combination of the predicted source latencies in ms
+  kAuto,          // "auto": CV-weighted combination of map_head, affine_source, source_mix
+  kAutoSelect,    // "auto_select": the candidate with the least CV error alone
 };
 std::string_view LatencyAdaptationToString(LatencyAdaptation a);
 // Returns false (and leaves *a alone) for an unknown name.
@@ -107,8 +119,20 @@ struct LatencyPredictorOptions {
   // Source architectures kept in the model to mix into kMapleMix adaptation, >= 1.
   int maple_replay_archs = 2000;
 
+  // kSourceMix (and its kAuto candidate): candidate ridge strengths on the combination
+  // weights (features and target scaled to mean 1 over the observations); leave-one-out
+  // cross-validation on the observations picks one (closed form, so cheap). Each > 0.
+  std::vector<double> source_mix_ridge_grid = {1e-4, 1e-3, 1e-2, 1e-1, 1.0};
+  // kSourceMix: candidate prior variances of an additive term on the raw encoding (latency in
+  // ms, relative to the target's mean, per encoding entry), chosen with the ridge strength by
+  // leave-one-out; 0 leaves the term out. Each >= 0.
+  std::vector<double> source_mix_encoding_grid = {0.0, 0.001, 0.01, 0.1};
+  // kAuto: step of the grid over the simplex of candidate weights, in (0, 1]; 1 makes kAuto
+  // select one candidate like kAutoSelect.
+  double auto_weight_step = 0.05;
+
   // Adaptation used by Adapt when none is given.
-  LatencyAdaptation adaptation = LatencyAdaptation::kMapHead;
+  LatencyAdaptation adaptation = LatencyAdaptation::kAuto;
   // Seed of initialization, batching and replay sampling; same seed and data, same model.
   uint64_t seed = 0;
 
@@ -182,6 +206,15 @@ class LatencyPredictor {
   const std::string& adapted_device() const;
   LatencyAdaptation adapted_method() const;
   const LatencyPredictorOptions& options() const { return options_; }
+  // kAuto / kAutoSelect: the candidates (map_head, affine_source, source_mix), their
+  // leave-one-out RMSE in ln(ms) on the target observations and their weights in the
+  // prediction (summing to 1). Empty for other methods.
+  struct AutoCandidate {
+    std::string name;
+    double loo_rmse = 0;
+    double weight = 0;
+  };
+  const std::vector<AutoCandidate>& auto_candidates() const;
 
   // Writes the model, and its adaptation if any, as one JSON object (docs/latency.md,
   // "Model file"). Returns NotFound/Internal when the file cannot be written.

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "surrogate/latency_eval.h"
 #include "tests/surrogate/latency_testing.h"
 #include "tests/testing/test_records.h"
@@ -52,8 +54,10 @@ TEST(LatencyPredictorOptions, DefaultsAreValid) {
 }
 
 TEST(LatencyAdaptation, NamesRoundTrip) {
-  for (LatencyAdaptation a : {LatencyAdaptation::kMapHead, LatencyAdaptation::kMapleMix,
-                              LatencyAdaptation::kCalibrate}) {
+  for (LatencyAdaptation a :
+       {LatencyAdaptation::kMapHead, LatencyAdaptation::kMapleMix, LatencyAdaptation::kCalibrate,
+        LatencyAdaptation::kAffineSource, LatencyAdaptation::kSourceMix, LatencyAdaptation::kAuto,
+        LatencyAdaptation::kAutoSelect}) {
     LatencyAdaptation back = LatencyAdaptation::kCalibrate;
     ASSERT_TRUE(StringToLatencyAdaptation(LatencyAdaptationToString(a), &back));
     EXPECT_EQ(back, a);
@@ -82,18 +86,81 @@ TEST(LatencyPredictor, AdaptsToAnUnseenDeviceFromTenSamples) {
   Eigen::VectorXd ms;
   f.Samples(10, &x, &ms);
   const Eigen::VectorXd truth = f.table.latency_ms.col(f.target).tail(200);
-  for (LatencyAdaptation a : {LatencyAdaptation::kMapHead, LatencyAdaptation::kMapleMix,
-                              LatencyAdaptation::kCalibrate}) {
+  for (LatencyAdaptation a :
+       {LatencyAdaptation::kAuto, LatencyAdaptation::kMapHead, LatencyAdaptation::kMapleMix,
+        LatencyAdaptation::kCalibrate, LatencyAdaptation::kAutoSelect,
+        LatencyAdaptation::kAffineSource, LatencyAdaptation::kSourceMix}) {
     ASSERT_TRUE(p.Adapt(f.TargetDescriptor(), x, ms, a).ok());
     EXPECT_TRUE(p.adapted());
     EXPECT_EQ(p.adapted_device(), "dev5");
     const Eigen::VectorXd pred = p.PredictMs(f.table.encodings.bottomRows(200));
     const LatencyMetrics m = ComputeLatencyMetrics(pred, truth);
-    // map_head is the method we ship; the MAPLE recipe and the calibration are baselines.
-    EXPECT_GT(m.spearman, a == LatencyAdaptation::kMapHead ? 0.8 : 0.5)
-        << LatencyAdaptationToString(a);
-    if (a == LatencyAdaptation::kMapHead) EXPECT_GT(m.within_10pct, 0.5);
+    // auto (the default) and map_head are what we ship; the others are baselines/candidates.
+    const bool shipped = a == LatencyAdaptation::kMapHead || a == LatencyAdaptation::kAuto;
+    EXPECT_GT(m.spearman, shipped ? 0.8 : 0.5) << LatencyAdaptationToString(a);
+    if (shipped) EXPECT_GT(m.within_10pct, 0.5) << LatencyAdaptationToString(a);
   }
+}
+
+TEST(LatencyPredictor, AutoWeighsCandidatesByCrossValidationOnTheTargetsOwnObservations) {
+  // Target dev5 replaced by a device whose latency in ms is the sum of two sources'; auto sees
+  // its 10 reference latencies and 5 samples only.
+  Fixture f;
+  f.table.latency_ms.col(5) = 0.5 * f.table.latency_ms.col(1) + 2.0 * f.table.latency_ms.col(3);
+  LatencyPredictor p(SmallPredictorOptions());
+  ASSERT_TRUE(p.Train(f.Training()).ok());
+  Eigen::MatrixXd x;
+  Eigen::VectorXd ms;
+  f.Samples(5, &x, &ms);
+  ASSERT_TRUE(p.Adapt(f.TargetDescriptor(), x, ms, LatencyAdaptation::kAuto).ok());
+  const std::vector<LatencyPredictor::AutoCandidate> cands = p.auto_candidates();
+  ASSERT_EQ(cands.size(), 3u);
+  EXPECT_EQ(cands[0].name, "map_head");
+  EXPECT_EQ(cands[1].name, "affine_source");
+  EXPECT_EQ(cands[2].name, "source_mix");
+  double sum = 0;
+  for (const auto& c : cands) {
+    EXPECT_TRUE(std::isfinite(c.loo_rmse) && c.loo_rmse >= 0) << c.name;
+    EXPECT_GE(c.weight, 0) << c.name;
+    sum += c.weight;
+  }
+  EXPECT_NEAR(sum, 1.0, 1e-12);
+  // Stacking spreads the weight over more than one candidate here.
+  int used = 0;
+  for (const auto& c : cands) used += c.weight > 0 ? 1 : 0;
+  EXPECT_GE(used, 2);
+  const Eigen::VectorXd first = p.PredictLogMs(f.table.encodings);
+
+  // Deterministic: the same inputs give the same weights and predictions.
+  ASSERT_TRUE(p.Adapt(f.TargetDescriptor(), x, ms, LatencyAdaptation::kMapHead).ok());
+  EXPECT_TRUE(p.auto_candidates().empty());
+  ASSERT_TRUE(p.Adapt(f.TargetDescriptor(), x, ms, LatencyAdaptation::kAuto).ok());
+  EXPECT_EQ(p.PredictLogMs(f.table.encodings), first);
+  for (size_t c = 0; c < 3; ++c) EXPECT_EQ(p.auto_candidates()[c].weight, cands[c].weight);
+
+  // Uses only the samples and the descriptor: a descriptor built from a table whose other
+  // target latencies are poisoned gives the same result.
+  Fixture poisoned = f;
+  for (int i = 10 + 5; i < poisoned.table.num_archs(); ++i) poisoned.table.latency_ms(i, 5) = -1;
+  ASSERT_TRUE(p.Adapt(poisoned.TargetDescriptor(), x, ms, LatencyAdaptation::kAuto).ok());
+  EXPECT_EQ(p.PredictLogMs(f.table.encodings), first);
+
+  // auto_select puts all the weight on the candidate with the least CV error.
+  ASSERT_TRUE(p.Adapt(f.TargetDescriptor(), x, ms, LatencyAdaptation::kAutoSelect).ok());
+  const auto& sel = p.auto_candidates();
+  size_t best = 0;
+  for (size_t c = 1; c < sel.size(); ++c) {
+    if (sel[c].loo_rmse < sel[best].loo_rmse) best = c;
+  }
+  for (size_t c = 0; c < sel.size(); ++c) EXPECT_EQ(sel[c].weight, c == best ? 1.0 : 0.0);
+
+  // On this device the CV-weighted combination is at least as accurate as map_head alone.
+  const Eigen::VectorXd truth = f.table.latency_ms.col(5).tail(200);
+  ASSERT_TRUE(p.Adapt(f.TargetDescriptor(), x, ms, LatencyAdaptation::kAuto).ok());
+  const LatencyMetrics a = ComputeLatencyMetrics(p.PredictMs(f.table.encodings.bottomRows(200)), truth);
+  ASSERT_TRUE(p.Adapt(f.TargetDescriptor(), x, ms, LatencyAdaptation::kMapHead).ok());
+  const LatencyMetrics h = ComputeLatencyMetrics(p.PredictMs(f.table.encodings.bottomRows(200)), truth);
+  EXPECT_GE(a.within_10pct, h.within_10pct);
 }
 
 TEST(LatencyPredictor, AdaptRejectsNonPositiveLatencies) {
@@ -148,7 +215,7 @@ TEST(LatencyPredictor, SaveLoadRoundTripKeepsPredictions) {
   Eigen::VectorXd ms;
   f.Samples(5, &x, &ms);
   for (LatencyAdaptation a : {LatencyAdaptation::kMapHead, LatencyAdaptation::kMapleMix,
-                              LatencyAdaptation::kCalibrate}) {
+                              LatencyAdaptation::kCalibrate, LatencyAdaptation::kAuto}) {
     ASSERT_TRUE(p.Adapt(f.TargetDescriptor(), x, ms, a).ok());
     ASSERT_TRUE(p.Save(dir.File("a.json")).ok());
     StatusOr<LatencyPredictor> r = LatencyPredictor::Load(dir.File("a.json"));
