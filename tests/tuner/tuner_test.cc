@@ -29,6 +29,27 @@ std::vector<TunerKind> AvailableKinds(const Task& task) {
   return kinds;
 }
 
+// Options for `kind` that keep these property tests fast: the model-based tuners get cheap
+// model fits (the properties under test do not depend on model quality).
+TunerOptions TestOptions(TunerKind kind) {
+  TunerOptions o;
+  o.kind = kind;
+  o.bo.gp.restarts = 1;
+  o.bo.gp.max_iterations = 30;
+  o.bo.feasibility.gp.restarts = 1;
+  o.bo.feasibility.gp.max_iterations = 30;
+  o.bo.refit_all_below = 12;
+  o.bo.refit_every = 200;
+  o.bo.max_predict_work = 2e6;
+  return o;
+}
+
+// Trials a property test drives `kind` for: fewer for BO, whose proposals cost most.
+int Trials(TunerKind kind, int trials) {
+  return kind == TunerKind::kBayesOpt || kind == TunerKind::kTransferBayesOpt ? std::min(trials, 150)
+                                                                               : trials;
+}
+
 // Runs propose/observe for `trials` trials against SyntheticCost, returning the proposals.
 std::vector<Config> Drive(const Task& task, TunerOptions options, int trials, int batch = 8) {
   std::unique_ptr<Tuner> tuner = MakeTuner(task, options).value();
@@ -69,16 +90,16 @@ TEST(Tuner, SameSeedGivesSameProposalsForEveryKind) {
   const std::vector<TunerKind> kinds = AvailableKinds(task);
   ASSERT_GE(kinds.size(), 3u);
   for (TunerKind kind : kinds) {
-    TunerOptions o;
-    o.kind = kind;
+    TunerOptions o = TestOptions(kind);
     o.seed = 42;
-    const std::vector<Config> a = Drive(task, o, 300);
-    const std::vector<Config> b = Drive(task, o, 300);
+    const int n = Trials(kind, 300);
+    const std::vector<Config> a = Drive(task, o, n);
+    const std::vector<Config> b = Drive(task, o, n);
     EXPECT_EQ(a, b) << TunerKindToString(kind);
-    EXPECT_EQ(a.size(), 300u) << TunerKindToString(kind);
+    EXPECT_EQ(a.size(), static_cast<size_t>(n)) << TunerKindToString(kind);
     if (kind != TunerKind::kGrid) {
       o.seed = 43;
-      EXPECT_NE(Drive(task, o, 300), a) << TunerKindToString(kind) << " ignores its seed";
+      EXPECT_NE(Drive(task, o, n), a) << TunerKindToString(kind) << " ignores its seed";
     }
   }
 }
@@ -86,10 +107,9 @@ TEST(Tuner, SameSeedGivesSameProposalsForEveryKind) {
 TEST(Tuner, NeverProposesAConfigTwiceNorAnInvalidOne) {
   const Task task = SyntheticTask();
   for (TunerKind kind : AvailableKinds(task)) {
-    TunerOptions o;
-    o.kind = kind;
+    TunerOptions o = TestOptions(kind);
     o.seed = 5;
-    const std::vector<Config> all = Drive(task, o, 1500, 16);
+    const std::vector<Config> all = Drive(task, o, Trials(kind, 1500), 16);
     std::set<std::vector<int32_t>> seen;
     for (const Config& c : all) {
       EXPECT_TRUE(seen.insert(c.choice).second) << TunerKindToString(kind) << " repeated a config";
@@ -108,8 +128,7 @@ TEST(Tuner, ExhaustsASmallSpaceExactlyOnce) {
                                           }}})
                    .value();
   for (TunerKind kind : AvailableKinds(task)) {
-    TunerOptions o;
-    o.kind = kind;
+    TunerOptions o = TestOptions(kind);
     std::unique_ptr<Tuner> tuner = MakeTuner(task, o).value();
     std::set<std::vector<int32_t>> seen;
     for (int round = 0; round < 100; ++round) {
@@ -133,8 +152,7 @@ TEST(Tuner, ExhaustsASmallSpaceExactlyOnce) {
 TEST(Tuner, ObservedConfigsAreNeverProposed) {
   const Task task = SyntheticTask();
   for (TunerKind kind : AvailableKinds(task)) {
-    TunerOptions o;
-    o.kind = kind;
+    TunerOptions o = TestOptions(kind);
     std::unique_ptr<Tuner> tuner = MakeTuner(task, o).value();
     // Replay (as on resume) the first 500 configs of the grid.
     std::vector<Observation> history;
