@@ -188,6 +188,35 @@ TEST(RecordStore, QueriesByWorkloadTopKAndBest) {
   EXPECT_DOUBLE_EQ(RecordCost(best[0]), best_expected);
 }
 
+TEST(RecordStore, LargeCleanLogsDecodeInParallelAndDamagedOnesFallBack) {
+  // 5000 frames take the parallel path; the same bytes with one damaged frame take the
+  // sequential, resynchronizing one, and both agree on every record.
+  std::vector<Record> written;
+  std::string log;
+  for (int i = 0; i < 5000; ++i) {
+    written.push_back(SampleRecord(i));
+    log += EncodeRecordFrame(written.back());
+  }
+  RecordLogStats stats;
+  EXPECT_EQ(ParseRecordLog(log, &stats), written);
+  EXPECT_EQ(stats.records, 5000);
+  EXPECT_EQ(stats.skipped_frames, 0);
+  EXPECT_EQ(stats.valid_bytes, static_cast<int64_t>(log.size()));
+  // Damage the payload of frame 2500 (its CRC no longer matches).
+  size_t at = 0;
+  for (int i = 0; i < 2500; ++i) at += EncodeRecordFrame(written[static_cast<size_t>(i)]).size();
+  log[at + 20] = static_cast<char>(log[at + 20] ^ 0x40);
+  std::vector<Record> expected = written;
+  expected.erase(expected.begin() + 2500);
+  EXPECT_EQ(ParseRecordLog(log, &stats), expected);
+  EXPECT_EQ(stats.skipped_frames, 1);
+  // A torn tail on a large log.
+  std::string torn = log.substr(0, log.size() - 5);
+  ParseRecordLog(torn, &stats);
+  EXPECT_TRUE(stats.torn_tail);
+  EXPECT_EQ(stats.records, 4998);
+}
+
 TEST(MeasureResult, MedianAndMean) {
   MeasureResult r;
   r.status = MeasureStatus::kOk;
