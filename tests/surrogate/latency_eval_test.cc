@@ -16,6 +16,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "tests/testing/cli_runner.h"
 #include "tests/surrogate/latency_testing.h"
 #include "tests/testing/test_records.h"
 
@@ -158,34 +159,8 @@ TEST(LatencyEval, SameSeedSameTableAndEveryMethodReported) {
 }
 
 // ---------------------------------------------------------------------------- CLI
-struct RunResult {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-RunResult RunSonar(const std::vector<std::string>& args, const ScratchDir& dir) {
-  const std::string out_path = dir.File("stdout.txt"), err_path = dir.File("stderr.txt");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<std::string> argv_s = {SONAR_CLI_PATH};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid;
-  RunResult r;
-  const int rc = posix_spawn(&pid, SONAR_CLI_PATH, &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return r;
-  int status = 0;
-  waitpid(pid, &status, 0);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = ReadFile(out_path);
-  r.err = ReadFile(err_path);
-  return r;
-}
+using testing::CliResult;
+using testing::RunSonar;
 
 // A small synthetic data set in HELP's layout: CSV + reference index file.
 void WriteSmallDataset(const ScratchDir& dir) {
@@ -208,7 +183,7 @@ TEST(LatencyCli, EvalJsonHasTheDocumentedFields) {
                                    "nasbench201", "--test-devices", "dev3,dev4", "--shots", "3,5",
                                    "--repeats", "2", "--ceiling-epochs", "10", "--json"};
   args.insert(args.end(), kSmallModel.begin(), kSmallModel.end());
-  RunResult r = RunSonar(args, dir);
+  CliResult r = RunSonar(args, dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   nlohmann::json j = nlohmann::json::parse(r.out);
   ASSERT_TRUE(j["results"].is_array());
@@ -228,7 +203,7 @@ TEST(LatencyCli, EvalJsonHasTheDocumentedFields) {
 TEST(LatencyCli, TrainAdaptPredictRoundTrip) {
   ScratchDir dir;
   WriteSmallDataset(dir);
-  RunResult r = RunSonar({"latency", "train", "--data", dir.File("nasbench201_latency_ms.csv"),
+  CliResult r = RunSonar({"latency", "train", "--data", dir.File("nasbench201_latency_ms.csv"),
                           "--space", "nasbench201", "--devices", "dev0,dev1,dev2,dev3",
                           "--epochs", "20", "--ensemble", "2", "--hidden", "16",
                           "--feature-size", "8", "--maple-steps", "100", "--out",
@@ -274,7 +249,7 @@ TEST(LatencyCli, TrainAdaptPredictRoundTrip) {
 TEST(LatencyCli, EveryCommandHasHelpWithAnExampleAndBadUsageExitsWithTwo) {
   ScratchDir dir;
   for (const char* cmd : {"train", "adapt", "predict", "eval"}) {
-    RunResult r = RunSonar({"latency", cmd, "--help"}, dir);
+    CliResult r = RunSonar({"latency", cmd, "--help"}, dir);
     EXPECT_EQ(r.exit_code, 0) << cmd;
     EXPECT_NE(r.out.find("Example"), std::string::npos) << cmd;
   }
