@@ -13,26 +13,14 @@
 #include "measure/operators.h"
 #include "measure/user_kernel.h"
 
+#include "tests/testing/test_records.h"
+
 namespace sonar {
 namespace {
 
 const std::string kKernels = std::string(SONAR_SOURCE_DIR) + "/tests/measure/kernels/";
 
-// One cache directory per test process, shared by its tests (so kernels compile once).
-const std::string& TestCacheDir() {
-  static const std::string dir = [] {
-    std::string t = (std::filesystem::temp_directory_path() / "sonar-measure-test-XXXXXX").string();
-    if (mkdtemp(t.data()) == nullptr) return std::string("/tmp/sonar-measure-test");
-    // Compiled test kernels go away with the test process.
-    static std::string to_remove = t;
-    std::atexit([] {
-      std::error_code ec;
-      std::filesystem::remove_all(to_remove, ec);
-    });
-    return t;
-  }();
-  return dir;
-}
+std::string TestCacheDir() { return testing::ProcessScratchDir(); }
 
 MeasureOptions FastOptions() {
   MeasureOptions o;

@@ -10,26 +10,15 @@
 
 #include "measure/measurer.h"
 
+#include "tests/testing/test_records.h"
+
 namespace sonar {
 namespace {
 
 const std::string kKernels = std::string(SONAR_SOURCE_DIR) + "/tests/measure/kernels/";
 const std::string kExample = std::string(SONAR_SOURCE_DIR) + "/examples/user_kernel/";
 
-std::string TempCache() {
-  static const std::string dir = [] {
-    std::string t = (std::filesystem::temp_directory_path() / "sonar-uk-test-XXXXXX").string();
-    if (mkdtemp(t.data()) == nullptr) return std::string("/tmp/sonar-uk-test");
-    // Compiled test kernels go away with the test process.
-    static std::string to_remove = t;
-    std::atexit([] {
-      std::error_code ec;
-      std::filesystem::remove_all(to_remove, ec);
-    });
-    return t;
-  }();
-  return dir;
-}
+std::string TempCache() { return testing::ProcessScratchDir(); }
 
 MeasureOptions Fast() {
   MeasureOptions o;

@@ -85,6 +85,22 @@ inline void WriteFile(const std::string& path, const std::string& bytes) {
   out << bytes;
 }
 
+// A scratch directory for the whole test process (e.g. a compile cache shared by its tests, so
+// kernels compile once), removed when the process exits.
+inline const std::string& ProcessScratchDir() {
+  static const std::string dir = [] {
+    std::string t = (std::filesystem::temp_directory_path() / "sonar-test-cache-XXXXXX").string();
+    if (mkdtemp(t.data()) == nullptr) return std::string("/tmp/sonar-test-cache");
+    static std::string to_remove = t;
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(to_remove, ec);
+    });
+    return t;
+  }();
+  return dir;
+}
+
 // ../shared/datasets beside the repository, or "" when absent.
 inline std::string DatasetsDir() {
   const std::string dir = std::string(SONAR_SHARED_DIR) + "/datasets";
