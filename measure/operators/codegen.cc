@@ -237,4 +237,17 @@ inline void ParallelFor(int n, const F& f) {
   return s;
 }
 
+std::string EmitOuterTileLoops(const char* const names[3],
+                               const char* const extents[3],
+                               const std::vector<int64_t>& order) {
+  const std::string first = names[order[0]];
+  std::string s = "    ParallelFor(" + std::string(extents[order[0]]) + ", [&](int " + first + "_) {\n";
+  s += "      const long " + first + " = " + first + "_;\n";
+  s += "      for (long " + std::string(names[order[1]]) + " = 0; " + names[order[1]] + " < " +
+       extents[order[1]] + "; ++" + names[order[1]] + ")\n";
+  s += "        for (long " + std::string(names[order[2]]) + " = 0; " + names[order[2]] + " < " +
+       extents[order[2]] + "; ++" + names[order[2]] + ")\n";
+  return s;
+}
+
 }  // namespace sonar::internal

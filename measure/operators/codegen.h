@@ -69,6 +69,13 @@ std::string EmitPrelude(const PreludeOptions& options);
 // "#pragma GCC unroll N\n" with the given indent; "" when n <= 0.
 std::string UnrollPragma(int n, int indent);
 
+// The three outer tile loops of a convolution kernel in the order `order` (a permutation of
+// 0..2 over `names`/`extents`): the first runs through ParallelFor (the threads knob), the other
+// two as plain loops. Leaves the body at 10 spaces of indent; the caller closes with "    });".
+std::string EmitOuterTileLoops(const char* const names[3],
+                               const char* const extents[3],
+                               const std::vector<int64_t>& order);
+
 // Returns InvalidArgument naming the violated constraint when `config` is not valid in `task`.
 Status CheckConfig(const Task& task, const Config& config);
 

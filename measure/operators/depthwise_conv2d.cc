@@ -297,14 +297,7 @@ extern "C" void sonar_run(void* state) {
 )";
   const char* out_names[3] = {"oco", "oho", "owo"};
   const char* out_ext[3] = {"OCO", "OHO", "OWO"};
-  s += "    ParallelFor(" + std::string(out_ext[outer[0]]) + ", [&](int " + out_names[outer[0]] +
-       "_) {\n";
-  s +=
-      "      const long " + std::string(out_names[outer[0]]) + " = " + out_names[outer[0]] + "_;\n";
-  s += "      for (long " + std::string(out_names[outer[1]]) + " = 0; " + out_names[outer[1]] +
-       " < " + out_ext[outer[1]] + "; ++" + out_names[outer[1]] + ")\n";
-  s += "        for (long " + std::string(out_names[outer[2]]) + " = 0; " + out_names[outer[2]] +
-       " < " + out_ext[outer[2]] + "; ++" + out_names[outer[2]] + ")\n";
+  s += EmitOuterTileLoops(out_names, out_ext, outer);
   s += "          for (long ohi = 0; ohi < OHB; ++ohi)\n";
   s += "            Tile(img, s.wp, s.y, n, oco, oho * OHB + ohi, owo);\n    });\n  }\n}\n";
   s += R"(
