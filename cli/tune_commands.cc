@@ -189,7 +189,7 @@ int RunTune(const TuneArgs& a) {
     StatusOr<std::vector<Record>> transfer = LoadAll(a.transfer_from);
     if (!transfer.ok()) return Fail(transfer.status());
     for (Record& r : *transfer) {
-      if (r.workload_key != task.WorkloadKey()) tuner_options.autotvm.transfer_records.push_back(std::move(r));
+      if (r.workload_key != task.WorkloadKey()) tuner_options.transfer_records.push_back(std::move(r));
     }
   }
   StatusOr<std::unique_ptr<Tuner>> tuner = MakeTuner(task, tuner_options);
@@ -257,6 +257,8 @@ int RunTune(const TuneArgs& a) {
 
 struct CompareArgs {
   std::vector<std::string> replay;
+  std::string op, shape;
+  bool no_cache = false;
   std::string workload = "all";
   std::string tuners = "random,grid,ga,autotvm";
   int seeds = 20;
@@ -287,6 +289,30 @@ int RunCompare(const CompareArgs& a) {
   options.batch_size = a.batch;
   options.threads = a.threads;
   std::vector<CompareTable> tables;
+  if (a.replay.empty() == a.op.empty()) {
+    std::fprintf(stderr, "sonar compare: give --replay FILE... or --op OP --shape DIMS (live)\n");
+    return kExitUsage;
+  }
+  if (!a.op.empty()) {  // live: every trial compiled and measured on this machine
+    StatusOr<std::vector<int64_t>> shape = ParseShape(a.shape);
+    if (!shape.ok()) {
+      std::fprintf(stderr, "sonar compare: %s\n", shape.status().message().c_str());
+      return kExitUsage;
+    }
+    StatusOr<Task> task = MakeOperatorTask(a.op, *shape);
+    if (!task.ok()) return Fail(task.status());
+    CompareTable live;
+    live.name = "live:" + task->name;
+    live.workload_key = task->WorkloadKey();
+    live.live_task = std::move(*task);
+    tables.push_back(std::move(live));
+    const bool use_cache = !a.no_cache;
+    options.live_measurer = [use_cache]() {
+      MeasureOptions mo;
+      mo.use_cache = use_cache;
+      return MakeLocalMeasurer(mo);
+    };
+  }
   for (const std::string& path : a.replay) {
     StatusOr<std::vector<Record>> records = LoadAll({path});
     if (!records.ok()) return Fail(records.status());
@@ -326,11 +352,11 @@ int RunCompare(const CompareArgs& a) {
     std::cout << CompareSummaryJson(*result) << std::endl;
     return kExitOk;
   }
-  std::printf("%-44s %-8s %6s %7s %7s %7s %7s %7s %7s\n", "table", "tuner", "size", "to1%", "to5%",
+  std::printf("%-44s %-11s %6s %7s %7s %7s %7s %7s %7s\n", "table", "tuner", "size", "to1%", "to5%",
               "to10%", "r1%", "r5%", "r10%");
   for (const CompareTableResult& tr : result->tables) {
     for (const CompareTunerResult& t : tr.tuners) {
-      std::printf("%-44s %-8s %6lld %7.1f %7.1f %7.1f %7.2f %7.2f %7.2f\n", tr.name.substr(0, 44).c_str(),
+      std::printf("%-44s %-11s %6lld %7.1f %7.1f %7.1f %7.2f %7.2f %7.2f\n", tr.name.substr(0, 44).c_str(),
                   std::string(TunerKindToString(t.tuner)).c_str(), static_cast<long long>(tr.size),
                   t.median_trials_to[0], t.median_trials_to[1], t.median_trials_to[2],
                   t.ratio_to_random[0], t.ratio_to_random[1], t.ratio_to_random[2]);
@@ -356,7 +382,9 @@ void RegisterTuneCommands(CLI::App& app, int* exit_code) {
   tune->add_option("--space", t->space, "SPACE.json of the user kernel");
   tune->add_option("--replay", t->replay, "Record log or history file to replay as the measurer");
   tune->add_option("--workload", t->workload, "Workload of --replay (hex key, task name or op)");
-  tune->add_option("--tuner", t->tuner, "random | grid | ga | autotvm")->capture_default_str();
+  tune->add_option("--tuner", t->tuner,
+                   "random | grid | ga | autotvm | bo | transfer-bo | rgpe (the last two need "
+                   "--transfer-from)")->capture_default_str();
   tune->add_option("--trials", t->trials, "Trial budget, counting records already in --records")
       ->capture_default_str();
   tune->add_option("--batch", t->batch, "Configs per round")->capture_default_str();
@@ -367,7 +395,8 @@ void RegisterTuneCommands(CLI::App& app, int* exit_code) {
   tune->add_option("--records", t->records, "Record log to append to and resume from")
       ->default_str("sonar_tune.sonar");
   tune->add_option("--transfer-from", t->transfer_from,
-                   "Records of other workloads for the tuner to learn from (autotvm)");
+                   "Records (logs or history files) of other workloads for the tuner to learn "
+                   "from: autotvm, transfer-bo, rgpe");
   tune->add_option("--seed", t->seed, "Seed of every random choice")->capture_default_str();
   tune->add_option("--min-repeat-ms", t->min_repeat_ms, "Timing: shortest timed repeat, ms");
   tune->add_flag("--no-cache", t->no_cache, "Recompile kernels even when cached");
@@ -384,8 +413,12 @@ void RegisterTuneCommands(CLI::App& app, int* exit_code) {
   CLI::App* compare = app.add_subcommand(
       "compare", "Compare tuners over replayed tables: trials to reach within 1/5/10% of each "
                  "table's best, median over seeds, as ratios to random search.");
-  compare->add_option("--replay", c->replay, "Record logs, history files or Kernel Tuner caches")
-      ->required();
+  compare->add_option("--replay", c->replay, "Record logs, history files or Kernel Tuner caches");
+  compare->add_option("--op", c->op,
+                      "Live instead of --replay: a built-in operator (dense | conv2d | "
+                      "depthwise_conv2d) compiled and measured here for every trial, runs one at a time");
+  compare->add_option("--shape", c->shape, "Shape of --op (as in sonar tune)");
+  compare->add_flag("--no-cache", c->no_cache, "Live: recompile kernels even when cached");
   compare->add_option("--workload", c->workload, "Only this workload (hex key, task name, op) or all")
       ->capture_default_str();
   compare->add_option("--tuners", c->tuners, "Comma-separated tuners")->capture_default_str();
@@ -395,13 +428,21 @@ void RegisterTuneCommands(CLI::App& app, int* exit_code) {
   compare->add_option("--threads", c->threads, "Worker threads (0 = one per core)");
   compare->add_option("--min-configs", c->min_configs, "Skip tables with fewer ok configs")
       ->capture_default_str();
-  compare->add_option("--transfer-from", c->transfer_from, "Records for transfer (autotvm)");
+  compare->add_option("--transfer-from", c->transfer_from,
+                      "Records (logs or history files) for the transfer tuners: autotvm's "
+                      "load_history, transfer-bo, rgpe. Each table's own workload is left out, "
+                      "so --replay FILE --transfer-from FILE is leave-one-workload-out");
   compare->add_option("--out", c->out, "Directory for curves.csv, summary.csv/json and plots");
   compare->add_flag("--json", c->json, "Print the summary as one JSON object on stdout");
   compare->footer(
-      "Example:\n"
+      "Tuners: random, grid, ga, autotvm, bo, transfer-bo, rgpe (the last two need --transfer-from).\n"
+      "Examples:\n"
       "  sonar compare --replay ../shared/datasets/kernel_tuner_cache/*.json.gz \\\n"
-      "      --tuners random,ga,autotvm --seeds 20 --trials 1000 --out compare_kt --json");
+      "      --tuners random,ga,autotvm --seeds 20 --trials 1000 --out compare_kt --json\n"
+      "  D=../shared/datasets/autotvm_cuda_v100_nnfusion/conv2d_records_v0.2.jsonl.gz\n"
+      "  sonar compare --replay $D --transfer-from $D --tuners bo,transfer-bo,rgpe,autotvm --seeds 5\n"
+      "  sonar compare --op conv2d --shape 1,128,28,28,128,3,3,1,1 --tuners bo,transfer-bo \\\n"
+      "      --transfer-from datasets/cpu_epyc_zen4/*.jsonl --seeds 2 --trials 30");
   compare->callback([=] { *exit_code = RunCompare(*c); });
 }
 

@@ -37,6 +37,7 @@ constexpr double kMinNoise = 1e-6;
 constexpr double kSignalPriorMean = 0.0, kSignalPriorSd = 1.5;
 constexpr double kNoisePriorMean = -3.0, kNoisePriorSd = 2.0;
 constexpr double kBiasPriorSd = 1.0;
+constexpr double kLengthscalePriorSd = 1.0;  // log lengthscale of the kernel on the features
 
 // Where each part of the parameter vector starts.
 struct Layout {
@@ -44,7 +45,7 @@ struct Layout {
   std::vector<Index> w, b;  // offsets of each layer's weights and bias
   Index head = 0;         // mean-head weights (feature_dim), then its bias
   Index head_bias = 0;
-  Index log_signal = 0, log_noise = 0;
+  Index log_signal = 0, log_noise = 0, log_lengthscale = 0;
   Index size = 0;
   Index num_weights = 0;  // params before log_signal that carry the weight prior (head bias excluded)
 
@@ -64,6 +65,7 @@ struct Layout {
     head_bias = at++;
     log_signal = at++;
     log_noise = at++;
+    log_lengthscale = at++;
     size = at;
   }
   int layers() const { return static_cast<int>(dims.size()) - 1; }
@@ -174,12 +176,14 @@ double TaskLml(GpKernel kernel, double zero_shot_weight, const Layout& lay, cons
                const Forward& f, const VectorXd& y, VectorXd* grad) {
   const MatrixXd& z = f.a.back();
   const Index n = z.rows();
+  const double ell = std::exp(p(lay.log_lengthscale));
+  const MatrixXd zk = z / ell;  // the kernel sees the features over the lengthscale
   const double s2 = std::exp(p(lay.log_signal));
   const double noise = NoiseVariance(p(lay.log_noise));
   const Eigen::Map<const VectorXd> head(p.data() + lay.head, z.cols());
   const VectorXd r = y - (z * head).array().matrix() - VectorXd::Constant(n, p(lay.head_bias));
   MatrixXd k, q;
-  KernelAndSlope(kernel, z, &k, grad != nullptr ? &q : nullptr);
+  KernelAndSlope(kernel, zk, &k, grad != nullptr ? &q : nullptr);
   MatrixXd kk = s2 * k;
   kk.diagonal().array() += noise;
   MatrixXd l;
@@ -210,7 +214,9 @@ double TaskLml(GpKernel kernel, double zero_shot_weight, const Layout& lay, cons
   (*grad)(lay.head_bias) += dmu.sum();
   // Features: kernel part 2 s2 (diag(P 1) z - P z) with P = G o q, plus the mean part.
   const MatrixXd pm = (g.array() * q.array()).matrix();
-  MatrixXd dz = 2.0 * s2 * (pm.rowwise().sum().asDiagonal() * z - pm * z);
+  const MatrixXd dzk = 2.0 * s2 * (pm.rowwise().sum().asDiagonal() * zk - pm * zk);
+  (*grad)(lay.log_lengthscale) -= (dzk.array() * zk.array()).sum();
+  MatrixXd dz = dzk / ell;
   dz += dmu * head.transpose();
   Backpropagate(lay, p, f, std::move(dz), grad);
   return lml;
@@ -235,7 +241,8 @@ struct PreparedTask {
 double Objective(const DkgpOptions& o, const Layout& lay, const std::vector<PreparedTask>& tasks,
                  const VectorXd& p, const VectorXd& center, double precision, VectorXd* grad) {
   if (grad != nullptr) *grad = VectorXd::Zero(p.size());
-  if (std::abs(p(lay.log_signal)) > 20 || std::abs(p(lay.log_noise)) > 20) {
+  if (std::abs(p(lay.log_signal)) > 20 || std::abs(p(lay.log_noise)) > 20 ||
+      std::abs(p(lay.log_lengthscale)) > 20) {
     return -std::numeric_limits<double>::infinity();
   }
   double total = 0;
@@ -259,6 +266,7 @@ double Objective(const DkgpOptions& o, const Layout& lay, const std::vector<Prep
   normal(lay.head_bias, center(lay.head_bias), kBiasPriorSd);
   normal(lay.log_signal, kSignalPriorMean, kSignalPriorSd);
   normal(lay.log_noise, kNoisePriorMean, kNoisePriorSd);
+  normal(lay.log_lengthscale, center(lay.log_lengthscale), kLengthscalePriorSd);
   return total;
 }
 
@@ -334,6 +342,24 @@ std::vector<Index> Subset(Index n, Index k, Rng& rng) {
   return idx;
 }
 
+// At most k indices of y: the k/2 lowest (the region a minimizing tuner cares about), then a
+// random subset of the others; in increasing order.
+std::vector<Index> BestAndRandom(const VectorXd& y, Index k, Rng& rng) {
+  const Index n = y.size();
+  if (n <= k) return Subset(n, k, rng);
+  std::vector<Index> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  const Index best = k / 2;
+  std::partial_sort(order.begin(), order.begin() + best, order.end(),
+                    [&](Index a, Index b) { return y(a) < y(b) || (y(a) == y(b) && a < b); });
+  std::vector<Index> rest(order.begin() + best, order.end());
+  std::sort(rest.begin(), rest.end());
+  std::vector<Index> out(order.begin(), order.begin() + best);
+  for (Index i : Subset(static_cast<Index>(rest.size()), k - best, rng)) out.push_back(rest[static_cast<size_t>(i)]);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 }  // namespace
 
 Status DkgpOptions::Validate() const {
@@ -391,6 +417,7 @@ void DeepKernelGp::SetInputScaling(const Eigen::RowVectorXd& mean, const Eigen::
   }
   params_(lay.log_signal) = 0.0;
   params_(lay.log_noise) = -2.0;
+  params_(lay.log_lengthscale) = 0.0;
   pretrained_ = VectorXd();
 }
 
@@ -433,7 +460,7 @@ Status DeepKernelGp::Pretrain(const std::vector<DkgpTask>& sources) {
   std::vector<PreparedTask> tasks;
   for (const DkgpTask& t : sources) {
     if (t.y.size() < 2) continue;
-    const std::vector<Index> rows = Subset(t.y.size(), options_.max_samples_per_task, rng);
+    const std::vector<Index> rows = BestAndRandom(t.y, options_.max_samples_per_task, rng);
     PreparedTask p;
     p.x = ((Rows(t.x, rows).rowwise() - x_mean_).array().rowwise() / x_scale_.array()).matrix();
     double m, s;
@@ -479,6 +506,14 @@ MatrixXd DeepKernelGp::Features(const MatrixXd& x) const {
   return f.a.back();
 }
 
+VectorXd DeepKernelGp::PriorMean(const MatrixXd& x) const {
+  const Layout lay(input_dim_, options_);
+  const Eigen::Map<const VectorXd> head(params_.data() + lay.head, options_.feature_dim);
+  VectorXd m = Features(x) * head + VectorXd::Constant(x.rows(), params_(lay.head_bias));
+  if (y_.size() > 0) m = (m.array() * y_scale_ + y_mean_).matrix();
+  return m;
+}
+
 Status DeepKernelGp::FitTarget(const MatrixXd& xs, const VectorXd& ys, double precision,
                                VectorXd* params) const {
   const Layout lay(input_dim_, options_);
@@ -499,7 +534,7 @@ Status DeepKernelGp::Factorize() {
     return OkStatus();
   }
   MatrixXd k, unused;
-  KernelAndSlope(options_.kernel, z_, &k, nullptr);
+  KernelAndSlope(options_.kernel, z_ / std::exp(params_(lay.log_lengthscale)), &k, nullptr);
   MatrixXd kk = std::exp(params_(lay.log_signal)) * k;
   kk.diagonal().array() += NoiseVariance(params_(lay.log_noise));
   if (!Factor(kk, &chol_)) return InternalError("deep-kernel GP: kernel matrix not factorizable");
@@ -581,7 +616,8 @@ Status DeepKernelGp::Adapt(const MatrixXd& x, const VectorXd& y) {
         const double s2 = std::exp(p(lay.log_signal));
         const double noise = NoiseVariance(p(lay.log_noise));
         MatrixXd k, unused;
-        KernelAndSlope(options_.kernel, ztr, &k, nullptr);
+        const double ell = std::exp(p(lay.log_lengthscale));
+        KernelAndSlope(options_.kernel, ztr / ell, &k, nullptr);
         MatrixXd kk = s2 * k;
         kk.diagonal().array() += noise;
         MatrixXd l;
@@ -594,7 +630,7 @@ Status DeepKernelGp::Adapt(const MatrixXd& x, const VectorXd& y) {
         const auto tri = l.triangularView<Eigen::Lower>();
         const auto tri_t = l.transpose().triangularView<Eigen::Upper>();
         const VectorXd alpha = tri_t.solve(tri.solve(r));
-        const MatrixXd ks = s2 * CrossKernel(options_.kernel, zte, ztr);
+        const MatrixXd ks = s2 * CrossKernel(options_.kernel, zte / ell, ztr / ell);
         const VectorXd mu = ks * alpha + zte * head + VectorXd::Constant(zte.rows(), p(lay.head_bias));
         const MatrixXd v = tri.solve(ks.transpose());
         const VectorXd var =
@@ -633,7 +669,8 @@ Prediction DeepKernelGp::Predict(const MatrixXd& x) const {
   out.mean = z * head + VectorXd::Constant(z.rows(), params_(lay.head_bias));
   out.variance = VectorXd::Constant(z.rows(), s2);
   if (y_.size() > 0) {
-    const MatrixXd ks = s2 * CrossKernel(options_.kernel, z, z_);
+    const double ell = std::exp(params_(lay.log_lengthscale));
+    const MatrixXd ks = s2 * CrossKernel(options_.kernel, z / ell, z_ / ell);
     out.mean += ks * alpha_;
     const MatrixXd v = chol_.triangularView<Eigen::Lower>().solve(ks.transpose());
     out.variance -= v.colwise().squaredNorm().transpose();

@@ -16,8 +16,9 @@
 //
 // Parameters, in one vector (the layout of LogObjective's gradient): the network's layers in
 // order, each its weight matrix (out x in, column-major) then its bias; the mean head (feature_dim
-// weights, then a bias); log signal variance; log noise variance. The kernel on the features
-// has a unit lengthscale (the last layer's scale plays its part).
+// weights, then a bias); log signal variance; log noise variance; log lengthscale of the kernel
+// on the features (one, isotropic: the last layer learns the shape, the lengthscale lets the
+// target rescale correlations without moving the network).
 //
 // Example:
 //   DeepKernelGp model(DkgpOptions{});
@@ -48,12 +49,12 @@ struct DkgpOptions {
   // Weight of the zero-shot term in every task's objective: the task's points under the prior
   // predictive alone (the mean head with variance signal + noise), which makes the mean head
   // learn what the tasks share, so the model ranks a new task before it has data. >= 0.
-  double zero_shot_weight = 1.0;
-  // Pretraining: L-BFGS iterations; each source task contributes a random subset of at most
-  // max_samples_per_task points per objective (its n^3 bounds the cost); the network's
+  double zero_shot_weight = 0.3;
+  // Pretraining: L-BFGS iterations; each source task contributes at most max_samples_per_task
+  // points (half its best, half a random subset of the rest; n^3 bounds the cost); the network's
   // weights have a N(0, 1 / weight_decay) prior. Ranges >= 1, >= 2, > 0.
-  int pretrain_iterations = 250;
-  int max_samples_per_task = 128;
+  int pretrain_iterations = 300;
+  int max_samples_per_task = 256;
   double weight_decay = 1e-2;
   // Adaptation: L-BFGS iterations per fit; at most max_adapt_samples target points enter the
   // weight fit (a random subset; the final factorization keeps all of them up to
@@ -122,6 +123,8 @@ class DeepKernelGp {
 
   // The learned feature map of raw inputs (n x feature_dim).
   Eigen::MatrixXd Features(const Eigen::MatrixXd& x) const;
+  // The mean head alone (no conditioning on target data), in Predict's units.
+  Eigen::VectorXd PriorMean(const Eigen::MatrixXd& x) const;
 
   const Eigen::VectorXd& params() const { return params_; }
   const Eigen::VectorXd& pretrained_params() const { return pretrained_; }

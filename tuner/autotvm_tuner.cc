@@ -76,7 +76,7 @@ class AutoTvmTuner final : public Tuner {
         sampler_(task_.space, MakeRng(options.seed, 41)),
         model_(ModelOptions(options)),
         base_model_(BaseModelOptions(options)) {
-    if (!options_.transfer_records.empty()) LoadHistory();
+    if (!options.transfer_records.empty()) LoadHistory(options.transfer_records);
   }
 
   std::vector<Config> Propose(int max_configs) override {
@@ -138,7 +138,7 @@ class AutoTvmTuner final : public Tuner {
 
   // AutoTVM load_history / fit_log, with records of other workloads mapped onto this task's
   // knobs by name (see docs/autotvm_tuner.md).
-  void LoadHistory() {
+  void LoadHistory(const std::vector<Record>& transfer_records) {
     // A listed space holds only its members; encode through the product space of its knobs.
     std::optional<ConfigSpace> product;
     if (task_.space.is_listed()) {
@@ -153,7 +153,7 @@ class AutoTvmTuner final : public Tuner {
     std::vector<uint64_t> keys;
     std::unordered_map<uint64_t, double> best_cost;  // per workload
     std::vector<KnobValue> values(static_cast<size_t>(space.num_knobs()));
-    for (const Record& record : options_.transfer_records) {
+    for (const Record& record : transfer_records) {
       if (record.workload_key == own_key) continue;  // this task's records are observations
       bool complete = true;
       for (int k = 0; k < space.num_knobs() && complete; ++k) {

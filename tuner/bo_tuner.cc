@@ -63,9 +63,21 @@ class BayesOptTuner final : public Tuner {
         rng_(MakeRng(options.seed, 60)),
         sampler_(task_.space, MakeRng(options.seed, 61)),
         gp_(GpWithSeed(options)),
-        feasibility_(FeasibilityWithSeed(options)) {
+        feasibility_(FeasibilityWithSeed(options)),
+        kind_(options.kind),
+        transfer_(options.transfer),
+        prior_(options.transfer_prior) {
+    if (kind_ == TunerKind::kTransferBayesOpt) {
+      SONAR_CHECK(prior_ != nullptr) << "transfer-bo needs a transfer prior";
+      dkgp_ = std::make_unique<DeepKernelGp>(prior_->dkgp);
+    } else if (kind_ == TunerKind::kRgpe) {
+      SONAR_CHECK(prior_ != nullptr) << "rgpe needs a transfer prior";
+      rgpe_ = std::make_unique<RgpeModel>(prior_, GpWithSeed(options), transfer_.rgpe_loss_samples,
+                                          MixSeed(options.seed ^ 0x7267));
+    }
     if (task_.space.is_listed() && task_.space.size() <= options_.pool.enumerate_limit) {
-      member_features_ = EncodeFeatures(task_.space, task_.space.members(), features_);
+      member_features_ = prior_ ? prior_->encoder.EncodeConfigs(task_.space.members())
+                                : EncodeFeatures(task_.space, task_.space.members(), features_);
     }
   }
 
@@ -98,7 +110,7 @@ class BayesOptTuner final : public Tuner {
     }
   }
 
-  std::string_view name() const override { return "bo"; }
+  std::string_view name() const override { return TunerKindToString(kind_); }
 
  private:
   static GpOptions GpWithSeed(const TunerOptions& options) {
@@ -114,7 +126,10 @@ class BayesOptTuner final : public Tuner {
   }
 
   Eigen::MatrixXd Encode(const std::vector<Config>& configs) const {
-    if (member_features_.rows() == 0) return EncodeFeatures(task_.space, configs, features_);
+    if (member_features_.rows() == 0) {
+      return prior_ ? prior_->encoder.EncodeConfigs(configs)
+                    : EncodeFeatures(task_.space, configs, features_);
+    }
     Eigen::MatrixXd x(static_cast<Eigen::Index>(configs.size()), member_features_.cols());
     for (size_t i = 0; i < configs.size(); ++i) {
       const int64_t at = task_.space.IndexOf(configs[i]);
@@ -136,6 +151,7 @@ class BayesOptTuner final : public Tuner {
   // Brings the GP and the feasibility model up to date with the observations. False while the
   // initial design runs or when the GP cannot be fitted (the caller proposes random configs).
   bool UpdateModels() {
+    if (prior_) return UpdateTransferModel();
     const int n_ok = static_cast<int>(ok_y_.size());
     if (static_cast<int>(configs_.size()) < options_.num_initial || n_ok < 2) return false;
     if (n_ok > gp_rows_ || !gp_.fitted()) {
@@ -154,6 +170,89 @@ class BayesOptTuner final : public Tuner {
       if (!s.ok()) return false;
       gp_rows_ = n_ok;
     }
+    UpdateFeasibility();
+    best_y_ = *std::min_element(ok_y_.begin(), ok_y_.end());
+    return true;
+  }
+
+  // The transfer models: usable from zero target observations (the pretrained model or the
+  // source ensemble proposes), re-adapted on a geometric schedule and conditioned in between.
+  bool UpdateTransferModel() {
+    if (static_cast<int>(configs_.size()) < transfer_.num_initial) return false;
+    const int n_ok = static_cast<int>(ok_y_.size());
+    if (n_ok != model_rows_ || !model_ready_) {
+      const int step = std::max(4, static_cast<int>(std::ceil(transfer_.readapt_growth * last_fit_rows_)));
+      const bool full = !model_ready_ || n_ok < transfer_.readapt_all_below ||
+                        n_ok - last_fit_rows_ >= step;
+      const Eigen::MatrixXd x = n_ok > 0 ? Encode(ok_configs_)
+                                         : Eigen::MatrixXd(0, prior_->encoder.dim());
+      const Eigen::VectorXd y = ToVector(ok_y_);
+      Status s;
+      if (dkgp_) {
+        s = full ? dkgp_->Adapt(x, y) : dkgp_->Condition(x, y);
+        if (s.ok()) s = UpdateResidualGp(x, y, full);
+      }
+      if (rgpe_) s = full ? rgpe_->Fit(x, y) : rgpe_->Condition(x, y);
+      if (!s.ok()) return false;
+      model_rows_ = n_ok;
+      if (full) last_fit_rows_ = n_ok;
+      model_ready_ = true;
+    }
+    UpdateFeasibility();
+    best_y_ = n_ok > 0 ? *std::min_element(ok_y_.begin(), ok_y_.end())
+                       : std::numeric_limits<double>::infinity();
+    return true;
+  }
+
+  // transfer-bo's model once the target has data: a GP (BO's, ARD Matern) on the config
+  // features augmented with the adapted network's learned features, whose prior mean is the
+  // adapted mean head scaled by beta (least squares, clipped to [0, 2]: beta near 0 and long
+  // lengthscales on the learned features turn transfer off when the sources mislead).
+  Eigen::MatrixXd Augment(const Eigen::MatrixXd& x) const {
+    Eigen::MatrixXd a(x.rows(), x.cols() + dkgp_->options().feature_dim);
+    a << x, dkgp_->Features(x);
+    return a;
+  }
+
+  Status UpdateResidualGp(const Eigen::MatrixXd& x, const Eigen::VectorXd& y, bool full) {
+    const int n = static_cast<int>(y.size());
+    if (n < 3) {
+      residual_rows_ = 0;
+      return OkStatus();
+    }
+    if (full || residual_rows_ == 0) {
+      const Eigen::VectorXd m = dkgp_->PriorMean(x);
+      const Eigen::VectorXd mc = m.array() - m.mean();
+      const Eigen::VectorXd yc = y.array() - y.mean();
+      beta_ = mc.squaredNorm() > 1e-12 ? std::clamp(mc.dot(yc) / mc.squaredNorm(), 0.0, 2.0) : 0.0;
+      SONAR_RETURN_IF_ERROR(gp_.Fit(Augment(x), y - beta_ * m));
+    } else {
+      const Eigen::MatrixXd fresh = x.bottomRows(n - residual_rows_);
+      const Eigen::VectorXd fy = y.tail(n - residual_rows_);
+      const Status s = gp_.AddSamples(Augment(fresh), fy - beta_ * dkgp_->PriorMean(fresh));
+      if (!s.ok()) return UpdateResidualGp(x, y, /*full=*/true);
+    }
+    residual_rows_ = n;
+    return OkStatus();
+  }
+
+  Prediction PredictModel(const Eigen::MatrixXd& x) const {
+    if (dkgp_ && residual_rows_ > 0) {
+      Prediction p = gp_.Predict(Augment(x));
+      p.mean += beta_ * dkgp_->PriorMean(x);
+      return p;
+    }
+    if (dkgp_) return dkgp_->Predict(x);
+    if (rgpe_) return rgpe_->Predict(x);
+    return gp_.Predict(x);
+  }
+
+  int ModelSamples() const {
+    if (prior_) return std::max(1, model_rows_);
+    return gp_.num_samples();
+  }
+
+  void UpdateFeasibility() {
     const int n_all = static_cast<int>(configs_.size());
     if (options_.model_failures && num_failed_ > 0 && feasibility_rows_ < n_all) {
       // Same schedule as the GP: full fits while small, then every refit_every observations.
@@ -171,13 +270,17 @@ class BayesOptTuner final : public Tuner {
       }
       feasibility_rows_ = s.ok() ? n_all : 0;
     }
-    best_y_ = *std::min_element(ok_y_.begin(), ok_y_.end());
-    return true;
   }
 
   bool UseFeasibility() const { return options_.model_failures && feasibility_rows_ > 0; }
 
   Eigen::VectorXd Score(const Eigen::MatrixXd& x, const Prediction& p, const AcquisitionOptions& a) {
+    if (!std::isfinite(best_y_)) {
+      // No success yet (a transfer model proposing from its prior): exploit its mean.
+      Eigen::VectorXd s = -p.mean;
+      if (UseFeasibility()) s += feasibility_.LogProbability(x);
+      return s;
+    }
     if (!UseFeasibility()) return ScoreAcquisition(p, best_y_, a, nullptr, rng_);
     const Eigen::VectorXd lpf = feasibility_.LogProbability(x);
     return ScoreAcquisition(p, best_y_, a, &lpf, rng_);
@@ -198,7 +301,7 @@ class BayesOptTuner final : public Tuner {
   // The pool options for this round: enumerate and sample only as much as the work bound allows.
   CandidatePoolOptions RoundPoolOptions() const {
     CandidatePoolOptions pool = options_.pool;
-    const double n = std::max(1, gp_.num_samples());
+    const double n = std::max(1, ModelSamples());
     const double max_m = options_.max_predict_work / (n * n);
     if (static_cast<double>(task_.space.size()) > max_m) pool.enumerate_limit = 0;
     // Over budget: half random, a quarter neighbours, a quarter annealing.
@@ -222,7 +325,7 @@ class BayesOptTuner final : public Tuner {
   std::vector<Config> ModelBatch(int q) {
     const AcquisitionFn score = [this](const std::vector<Config>& configs) {
       const Eigen::MatrixXd x = Encode(configs);
-      return Score(x, gp_.Predict(x), options_.acquisition);
+      return Score(x, PredictModel(x), options_.acquisition);
     };
     ScoredPool pool = MaximizeAcquisition(task_.space, score, Incumbents(), visited_,
                                           RoundPoolOptions(), rng_);
@@ -234,7 +337,11 @@ class BayesOptTuner final : public Tuner {
       switch (options_.batch) {
         case BoBatchMethod::kLocalPenalization: LocalPenalization(pool, q, &picks); break;
         case BoBatchMethod::kThompson: ThompsonPicks(pool, q, &picks); break;
-        case BoBatchMethod::kKrigingBeliever: KrigingBeliever(pool, q, &picks); break;
+        case BoBatchMethod::kKrigingBeliever:
+          // The transfer models have no fantasy update: local penalization instead.
+          if (prior_) LocalPenalization(pool, q, &picks);
+          else KrigingBeliever(pool, q, &picks);
+          break;
       }
       for (size_t i = 1; i < picks.size(); ++i) out.push_back(pool.configs[picks[i]]);
     }
@@ -246,7 +353,7 @@ class BayesOptTuner final : public Tuner {
   // every candidate by the probability that it lies outside the pick's exclusion ball.
   void LocalPenalization(const ScoredPool& pool, int q, std::vector<int>* picks) {
     const Eigen::MatrixXd x = Encode(pool.configs);
-    const Prediction p = gp_.Predict(x);
+    const Prediction p = PredictModel(x);
     // Distances in the pool's unit box.
     const Eigen::RowVectorXd lo = x.colwise().minCoeff();
     Eigen::RowVectorXd range = x.colwise().maxCoeff() - lo;
@@ -268,14 +375,16 @@ class BayesOptTuner final : public Tuner {
     }
     if (!(lipschitz > 1e-9)) lipschitz = 1.0;
     Eigen::VectorXd s = pool.scores;
-    if (options_.acquisition.kind == AcquisitionKind::kExpectedImprovement) {
+    // The incumbent; before any success (transfer models), the best predicted mean.
+    const double best_y = std::isfinite(best_y_) ? best_y_ : p.mean.minCoeff();
+    if (options_.acquisition.kind == AcquisitionKind::kExpectedImprovement && std::isfinite(best_y_)) {
       s = s.array().max(1e-300).log().matrix();
     }
     for (int pick : *picks) s[pick] = kNegInf;
     while (static_cast<int>(picks->size()) < q) {
       const int last = picks->back();
       const Eigen::VectorXd d = (u.rowwise() - u.row(last)).rowwise().norm();
-      s += LogLocalPenalty(d, p.mean[last], std::sqrt(std::max(p.variance[last], 0.0)), best_y_,
+      s += LogLocalPenalty(d, p.mean[last], std::sqrt(std::max(p.variance[last], 0.0)), best_y,
                            lipschitz);
       Eigen::Index best;
       if (!(s.maxCoeff(&best) > kNegInf)) break;
@@ -287,7 +396,7 @@ class BayesOptTuner final : public Tuner {
   // A fresh Thompson draw (independent marginals over the pool) per pick.
   void ThompsonPicks(const ScoredPool& pool, int q, std::vector<int>* picks) {
     const Eigen::MatrixXd x = Encode(pool.configs);
-    const Prediction p = gp_.Predict(x);
+    const Prediction p = PredictModel(x);
     AcquisitionOptions ts = options_.acquisition;
     ts.kind = AcquisitionKind::kThompson;
     std::vector<char> taken(pool.configs.size(), 0);
@@ -351,6 +460,16 @@ class BayesOptTuner final : public Tuner {
   FeasibilityModel feasibility_;
   int feasibility_rows_ = 0;      // observations it holds; 0 = no model (no failure yet)
   int feasibility_fit_rows_ = 0;  // observations at its last full fit
+  // Transfer (kind_ transfer-bo or rgpe): the shared prior and this run's model.
+  TunerKind kind_;
+  TransferOptions transfer_;
+  std::shared_ptr<const TransferPrior> prior_;
+  std::unique_ptr<DeepKernelGp> dkgp_;
+  std::unique_ptr<RgpeModel> rgpe_;
+  int model_rows_ = 0;
+  bool model_ready_ = false;
+  int residual_rows_ = 0;  // transfer-bo: target observations in the residual GP (gp_)
+  double beta_ = 0;        // transfer-bo: weight of the mean head in the residual GP's mean
 };
 
 }  // namespace

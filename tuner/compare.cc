@@ -19,6 +19,7 @@
 #include <unordered_set>
 
 #include "measure/measurer.h"
+#include "surrogate/latency_eval.h"
 #include "space/task.h"
 
 extern char** environ;
@@ -93,15 +94,22 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
   const auto start = std::chrono::steady_clock::now();
   CompareResult result;
   std::vector<Task> tasks;
+  bool any_live = false;
   for (const CompareTable& table : tables) {
-    StatusOr<Task> task = TaskFromRecords(table.records, table.workload_key);
+    StatusOr<Task> task = table.live_task ? StatusOr<Task>(*table.live_task)
+                                          : TaskFromRecords(table.records, table.workload_key);
     if (!task.ok()) return task.status().WithContext("table " + table.name);
     CompareTableResult tr;
     tr.name = table.name;
-    tr.workload_key = table.workload_key;
+    tr.workload_key = table.live_task ? table.live_task->WorkloadKey() : table.workload_key;
     tr.best_seconds = kInf;
     for (const Record& r : table.records) tr.best_seconds = std::min(tr.best_seconds, RecordCost(r));
-    if (!std::isfinite(tr.best_seconds)) {
+    if (table.live_task) {
+      any_live = true;
+      if (!options.live_measurer) {
+        return InvalidArgumentError("table " + table.name + " is live but no live_measurer was given");
+      }
+    } else if (!std::isfinite(tr.best_seconds)) {
       return InvalidArgumentError("table " + table.name + " has no successful record");
     }
     tr.size = static_cast<int64_t>(task->space.size());
@@ -112,15 +120,93 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
       t.curves.assign(static_cast<size_t>(options.seeds), {});
       tr.tuners.push_back(std::move(t));
     }
-    // Check now that every tuner can be built, so a bad option fails before any work.
-    for (TunerKind k : options.tuners) {
-      TunerOptions o = options.tuner_options;
-      o.kind = k;
-      StatusOr<std::unique_ptr<Tuner>> tuner = MakeTuner(*task, o);
-      if (!tuner.ok()) return tuner.status().WithContext(std::string(TunerKindToString(k)));
-    }
     tasks.push_back(std::move(*task));
     result.tables.push_back(std::move(tr));
+  }
+  // Transfer records per table: everything but the table's own workload.
+  std::vector<std::vector<Record>> transfer(tables.size());
+  if (!options.transfer_records.empty()) {
+    for (size_t t = 0; t < tables.size(); ++t) {
+      for (const Record& r : options.transfer_records) {
+        if (r.workload_key != result.tables[t].workload_key) transfer[t].push_back(r);
+      }
+    }
+  }
+  int threads = options.threads > 0 ? options.threads
+                                    : static_cast<int>(std::thread::hardware_concurrency());
+  threads = std::max(1, threads);
+  // Transfer priors (transfer-bo, rgpe): learned once per table, in parallel over tables.
+  std::vector<std::vector<std::shared_ptr<const TransferPrior>>> priors(
+      tables.size(), std::vector<std::shared_ptr<const TransferPrior>>(options.tuners.size()));
+  {
+    std::vector<std::pair<size_t, size_t>> prior_jobs;
+    for (size_t t = 0; t < tables.size(); ++t) {
+      for (size_t k = 0; k < options.tuners.size(); ++k) {
+        const TunerKind kind = options.tuners[k];
+        if (kind == TunerKind::kTransferBayesOpt || kind == TunerKind::kRgpe) prior_jobs.push_back({t, k});
+      }
+    }
+    std::atomic<size_t> next{0};
+    std::mutex mu;
+    Status error;
+    auto build = [&]() {
+      while (true) {
+        const size_t j = next.fetch_add(1);
+        if (j >= prior_jobs.size()) return;
+        const auto [t, k] = prior_jobs[j];
+        StatusOr<std::shared_ptr<const TransferPrior>> prior =
+            BuildTransferPrior(tasks[t], transfer[t], options.tuners[k],
+                               options.tuner_options.transfer, options.tuner_options.seed);
+        if (!prior.ok()) {
+          std::lock_guard<std::mutex> lock(mu);
+          error = prior.status().WithContext("table " + tables[t].name);
+          return;
+        }
+        priors[t][k] = *prior;
+        // The model before any target measurement, against the table's true costs.
+        std::vector<Config> configs;
+        std::vector<double> y;
+        for (const Record& r : tables[t].records) {
+          const double cost = RecordCost(r);
+          if (!(std::isfinite(cost) && cost > 0)) continue;
+          StatusOr<Config> c = tasks[t].space.FromValues(r.config.values);
+          if (!c.ok()) continue;
+          configs.push_back(std::move(*c));
+          y.push_back(std::log(cost));
+        }
+        CompareTunerResult& tr = result.tables[t].tuners[k];
+        tr.transfer_sources = static_cast<int>((*prior)->sources.size());
+        tr.transfer_seconds = (*prior)->build_seconds;
+        if (configs.size() >= 2) {
+          const Eigen::MatrixXd x = (*prior)->encoder.EncodeConfigs(configs);
+          Eigen::VectorXd mean;
+          if (options.tuners[k] == TunerKind::kTransferBayesOpt) {
+            mean = (*prior)->dkgp.Predict(x).mean;
+          } else {
+            RgpeModel ensemble(*prior, options.tuner_options.bo.gp, 1, 0);
+            mean = ensemble.Predict(x).mean;
+          }
+          tr.zero_shot_spearman =
+              SpearmanRho(mean, Eigen::Map<const Eigen::VectorXd>(y.data(), static_cast<Eigen::Index>(y.size())));
+        }
+      }
+    };
+    std::vector<std::thread> pool;
+    const int n = std::min<int>(threads, static_cast<int>(prior_jobs.size()));
+    for (int i = 1; i < n; ++i) pool.emplace_back(build);
+    build();
+    for (std::thread& th : pool) th.join();
+    SONAR_RETURN_IF_ERROR(error);
+  }
+  // Check now that every tuner can be built, so a bad option fails before any work.
+  for (size_t t = 0; t < tables.size(); ++t) {
+    for (size_t k = 0; k < options.tuners.size(); ++k) {
+      TunerOptions o = options.tuner_options;
+      o.kind = options.tuners[k];
+      o.transfer_prior = priors[t][k];
+      StatusOr<std::unique_ptr<Tuner>> tuner = MakeTuner(tasks[t], o);
+      if (!tuner.ok()) return tuner.status().WithContext(std::string(TunerKindToString(o.kind)));
+    }
   }
 
   struct Job {
@@ -131,15 +217,6 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
   for (size_t t = 0; t < tables.size(); ++t) {
     for (size_t k = 0; k < options.tuners.size(); ++k) {
       for (int s = 0; s < options.seeds; ++s) jobs.push_back({t, k, s});
-    }
-  }
-  // Transfer records per table: everything but the table's own workload.
-  std::vector<std::vector<Record>> transfer(tables.size());
-  if (!options.transfer_records.empty()) {
-    for (size_t t = 0; t < tables.size(); ++t) {
-      for (const Record& r : options.transfer_records) {
-        if (r.workload_key != tables[t].workload_key) transfer[t].push_back(r);
-      }
     }
   }
   std::atomic<size_t> next{0};
@@ -155,14 +232,26 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
       TunerOptions o = options.tuner_options;
       o.kind = options.tuners[job.tuner];
       o.seed = static_cast<uint64_t>(job.seed);
-      o.autotvm.transfer_records = transfer[job.table];
+      o.transfer_prior = priors[job.table][job.tuner];
+      if (o.transfer_prior == nullptr) o.transfer_records = transfer[job.table];
       StatusOr<std::unique_ptr<Tuner>> tuner = MakeTuner(task, o);
       if (!tuner.ok()) {
         std::lock_guard<std::mutex> lock(error_mu);
         error = tuner.status();
         return;
       }
-      std::unique_ptr<Measurer> measurer = MakeReplayMeasurer(tables[job.table].records);
+      std::unique_ptr<Measurer> measurer;
+      if (tables[job.table].live_task) {
+        StatusOr<std::unique_ptr<Measurer>> m = options.live_measurer();
+        if (!m.ok()) {
+          std::lock_guard<std::mutex> lock(error_mu);
+          error = m.status();
+          return;
+        }
+        measurer = std::move(*m);
+      } else {
+        measurer = MakeReplayMeasurer(tables[job.table].records);
+      }
       std::vector<double> curve;
       double best = kInf;
       while (static_cast<int>(curve.size()) < tr.trials) {
@@ -182,15 +271,26 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
       tr.tuners[job.tuner].curves[static_cast<size_t>(job.seed)] = std::move(curve);
     }
   };
-  int threads = options.threads > 0 ? options.threads
-                                    : static_cast<int>(std::thread::hardware_concurrency());
   threads = std::max(1, std::min<int>(threads, static_cast<int>(jobs.size())));
+  if (any_live) threads = 1;  // live measurements never share the cores
   std::vector<std::thread> pool;
   for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
   worker();
   for (std::thread& t : pool) t.join();
   SONAR_RETURN_IF_ERROR(error);
 
+  // Live tables: the best is the best any run measured.
+  for (size_t t = 0; t < tables.size(); ++t) {
+    if (!tables[t].live_task) continue;
+    for (const CompareTunerResult& tu : result.tables[t].tuners) {
+      for (const std::vector<double>& c : tu.curves) {
+        if (!c.empty()) result.tables[t].best_seconds = std::min(result.tables[t].best_seconds, c.back());
+      }
+    }
+    if (!std::isfinite(result.tables[t].best_seconds)) {
+      return FailedPreconditionError("live table " + tables[t].name + ": no run measured a successful config");
+    }
+  }
   // Summaries.
   for (CompareTableResult& tr : result.tables) {
     const CompareTunerResult* random = nullptr;
@@ -250,11 +350,17 @@ std::string CompareSummaryJson(const CompareResult& result) {
         if (std::isfinite(t.ratio_to_random[x])) ratios[name][static_cast<size_t>(x)].push_back(t.ratio_to_random[x]);
       }
       for (int p = 0; p < 5; ++p) rel[std::to_string(kCompareCheckpoints[p])] = NumberOrNull(t.median_relative_at[p]);
-      tuners.push_back({{"tuner", name},
-                        {"median_trials_to", to},
-                        {"ratio_to_random", ratio},
-                        {"median_relative_at", rel},
-                        {"seeds", t.curves.size()}});
+      Json entry = {{"tuner", name},
+                    {"median_trials_to", to},
+                    {"ratio_to_random", ratio},
+                    {"median_relative_at", rel},
+                    {"seeds", t.curves.size()}};
+      if (t.tuner == TunerKind::kTransferBayesOpt || t.tuner == TunerKind::kRgpe) {
+        entry["transfer_sources"] = t.transfer_sources;
+        entry["transfer_seconds"] = t.transfer_seconds;
+        entry["zero_shot_spearman"] = NumberOrNull(t.zero_shot_spearman);
+      }
+      tuners.push_back(std::move(entry));
     }
     tables.push_back({{"table", tr.name},
                       {"workload", WorkloadKeyToHex(tr.workload_key)},
@@ -272,8 +378,32 @@ std::string CompareSummaryJson(const CompareResult& result) {
     }
     overall[name] = r;
   }
+  // Pairwise: per table, tuner a's median trials-to over tuner b's; median over tables.
+  Json pairwise = Json::object();
+  for (const std::string& a : order) {
+    Json row = Json::object();
+    for (const std::string& b : order) {
+      if (a == b) continue;
+      Json r;
+      for (int x = 0; x < 3; ++x) {
+        std::vector<double> v;
+        for (const CompareTableResult& tr : result.tables) {
+          const CompareTunerResult *ta = nullptr, *tb = nullptr;
+          for (const CompareTunerResult& t : tr.tuners) {
+            if (TunerKindToString(t.tuner) == a) ta = &t;
+            if (TunerKindToString(t.tuner) == b) tb = &t;
+          }
+          if (ta && tb && tb->median_trials_to[x] > 0) v.push_back(ta->median_trials_to[x] / tb->median_trials_to[x]);
+        }
+        r[std::to_string(static_cast<int>(kCompareThresholds[x] * 100 + 0.5))] = NumberOrNull(Median(v));
+      }
+      row[b] = r;
+    }
+    pairwise[a] = row;
+  }
   Json j = {{"tables", tables},
             {"median_ratio_to_random", overall},
+            {"median_ratio_to", pairwise},
             {"wall_seconds", result.wall_seconds}};
   return j.dump();
 }

@@ -16,20 +16,28 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <limits>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "measure/measurer.h"
 #include "measure/record.h"
 #include "tuner/tuner.h"
 
 namespace sonar {
 
-// One replayed table: the records of one workload.
+// One replayed table: the records of one workload. A live table has no records but a task,
+// measured for real by CompareOptions::live_measurer (runs on live tables go one at a time, so
+// measurements never share the cores); its "best" is the best any run found.
 struct CompareTable {
   std::string name;  // "<file stem>:<task name>"
   uint64_t workload_key = 0;
   std::vector<Record> records;
+  std::optional<Task> live_task;
 };
 
 // One table per workload of `records` (in order of first appearance), named "<source>:<task>".
@@ -44,10 +52,13 @@ struct CompareOptions {
   int trials = 1000;          // budget per run (capped at the table's size)
   int batch_size = 1;         // configs per propose/observe round
   int threads = 0;            // worker threads; 0 = one per core
-  // Records of other workloads for transfer (AutoTVM-style load_history); the table's own
-  // workload is always left out of them.
+  // Records of other workloads for the transfer tuners (autotvm's load_history, transfer-bo,
+  // rgpe); the table's own workload is always left out of them. transfer-bo and rgpe learn from
+  // them once per table (in parallel over tables), shared by all seeds.
   std::vector<Record> transfer_records;
   TunerOptions tuner_options;  // base options (kind and seed are set per run)
+  // Makes the measurer of live tables (e.g. MakeLocalMeasurer); required when one is given.
+  std::function<StatusOr<std::unique_ptr<Measurer>>()> live_measurer;
   Status Validate() const;
 };
 
@@ -62,6 +73,12 @@ struct CompareTunerResult {
   double ratio_to_random[3] = {0, 0, 0};
   // Median over seeds of best-so-far / table best after 10, 25, 50, 100, 200 trials.
   double median_relative_at[5] = {0, 0, 0, 0, 0};
+  // Transfer tuners (transfer-bo, rgpe): the sources used, the seconds spent learning from
+  // them (once per table), and Spearman's rho between the model's prediction before any
+  // target measurement and the table's true log costs (NaN for other tuners).
+  int transfer_sources = 0;
+  double transfer_seconds = 0;
+  double zero_shot_spearman = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct CompareTableResult {
@@ -87,7 +104,10 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
 
 // The summary as one JSON object: {"tables": [{"table", "workload", "best_seconds", "size",
 // "trials", "tuners": [{"tuner", "median_trials_to": {"1","5","10"}, "ratio_to_random": {...},
-// "median_relative_at": {"10", ...}}]}], "median_ratio_to_random": {tuner: {"1","5","10"}}}.
+// "median_relative_at": {"10", ...}, and for transfer tuners "transfer_sources",
+// "transfer_seconds", "zero_shot_spearman"}]}], "median_ratio_to_random": {tuner: {"1","5","10"}},
+// "median_ratio_to": {tuner: {other tuner: {"1","5","10"}}} (per-table ratios of median
+// trials-to, median over tables)}.
 std::string CompareSummaryJson(const CompareResult& result);
 
 // Writes curves.csv, summary.csv, summary.json and, when gnuplot is installed, one SVG plot per

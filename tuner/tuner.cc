@@ -11,13 +11,14 @@
 namespace sonar {
 namespace {
 
-constexpr std::array<std::pair<TunerKind, std::string_view>, 6> kTunerNames = {{
+constexpr std::array<std::pair<TunerKind, std::string_view>, 7> kTunerNames = {{
     {TunerKind::kRandom, "random"},
     {TunerKind::kGrid, "grid"},
     {TunerKind::kGenetic, "ga"},
     {TunerKind::kAutoTvm, "autotvm"},
     {TunerKind::kBayesOpt, "bo"},
     {TunerKind::kTransferBayesOpt, "transfer-bo"},
+    {TunerKind::kRgpe, "rgpe"},
 }};
 
 }  // namespace
@@ -79,6 +80,11 @@ Status TunerOptions::Validate() const {
   SONAR_RETURN_IF_ERROR(genetic.Validate());
   SONAR_RETURN_IF_ERROR(autotvm.Validate());
   SONAR_RETURN_IF_ERROR(bo.Validate());
+  SONAR_RETURN_IF_ERROR(transfer.Validate());
+  if (transfer_prior != nullptr && transfer_prior->kind != kind &&
+      (kind == TunerKind::kTransferBayesOpt || kind == TunerKind::kRgpe)) {
+    return InvalidArgumentError("TunerOptions::transfer_prior was built for another tuner kind");
+  }
   return OkStatus();
 }
 
@@ -92,9 +98,20 @@ StatusOr<std::unique_ptr<Tuner>> MakeTuner(const Task& task, const TunerOptions&
     case TunerKind::kAutoTvm: return internal::MakeAutoTvmTuner(task, options);
     case TunerKind::kBayesOpt: return internal::MakeBayesOptTuner(task, options);
     case TunerKind::kTransferBayesOpt:
-      return FailedPreconditionError(std::string("tuner '") +
-                                     std::string(TunerKindToString(options.kind)) +
-                                     "' is not available in this build yet");
+    case TunerKind::kRgpe: {
+      if (options.transfer_prior != nullptr) return internal::MakeBayesOptTuner(task, options);
+      if (options.transfer_records.empty()) {
+        return InvalidArgumentError(std::string("tuner '") +
+                                    std::string(TunerKindToString(options.kind)) +
+                                    "' needs records of other workloads to transfer from");
+      }
+      TunerOptions with_prior = options;
+      SONAR_ASSIGN_OR_RETURN(with_prior.transfer_prior,
+                             BuildTransferPrior(task, options.transfer_records, options.kind,
+                                                options.transfer, options.seed));
+      with_prior.transfer_records.clear();
+      return internal::MakeBayesOptTuner(task, with_prior);
+    }
   }
   return InvalidArgumentError("unknown tuner kind");
 }

@@ -30,6 +30,7 @@
 #include "surrogate/gaussian_process.h"
 #include "tuner/acquisition.h"
 #include "tuner/candidate_pool.h"
+#include "tuner/transfer.h"
 
 namespace sonar {
 
@@ -49,7 +50,8 @@ enum class TunerKind {
   kGenetic,   // AutoTVM GATuner
   kAutoTvm,   // XGBoost rank model + parallel simulated annealing (AutoTVM XGBTuner)
   kBayesOpt,  // Gaussian-process Bayesian optimisation
-  kTransferBayesOpt,
+  kTransferBayesOpt,  // BO on a deep-kernel GP pretrained on other workloads (tuner/transfer.h)
+  kRgpe,      // BO on RGPE, a ranking-weighted ensemble of per-source GPs (transfer baseline)
 };
 std::string_view TunerKindToString(TunerKind kind);  // "random", "grid", "ga", "autotvm", "bo", ...
 bool StringToTunerKind(std::string_view name, TunerKind* kind);
@@ -72,9 +74,8 @@ struct AutoTvmOptions {
   double sa_temperature_start = 1.0;
   double sa_temperature_end = 0.0;
   int num_boost_round = 8000;     // upper bound; training stops early on a held-out split
-  // Transfer (AutoTVM load_history): past records of other workloads, used when at least
+  // Transfer (AutoTVM load_history) from TunerOptions::transfer_records, used when at least
   // min_transfer_records of them are usable.
-  std::vector<Record> transfer_records;
   int min_transfer_records = 500;
   Status Validate() const;
 };
@@ -141,7 +142,15 @@ struct TunerOptions {
   uint64_t seed = 0;
   GeneticOptions genetic;
   AutoTvmOptions autotvm;
-  BoOptions bo;
+  BoOptions bo;  // also the acquisition, pool and feasibility model of transfer-bo and rgpe
+  // Records of other workloads for the transfer tuners (autotvm's load_history, transfer-bo,
+  // rgpe); records of the task's own workload are ignored.
+  std::vector<Record> transfer_records;
+  // transfer-bo and rgpe: what they learn from transfer_records. When transfer_prior is set
+  // (BuildTransferPrior, built once and shared by many runs on one task) transfer_records is
+  // not read; else MakeTuner builds it with this seed.
+  TransferOptions transfer;
+  std::shared_ptr<const TransferPrior> transfer_prior;
   Status Validate() const;
 };
 

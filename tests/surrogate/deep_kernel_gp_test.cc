@@ -191,12 +191,14 @@ TEST(DeepKernelGp, PriorStrengthInterpolatesBetweenPretrainedAndFreeFit) {
   for (double precision : {1e6, 1e1, 1e-4}) {
     DkgpOptions o = SmallOptions();
     o.prior_precisions = {precision};
+    o.adapt_iterations = 300;  // converged fits, so the likelihoods compare
     DeepKernelGp model(o);
     ASSERT_TRUE(model.Pretrain(RelatedSources(4, 80, 7)).ok());
     ASSERT_TRUE(model.Adapt(target.x, target.y).ok());
     EXPECT_EQ(model.adapt_summary().prior_precision, precision);
-    // The network and mean-head weights carry the prior (the last three are hyperparameters).
-    const int nw = model.num_params() - 3;
+    // The network and mean-head weights carry the prior (the last four are the head's bias and
+    // the hyperparameters).
+    const int nw = model.num_params() - 4;
     distance.push_back((model.params() - model.pretrained_params()).head(nw).norm());
     // The target likelihood alone (no prior: a vanishing precision).
     fit.push_back(model.LogObjective({target}, model.params(), model.params(), 1e-12, nullptr));

@@ -311,7 +311,7 @@ TEST(AutoTvmTuner, TransferFromARelatedWorkloadImprovesTheFirstPlan) {
   for (uint64_t seed = 0; seed < 3; ++seed) {
     TunerOptions o = FastOptions(seed);
     without.push_back(FirstPlanMeanCost(target, o));
-    o.autotvm.transfer_records = records;
+    o.transfer_records = records;
     with.push_back(FirstPlanMeanCost(target, o));
   }
   std::printf("first-plan mean cost: with transfer %.4g, without %.4g\n", Median(with),
@@ -320,7 +320,7 @@ TEST(AutoTvmTuner, TransferFromARelatedWorkloadImprovesTheFirstPlan) {
 
   // After the first plans are observed, the tuner goes on with the discounted base model.
   TunerOptions o = FastOptions(4);
-  o.autotvm.transfer_records = records;
+  o.transfer_records = records;
   std::unique_ptr<Tuner> tuner = MakeTuner(target, o).value();
   const std::vector<Config> proposed =
       Drive(*tuner, [](const Config& c) { return TableCost(c); }, 400);
@@ -337,18 +337,18 @@ TEST(AutoTvmTuner, TooFewOrUnusableTransferRecordsChangeNothing) {
   const std::vector<Config> expected = Drive(*reference, cost, 100);
 
   TunerOptions few = plain;
-  few.autotvm.transfer_records = SourceRecords(source, 499, 0, 1);  // one short of 500
+  few.transfer_records = SourceRecords(source, 499, 0, 1);  // one short of 500
   std::unique_ptr<Tuner> a = MakeTuner(target, few).value();
   EXPECT_EQ(Drive(*a, cost, 100), expected);
 
   TunerOptions renamed = plain;
-  renamed.autotvm.transfer_records = SourceRecords(source, 600, 0, 2);
-  for (Record& r : renamed.autotvm.transfer_records) r.config.values[0].name = "other";
+  renamed.transfer_records = SourceRecords(source, 600, 0, 2);
+  for (Record& r : renamed.transfer_records) r.config.values[0].name = "other";
   std::unique_ptr<Tuner> b = MakeTuner(target, renamed).value();
   EXPECT_EQ(Drive(*b, cost, 100), expected);
 
   TunerOptions same_workload = plain;  // the task's own records are observations, not transfer
-  same_workload.autotvm.transfer_records = SourceRecords(target, 600, 0, 3);
+  same_workload.transfer_records = SourceRecords(target, 600, 0, 3);
   std::unique_ptr<Tuner> c = MakeTuner(target, same_workload).value();
   EXPECT_EQ(Drive(*c, cost, 100), expected);
 }

@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Sonar Authors
+//
+// Transfer encoder, source selection, TransferPrior and RGPE (see transfer.h).
+#include "tuner/transfer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <unordered_map>
+
+#include "common/check.h"
+#include "tuner/tuner.h"
+
+namespace sonar {
+namespace {
+
+using Eigen::Index;
+using Eigen::MatrixXd;
+using Eigen::VectorXd;
+
+enum ColumnKind { kLog2 = 0, kRaw = 1, kOneHot = 2, kPosition = 3 };
+
+// The integers of a JSON text, in order (numbers with a fraction or exponent and anything
+// inside strings are skipped).
+std::vector<int64_t> IntegersOf(const std::string& text) {
+  std::vector<int64_t> out;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      continue;
+    }
+    const bool starts = (c >= '0' && c <= '9') ||
+                        (c == '-' && i + 1 < text.size() && text[i + 1] >= '0' && text[i + 1] <= '9');
+    if (!starts) continue;
+    size_t j = i + 1;
+    while (j < text.size() && text[j] >= '0' && text[j] <= '9') ++j;
+    const bool fractional = j < text.size() && (text[j] == '.' || text[j] == 'e' || text[j] == 'E');
+    if (!fractional && j - i < 19) out.push_back(std::stoll(text.substr(i, j - i)));
+    while (j < text.size() && ((text[j] >= '0' && text[j] <= '9') || text[j] == '.' ||
+                               text[j] == 'e' || text[j] == 'E' || text[j] == '+' || text[j] == '-')) {
+      ++j;
+    }
+    i = j - 1;
+  }
+  return out;
+}
+
+double Log2Feature(int64_t v) { return std::log2(static_cast<double>(std::max<int64_t>(1, std::abs(v)))); }
+
+VectorXd Standardized(const VectorXd& y, double* mean, double* scale) {
+  *mean = y.mean();
+  const double var = y.size() > 1 ? (y.array() - *mean).square().sum() / static_cast<double>(y.size() - 1) : 0.0;
+  *scale = var > 1e-24 ? std::sqrt(var) : 1.0;
+  return ((y.array() - *mean) / *scale).matrix();
+}
+
+std::vector<Index> RandomRows(Index n, Index k, Rng& rng) {
+  std::vector<Index> idx(static_cast<size_t>(n));
+  std::iota(idx.begin(), idx.end(), 0);
+  if (n <= k) return idx;
+  for (Index i = 0; i < k; ++i) {
+    std::swap(idx[static_cast<size_t>(i)], idx[static_cast<size_t>(UniformInt(rng, i, n - 1))]);
+  }
+  idx.resize(static_cast<size_t>(k));
+  std::sort(idx.begin(), idx.end());
+  return idx;
+}
+
+MatrixXd TakeRows(const MatrixXd& x, const std::vector<Index>& rows) {
+  MatrixXd out(static_cast<Index>(rows.size()), x.cols());
+  for (size_t i = 0; i < rows.size(); ++i) out.row(static_cast<Index>(i)) = x.row(rows[i]);
+  return out;
+}
+
+VectorXd TakeRows(const VectorXd& y, const std::vector<Index>& rows) {
+  VectorXd out(static_cast<Index>(rows.size()));
+  for (size_t i = 0; i < rows.size(); ++i) out(static_cast<Index>(i)) = y(rows[i]);
+  return out;
+}
+
+}  // namespace
+
+Status TransferOptions::Validate() const {
+  if (max_sources < 1) return InvalidArgumentError("TransferOptions::max_sources must be >= 1");
+  if (min_source_records < 2) {
+    return InvalidArgumentError("TransferOptions::min_source_records must be >= 2");
+  }
+  if (num_initial < 0) return InvalidArgumentError("TransferOptions::num_initial must be >= 0");
+  if (readapt_all_below < 0 || !(readapt_growth >= 0)) {
+    return InvalidArgumentError("TransferOptions: readapt_all_below and readapt_growth must be >= 0");
+  }
+  if (rgpe_source_samples < 2 || rgpe_loss_samples < 1) {
+    return InvalidArgumentError("TransferOptions: rgpe_source_samples >= 2, rgpe_loss_samples >= 1");
+  }
+  return dkgp.Validate();
+}
+
+StatusOr<TransferEncoder> TransferEncoder::Make(const Task& target, uint64_t seed) {
+  TransferEncoder e;
+  e.knobs_ = target.space.knobs();
+  for (int k = 0; k < static_cast<int>(e.knobs_.size()); ++k) {
+    const Knob& knob = e.knobs_[static_cast<size_t>(k)];
+    if (knob.candidates.empty()) continue;
+    switch (knob.kind) {
+      case KnobKind::kSplit:
+        for (int p = 1; p < static_cast<int>(knob.candidates[0].size()); ++p) {
+          e.columns_.push_back({k, p, kLog2});
+          e.names_.push_back(knob.name + ".f" + std::to_string(p) + ".log2");
+        }
+        break;
+      case KnobKind::kReorder:
+        for (int a = 0; a < static_cast<int>(knob.candidates[0].size()); ++a) {
+          e.columns_.push_back({k, a, kPosition});
+          e.names_.push_back(knob.name + ".pos" + std::to_string(a));
+        }
+        break;
+      default:
+        if (knob.kind == KnobKind::kChoice && !knob.labels.empty()) {
+          for (int l = 0; l < static_cast<int>(knob.labels.size()); ++l) {
+            e.columns_.push_back({k, l, kOneHot});
+            e.names_.push_back(knob.name + "=" + knob.labels[static_cast<size_t>(l)]);
+          }
+        } else {
+          bool positive = knob.kind != KnobKind::kBool;
+          for (const auto& c : knob.candidates) positive = positive && !c.empty() && c[0] >= 1;
+          e.columns_.push_back({k, 0, positive ? kLog2 : kRaw});
+          e.names_.push_back(knob.name + (positive ? ".log2" : ""));
+        }
+    }
+  }
+  // Imputation values: column means over a sample of the target's configs.
+  const int nc = static_cast<int>(e.columns_.size());
+  e.impute_ = Eigen::RowVectorXd::Zero(nc);
+  Rng rng = MakeRng(seed, 0x696d);
+  std::vector<Config> sample;
+  if (target.space.is_listed()) {
+    const auto& m = target.space.members();
+    for (size_t i = 0; i < m.size() && sample.size() < 256; i += std::max<size_t>(1, m.size() / 256)) {
+      sample.push_back(m[i]);
+    }
+  } else {
+    for (int i = 0; i < 256; ++i) {
+      StatusOr<Config> c = target.space.Sample(rng);
+      if (c.ok()) sample.push_back(*c);
+    }
+  }
+  if (sample.empty()) return InvalidArgumentError("the target's space has no valid config to sample");
+  const std::vector<double> nan(static_cast<size_t>(nc), std::numeric_limits<double>::quiet_NaN());
+  std::vector<double> row(static_cast<size_t>(nc));
+  int rows = 0;
+  for (const Config& c : sample) {
+    int matched = 0;
+    row = nan;
+    if (!e.EncodeValues(target.space.ToValues(c), row.data(), &matched)) continue;
+    for (int j = 0; j < nc; ++j) {
+      if (std::isfinite(row[static_cast<size_t>(j)])) e.impute_(j) += row[static_cast<size_t>(j)];
+    }
+    ++rows;
+  }
+  if (rows > 0) e.impute_ /= rows;
+  const std::vector<int64_t> ints = IntegersOf(target.ArgsJson());
+  e.target_task_.resize(static_cast<Index>(ints.size()));
+  for (size_t i = 0; i < ints.size(); ++i) e.target_task_(static_cast<Index>(i)) = Log2Feature(ints[i]);
+  for (size_t i = 0; i < ints.size(); ++i) e.names_.push_back("task.arg" + std::to_string(i));
+  return e;
+}
+
+bool TransferEncoder::EncodeValues(const std::vector<KnobValue>& values, double* out,
+                                   int* matched) const {
+  *matched = 0;
+  int last_knob = -1;
+  const KnobValue* v = nullptr;
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    const Column& col = columns_[c];
+    const Knob& knob = knobs_[static_cast<size_t>(col.knob)];
+    if (col.knob != last_knob) {
+      last_knob = col.knob;
+      v = nullptr;
+      for (const KnobValue& kv : values) {
+        if (kv.name == knob.name) v = &kv;
+      }
+      if (v != nullptr) ++*matched;
+    }
+    double value = std::numeric_limits<double>::quiet_NaN();
+    if (v != nullptr) {
+      switch (col.kind) {
+        case kLog2:
+        case kRaw: {
+          const bool split = knob.kind == KnobKind::kSplit;
+          if (split && v->kind == KnobKind::kSplit && v->ints.size() == knob.candidates[0].size()) {
+            value = Log2Feature(v->ints[static_cast<size_t>(col.part)]);
+          } else if (!split && v->ints.size() == 1 && v->kind != KnobKind::kSplit &&
+                     v->kind != KnobKind::kReorder) {
+            const int64_t x = v->ints[0];
+            if (col.kind == kRaw) value = static_cast<double>(x);
+            else if (x >= 1) value = std::log2(static_cast<double>(x));
+          }
+          break;
+        }
+        case kOneHot:
+          if (!v->strings.empty()) value = v->strings[0] == knob.labels[static_cast<size_t>(col.part)];
+          break;
+        case kPosition:
+          if (v->kind == KnobKind::kReorder && v->ints.size() == knob.candidates[0].size()) {
+            for (size_t i = 0; i < v->ints.size(); ++i) {
+              if (v->ints[i] == col.part) value = static_cast<double>(i);
+            }
+          }
+          break;
+      }
+    }
+    out[c] = value;
+  }
+  return *matched > 0;
+}
+
+Eigen::RowVectorXd TransferEncoder::TaskFeatures(const std::string& args_json) const {
+  const std::vector<int64_t> ints = IntegersOf(args_json);
+  Eigen::RowVectorXd f = target_task_;
+  for (Index i = 0; i < f.size() && i < static_cast<Index>(ints.size()); ++i) {
+    f(i) = Log2Feature(ints[static_cast<size_t>(i)]);
+  }
+  return f;
+}
+
+MatrixXd TransferEncoder::EncodeConfigs(const std::vector<Config>& configs) const {
+  const Index nc = static_cast<Index>(columns_.size());
+  MatrixXd x(static_cast<Index>(configs.size()), dim());
+  std::vector<double> row(static_cast<size_t>(nc));
+  // Encoding goes through knob values so configs and records share one code path.
+  for (size_t i = 0; i < configs.size(); ++i) {
+    std::vector<KnobValue> values;
+    values.reserve(knobs_.size());
+    for (size_t k = 0; k < knobs_.size(); ++k) {
+      const Knob& knob = knobs_[k];
+      KnobValue v;
+      v.name = knob.name;
+      v.kind = knob.kind;
+      const int32_t at = configs[i].choice[k];
+      SONAR_CHECK(at >= 0 && at < knob.size()) << "config does not fit the target's space";
+      if (knob.kind == KnobKind::kChoice && !knob.labels.empty()) {
+        v.strings = {knob.labels[static_cast<size_t>(at)]};
+      } else {
+        v.ints = knob.candidates[static_cast<size_t>(at)];
+      }
+      values.push_back(std::move(v));
+    }
+    int matched = 0;
+    EncodeValues(values, row.data(), &matched);
+    for (Index j = 0; j < nc; ++j) {
+      const double r = row[static_cast<size_t>(j)];
+      x(static_cast<Index>(i), j) = std::isfinite(r) ? r : impute_(j);
+    }
+    x.row(static_cast<Index>(i)).tail(target_task_.size()) = target_task_;
+  }
+  return x;
+}
+
+bool TransferEncoder::EncodeRecord(const Record& record, Eigen::RowVectorXd* row) const {
+  const Index nc = static_cast<Index>(columns_.size());
+  std::vector<double> values(static_cast<size_t>(nc));
+  int matched = 0;
+  if (!EncodeValues(record.config.values, values.data(), &matched)) return false;
+  row->resize(dim());
+  for (Index j = 0; j < nc; ++j) {
+    const double r = values[static_cast<size_t>(j)];
+    (*row)(j) = std::isfinite(r) ? r : impute_(j);
+  }
+  row->tail(target_task_.size()) = TaskFeatures(record.task.args_json);
+  return true;
+}
+
+std::vector<TransferSource> SelectSources(const TransferEncoder& encoder,
+                                          const std::vector<Record>& records, uint64_t target_key,
+                                          const TransferOptions& options) {
+  struct Group {
+    TransferSource source;
+    std::vector<Eigen::RowVectorXd> rows;
+    std::vector<double> y;
+  };
+  std::map<uint64_t, size_t> index;  // workload -> position in groups (first-seen order)
+  std::vector<Group> groups;
+  Eigen::RowVectorXd row;
+  for (const Record& r : records) {
+    if (r.workload_key == target_key) continue;
+    const double cost = RecordCost(r);
+    if (!(std::isfinite(cost) && cost > 0)) continue;
+    if (!encoder.EncodeRecord(r, &row)) continue;
+    auto [it, inserted] = index.emplace(r.workload_key, groups.size());
+    if (inserted) {
+      Group g;
+      g.source.workload_key = r.workload_key;
+      g.source.name = r.task.name + " @ " + r.task.target;
+      const Eigen::RowVectorXd tf = encoder.TaskFeatures(r.task.args_json);
+      g.source.distance = (tf - encoder.target_task_features()).norm();
+      groups.push_back(std::move(g));
+    }
+    Group& g = groups[it->second];
+    g.rows.push_back(row);
+    g.y.push_back(std::log(cost));
+  }
+  std::vector<TransferSource> out;
+  for (Group& g : groups) {
+    if (static_cast<int>(g.y.size()) < options.min_source_records) continue;
+    g.source.x.resize(static_cast<Index>(g.rows.size()), encoder.dim());
+    for (size_t i = 0; i < g.rows.size(); ++i) g.source.x.row(static_cast<Index>(i)) = g.rows[i];
+    g.source.y = Eigen::Map<const VectorXd>(g.y.data(), static_cast<Index>(g.y.size()));
+    out.push_back(std::move(g.source));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const TransferSource& a, const TransferSource& b) {
+    if (a.distance != b.distance) return a.distance < b.distance;
+    return a.y.size() > b.y.size();
+  });
+  if (static_cast<int>(out.size()) > options.max_sources) out.resize(static_cast<size_t>(options.max_sources));
+  return out;
+}
+
+StatusOr<std::shared_ptr<const TransferPrior>> BuildTransferPrior(const Task& target,
+                                                                  const std::vector<Record>& records,
+                                                                  TunerKind kind,
+                                                                  const TransferOptions& options,
+                                                                  uint64_t seed) {
+  SONAR_RETURN_IF_ERROR(options.Validate());
+  if (kind != TunerKind::kTransferBayesOpt && kind != TunerKind::kRgpe) {
+    return InvalidArgumentError("BuildTransferPrior: only transfer-bo and rgpe use a transfer prior");
+  }
+  const auto start = std::chrono::steady_clock::now();
+  SONAR_ASSIGN_OR_RETURN(TransferEncoder encoder, TransferEncoder::Make(target, seed));
+  std::vector<TransferSource> sources = SelectSources(encoder, records, target.WorkloadKey(), options);
+  if (sources.empty()) {
+    return FailedPreconditionError(
+        "no usable transfer source: no other workload has " + std::to_string(options.min_source_records) +
+        " or more ok records sharing a knob name with the target");
+  }
+  auto prior = std::make_shared<TransferPrior>(TransferPrior{kind, std::move(encoder), std::move(sources),
+                                                             DeepKernelGp(options.dkgp), {}, 0.0});
+  if (kind == TunerKind::kTransferBayesOpt) {
+    DkgpOptions o = options.dkgp;
+    o.seed = MixSeed(seed ^ 0x646b6770);
+    prior->dkgp = DeepKernelGp(o);
+    std::vector<DkgpTask> tasks;
+    for (const TransferSource& s : prior->sources) tasks.push_back({s.x, s.y});
+    SONAR_RETURN_IF_ERROR(prior->dkgp.Pretrain(tasks));
+  } else {
+    Rng rng = MakeRng(seed, 0x7267);
+    for (const TransferSource& s : prior->sources) {
+      GpOptions g = BoDefaultGpOptions();
+      g.seed = MixSeed(seed ^ s.workload_key);
+      GaussianProcess gp(g);
+      const std::vector<Index> rows = RandomRows(s.y.size(), options.rgpe_source_samples, rng);
+      double mean, scale;
+      const VectorXd ys = Standardized(s.y, &mean, &scale);
+      SONAR_RETURN_IF_ERROR(gp.Fit(TakeRows(s.x, rows), TakeRows(ys, rows)));
+      prior->source_gps.push_back(std::move(gp));
+    }
+  }
+  prior->build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return std::shared_ptr<const TransferPrior>(std::move(prior));
+}
+
+RgpeModel::RgpeModel(std::shared_ptr<const TransferPrior> prior, GpOptions target_gp,
+                     int loss_samples, uint64_t seed)
+    : prior_(std::move(prior)), target_(std::move(target_gp)), loss_samples_(loss_samples),
+      rng_(MakeRng(seed, 0x7267)) {
+  const size_t s = prior_->source_gps.size();
+  weights_.assign(s + 1, 0.0);
+  for (size_t i = 0; i < s; ++i) weights_[i] = 1.0 / static_cast<double>(s);
+}
+
+Status RgpeModel::Fit(const MatrixXd& x, const VectorXd& y) {
+  const size_t s = prior_->source_gps.size();
+  const Index n = y.size();
+  target_fitted_ = false;
+  weights_.assign(s + 1, 0.0);
+  if (n < 3) {  // too few pairs to rank: the sources, equally
+    for (size_t i = 0; i < s; ++i) weights_[i] = 1.0 / static_cast<double>(s);
+    if (n > 0) Standardized(y, &y_mean_, &y_scale_);
+    return OkStatus();
+  }
+  const VectorXd ys = Standardized(y, &y_mean_, &y_scale_);
+  SONAR_RETURN_IF_ERROR(target_.Fit(x, ys));
+  target_fitted_ = true;
+  // Ranking losses on a subset of at most 64 target points.
+  const std::vector<Index> eval = RandomRows(n, 64, rng_);
+  const MatrixXd xe = TakeRows(x, eval);
+  const VectorXd ye = TakeRows(ys, eval);
+  const Index m = xe.rows();
+  std::vector<Prediction> preds;
+  for (const GaussianProcess& gp : prior_->source_gps) preds.push_back(gp.Predict(xe));
+  // The target model by leave-one-out: the fitted hyperparameters, conditioned on the others
+  // (at most 150 of them).
+  Prediction loo;
+  loo.mean.resize(m);
+  loo.variance.resize(m);
+  for (Index i = 0; i < m; ++i) {
+    std::vector<Index> others;
+    for (Index j = 0; j < n; ++j) {
+      if (j != eval[static_cast<size_t>(i)]) others.push_back(j);
+    }
+    if (static_cast<Index>(others.size()) > 150) others = [&] {
+      std::vector<Index> pick = RandomRows(static_cast<Index>(others.size()), 150, rng_);
+      for (Index& p : pick) p = others[static_cast<size_t>(p)];
+      return pick;
+    }();
+    GaussianProcess g(target_.options());
+    const Status st = g.FitWithParams(TakeRows(x, others), TakeRows(ys, others), target_.log_params());
+    if (!st.ok()) return st;
+    const Prediction p = g.Predict(xe.row(i));
+    loo.mean(i) = p.mean(0);
+    loo.variance(i) = p.variance(0);
+  }
+  preds.push_back(loo);
+  // Bootstrap: a draw of each model's predictions at the points, misranked pairs counted.
+  const size_t models = preds.size();
+  std::vector<std::vector<int>> losses(models, std::vector<int>(static_cast<size_t>(loss_samples_)));
+  std::normal_distribution<double> normal(0.0, 1.0);
+  VectorXd draw(m);
+  for (int b = 0; b < loss_samples_; ++b) {
+    for (size_t k = 0; k < models; ++k) {
+      for (Index i = 0; i < m; ++i) {
+        draw(i) = preds[k].mean(i) + std::sqrt(std::max(0.0, preds[k].variance(i))) * normal(rng_);
+      }
+      int loss = 0;
+      for (Index i = 0; i < m; ++i) {
+        for (Index j = i + 1; j < m; ++j) loss += ((draw(i) < draw(j)) != (ye(i) < ye(j)));
+      }
+      losses[k][static_cast<size_t>(b)] = loss;
+    }
+  }
+  // Sources whose median loss exceeds the 95th percentile of the target's are left out.
+  std::vector<int> target_sorted = losses.back();
+  std::sort(target_sorted.begin(), target_sorted.end());
+  const int p95 = target_sorted[static_cast<size_t>(std::min<double>(loss_samples_ - 1, 0.95 * loss_samples_))];
+  std::vector<char> keep(models, 1);
+  for (size_t k = 0; k + 1 < models; ++k) {
+    std::vector<int> l = losses[k];
+    std::nth_element(l.begin(), l.begin() + static_cast<long>(l.size() / 2), l.end());
+    keep[k] = l[l.size() / 2] <= p95;
+  }
+  for (int b = 0; b < loss_samples_; ++b) {
+    int best = std::numeric_limits<int>::max();
+    for (size_t k = 0; k < models; ++k) {
+      if (keep[k]) best = std::min(best, losses[k][static_cast<size_t>(b)]);
+    }
+    int ties = 0;
+    for (size_t k = 0; k < models; ++k) ties += keep[k] && losses[k][static_cast<size_t>(b)] == best;
+    for (size_t k = 0; k < models; ++k) {
+      if (keep[k] && losses[k][static_cast<size_t>(b)] == best) {
+        weights_[k] += 1.0 / (static_cast<double>(ties) * loss_samples_);
+      }
+    }
+  }
+  return OkStatus();
+}
+
+Status RgpeModel::Condition(const MatrixXd& x, const VectorXd& y) {
+  if (!target_fitted_) return Fit(x, y);
+  return target_.Condition(x, ((y.array() - y_mean_) / y_scale_).matrix());
+}
+
+Prediction RgpeModel::Predict(const MatrixXd& x) const {
+  Prediction out;
+  out.mean = VectorXd::Zero(x.rows());
+  out.variance = VectorXd::Zero(x.rows());
+  const size_t s = prior_->source_gps.size();
+  for (size_t k = 0; k <= s; ++k) {
+    const double w = weights_[k];
+    if (w <= 0) continue;
+    if (k == s && !target_fitted_) continue;
+    const Prediction p = k < s ? prior_->source_gps[k].Predict(x) : target_.Predict(x);
+    out.mean += w * p.mean;
+    out.variance += w * w * p.variance;
+  }
+  out.mean = (out.mean.array() * y_scale_ + y_mean_).matrix();
+  out.variance *= y_scale_ * y_scale_;
+  return out;
+}
+
+}  // namespace sonar
