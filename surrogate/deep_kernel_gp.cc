@@ -478,6 +478,29 @@ Status DeepKernelGp::Pretrain(const std::vector<DkgpTask>& sources) {
                   static_cast<double>(points);
   SetParams(p, /*as_pretrained=*/true);
   adapt_ = DkgpAdaptSummary{};
+  // Each source's posterior residual weights under the pretrained model (SourceResidual).
+  source_z_.clear();
+  source_alpha_.clear();
+  if (options_.source_residual) {
+    const Eigen::Map<const VectorXd> head(p.data() + lay.head, options_.feature_dim);
+    const double ell = std::exp(p(lay.log_lengthscale));
+    const double s2 = std::exp(p(lay.log_signal));
+    for (const PreparedTask& t : tasks) {
+      Forward f;
+      RunNetwork(lay, p, t.x, &f);
+      const MatrixXd z = f.a.back() / ell;
+      MatrixXd k, l;
+      KernelAndSlope(options_.kernel, z, &k, nullptr);
+      MatrixXd kk = s2 * k;
+      kk.diagonal().array() += NoiseVariance(p(lay.log_noise));
+      if (!Factor(kk, &l)) continue;
+      const VectorXd r = t.y - f.a.back() * head - VectorXd::Constant(t.y.size(), p(lay.head_bias));
+      const auto tri = l.triangularView<Eigen::Lower>();
+      const auto tri_t = l.transpose().triangularView<Eigen::Upper>();
+      source_z_.push_back(z);
+      source_alpha_.push_back(s2 * tri_t.solve(tri.solve(r)));
+    }
+  }
   pretrain_seconds_ =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return OkStatus();
@@ -506,10 +529,24 @@ MatrixXd DeepKernelGp::Features(const MatrixXd& x) const {
   return f.a.back();
 }
 
+VectorXd DeepKernelGp::SourceResidual(const MatrixXd& x) const {
+  VectorXd out = VectorXd::Zero(x.rows());
+  if (source_z_.empty() || x.rows() == 0) return out;
+  const Layout lay(input_dim_, options_);
+  Forward f;
+  RunNetwork(lay, pretrained_, ((x.rowwise() - x_mean_).array().rowwise() / x_scale_.array()).matrix(), &f);
+  const MatrixXd z = f.a.back() / std::exp(pretrained_(lay.log_lengthscale));
+  for (size_t t = 0; t < source_z_.size(); ++t) {
+    out += CrossKernel(options_.kernel, z, source_z_[t]) * source_alpha_[t];
+  }
+  return out / static_cast<double>(source_z_.size());
+}
+
 VectorXd DeepKernelGp::PriorMean(const MatrixXd& x) const {
   const Layout lay(input_dim_, options_);
   const Eigen::Map<const VectorXd> head(params_.data() + lay.head, options_.feature_dim);
-  VectorXd m = Features(x) * head + VectorXd::Constant(x.rows(), params_(lay.head_bias));
+  VectorXd m = Features(x) * head + VectorXd::Constant(x.rows(), params_(lay.head_bias)) +
+               SourceResidual(x);
   if (y_.size() > 0) m = (m.array() * y_scale_ + y_mean_).matrix();
   return m;
 }
@@ -560,7 +597,7 @@ Status DeepKernelGp::Condition(const MatrixXd& x, const VectorXd& y) {
     Standardize(raw, &y_mean_, &y_scale_);
     has_target_scaling_ = true;
   }
-  y_ = ((raw.array() - y_mean_) / y_scale_).matrix();
+  y_ = ((raw.array() - y_mean_) / y_scale_).matrix() - SourceResidual(x_);
   return Factorize();
 }
 
@@ -579,7 +616,8 @@ Status DeepKernelGp::Adapt(const MatrixXd& x, const VectorXd& y) {
     y_.resize(0);
     return Factorize();
   }
-  VectorXd ys = Standardize(y, &y_mean_, &y_scale_);
+  // Targets relative to the sources' posterior residual (a fixed part of the mean function).
+  VectorXd ys = Standardize(y, &y_mean_, &y_scale_) - SourceResidual(x);
   has_target_scaling_ = true;
   const MatrixXd xs = ((x.rowwise() - x_mean_).array().rowwise() / x_scale_.array()).matrix();
   Rng rng = MakeRng(options_.seed, 0x6164 + static_cast<uint64_t>(n));
@@ -666,7 +704,7 @@ Prediction DeepKernelGp::Predict(const MatrixXd& x) const {
   const Eigen::Map<const VectorXd> head(params_.data() + lay.head, options_.feature_dim);
   const double s2 = std::exp(params_(lay.log_signal));
   Prediction out;
-  out.mean = z * head + VectorXd::Constant(z.rows(), params_(lay.head_bias));
+  out.mean = z * head + VectorXd::Constant(z.rows(), params_(lay.head_bias)) + SourceResidual(x);
   out.variance = VectorXd::Constant(z.rows(), s2);
   if (y_.size() > 0) {
     const double ell = std::exp(params_(lay.log_lengthscale));

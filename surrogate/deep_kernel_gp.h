@@ -50,6 +50,11 @@ struct DkgpOptions {
   // predictive alone (the mean head with variance signal + noise), which makes the mean head
   // learn what the tasks share, so the model ranks a new task before it has data. >= 0.
   double zero_shot_weight = 0.3;
+  // The target's mean function also holds the sources' posterior residual: the average over
+  // source tasks of what their GPs (pretrained parameters, conditioned on the task's pretraining
+  // points) add to the mean head. It carries each source's fine detail (the mean head is
+  // smooth), so the zero-shot ranking near the top follows the sources' best configs.
+  bool source_residual = true;
   // Pretraining: L-BFGS iterations; each source task contributes at most max_samples_per_task
   // points (half its best, half a random subset of the rest; n^3 bounds the cost); the network's
   // weights have a N(0, 1 / weight_decay) prior. Ranges >= 1, >= 2, > 0.
@@ -123,8 +128,11 @@ class DeepKernelGp {
 
   // The learned feature map of raw inputs (n x feature_dim).
   Eigen::MatrixXd Features(const Eigen::MatrixXd& x) const;
-  // The mean head alone (no conditioning on target data), in Predict's units.
+  // The mean function without the target's data: the mean head plus the sources' posterior
+  // residual, in Predict's units.
   Eigen::VectorXd PriorMean(const Eigen::MatrixXd& x) const;
+  // The sources' posterior residual (standardized units; zeros without source_residual).
+  Eigen::VectorXd SourceResidual(const Eigen::MatrixXd& x) const;
 
   const Eigen::VectorXd& params() const { return params_; }
   const Eigen::VectorXd& pretrained_params() const { return pretrained_; }
@@ -163,6 +171,9 @@ class DeepKernelGp {
   Eigen::MatrixXd chol_;  // lower factor of the target kernel matrix
   Eigen::VectorXd alpha_;
   DkgpAdaptSummary adapt_;
+  // Per source: pretrained features / lengthscale of its pretraining points and s2 K^-1 r.
+  std::vector<Eigen::MatrixXd> source_z_;
+  std::vector<Eigen::VectorXd> source_alpha_;
   double pretrain_seconds_ = 0, pretrain_lml_ = 0;
 };
 

@@ -252,27 +252,46 @@ class BayesOptTuner final : public Tuner {
     return gp_.num_samples();
   }
 
-  void UpdateFeasibility() {
-    const int n_all = static_cast<int>(configs_.size());
-    if (options_.model_failures && num_failed_ > 0 && feasibility_rows_ < n_all) {
-      // Same schedule as the GP: full fits while small, then every refit_every observations.
-      const bool full = !feasibility_.fitted() || n_all < options_.refit_all_below ||
-                        n_all - feasibility_fit_rows_ >= RefitStep(feasibility_fit_rows_);
-      Status s;
-      if (!full) {
-        std::vector<Config> fresh(configs_.begin() + feasibility_rows_, configs_.end());
-        std::vector<double> fresh_f(feasible_.begin() + feasibility_rows_, feasible_.end());
-        s = feasibility_.AddSamples(Encode(fresh), ToVector(fresh_f));
-      }
-      if (full || !s.ok()) {
-        s = feasibility_.Fit(Encode(configs_), ToVector(feasible_));
-        feasibility_fit_rows_ = n_all;
-      }
-      feasibility_rows_ = s.ok() ? n_all : 0;
-    }
+  // Transfer tuners also learn feasibility from the sources' records (failures are mostly
+  // resource limits, which carry over): their sample is part of every full fit.
+  bool SourceFailures() const {
+    return prior_ && (prior_->feasibility_y.array() < 0.5).any();
   }
 
-  bool UseFeasibility() const { return options_.model_failures && feasibility_rows_ > 0; }
+  void UpdateFeasibility() {
+    const int n_all = static_cast<int>(configs_.size());
+    const bool wanted = num_failed_ > 0 || SourceFailures();
+    if (!options_.model_failures || !wanted) return;
+    if (feasibility_ready_ && feasibility_rows_ == n_all) return;
+    // Same schedule as the GP: full fits while small, then every refit_every observations.
+    const bool full = !feasibility_ready_ || n_all < options_.refit_all_below ||
+                      n_all - feasibility_fit_rows_ >= RefitStep(feasibility_fit_rows_);
+    Status s;
+    if (!full) {
+      std::vector<Config> fresh(configs_.begin() + feasibility_rows_, configs_.end());
+      std::vector<double> fresh_f(feasible_.begin() + feasibility_rows_, feasible_.end());
+      s = feasibility_.AddSamples(Encode(fresh), ToVector(fresh_f));
+    }
+    if (full || !s.ok()) {
+      Eigen::MatrixXd x = n_all > 0 ? Encode(configs_) : Eigen::MatrixXd(0, 0);
+      Eigen::VectorXd f = ToVector(feasible_);
+      if (SourceFailures()) {
+        const Eigen::MatrixXd& sx = prior_->feasibility_x;
+        Eigen::MatrixXd all(sx.rows() + x.rows(), sx.cols());
+        all << sx, (x.rows() > 0 ? x : Eigen::MatrixXd(0, sx.cols()));
+        Eigen::VectorXd fy(prior_->feasibility_y.size() + f.size());
+        fy << prior_->feasibility_y, f;
+        x = std::move(all);
+        f = std::move(fy);
+      }
+      s = feasibility_.Fit(x, f);
+      feasibility_fit_rows_ = n_all;
+    }
+    feasibility_ready_ = s.ok();
+    feasibility_rows_ = s.ok() ? n_all : 0;
+  }
+
+  bool UseFeasibility() const { return options_.model_failures && feasibility_ready_; }
 
   Eigen::VectorXd Score(const Eigen::MatrixXd& x, const Prediction& p, const AcquisitionOptions& a) {
     if (!std::isfinite(best_y_)) {
@@ -458,7 +477,8 @@ class BayesOptTuner final : public Tuner {
   int gp_rows_ = 0;        // ok observations the GP holds
   int last_fit_rows_ = 0;  // ok observations at the last full hyperparameter fit
   FeasibilityModel feasibility_;
-  int feasibility_rows_ = 0;      // observations it holds; 0 = no model (no failure yet)
+  int feasibility_rows_ = 0;      // observations it holds
+  bool feasibility_ready_ = false;  // a fitted model (after the first failure, or source failures)
   int feasibility_fit_rows_ = 0;  // observations at its last full fit
   // Transfer (kind_ transfer-bo or rgpe): the shared prior and this run's model.
   TunerKind kind_;

@@ -344,7 +344,32 @@ StatusOr<std::shared_ptr<const TransferPrior>> BuildTransferPrior(const Task& ta
         " or more ok records sharing a knob name with the target");
   }
   auto prior = std::make_shared<TransferPrior>(TransferPrior{kind, std::move(encoder), std::move(sources),
-                                                             DeepKernelGp(options.dkgp), {}, 0.0});
+                                                             {}, {}, DeepKernelGp(options.dkgp), {}, 0.0});
+  {  // Feasibility sample: records of the selected sources, ok and failed, at most N of each.
+    std::unordered_map<uint64_t, int> selected;
+    for (const TransferSource& s : prior->sources) selected[s.workload_key] = 1;
+    std::vector<const Record*> ok, failed;
+    for (const Record& r : records) {
+      if (!selected.count(r.workload_key)) continue;
+      const double cost = RecordCost(r);
+      (std::isfinite(cost) && cost > 0 ? ok : failed).push_back(&r);
+    }
+    Rng rng = MakeRng(seed, 0x6665);
+    std::vector<Eigen::RowVectorXd> rows;
+    std::vector<double> labels;
+    Eigen::RowVectorXd row;
+    for (int label = 0; label < 2; ++label) {
+      const std::vector<const Record*>& from = label ? ok : failed;
+      for (Index i : RandomRows(static_cast<Index>(from.size()), options.rgpe_source_samples, rng)) {
+        if (!prior->encoder.EncodeRecord(*from[static_cast<size_t>(i)], &row)) continue;
+        rows.push_back(row);
+        labels.push_back(label);
+      }
+    }
+    prior->feasibility_x.resize(static_cast<Index>(rows.size()), prior->encoder.dim());
+    for (size_t i = 0; i < rows.size(); ++i) prior->feasibility_x.row(static_cast<Index>(i)) = rows[i];
+    prior->feasibility_y = Eigen::Map<const VectorXd>(labels.data(), static_cast<Index>(labels.size()));
+  }
   if (kind == TunerKind::kTransferBayesOpt) {
     DkgpOptions o = options.dkgp;
     o.seed = MixSeed(seed ^ 0x646b6770);

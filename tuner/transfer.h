@@ -114,6 +114,11 @@ struct TransferPrior {
   TunerKind kind;
   TransferEncoder encoder;
   std::vector<TransferSource> sources;
+  // A sample of the sources' records, failed ones included (encoded; 1 ok, 0 failed): what the
+  // feasibility model of both transfer tuners starts from. At most rgpe_source_samples of each
+  // label.
+  Eigen::MatrixXd feasibility_x;
+  Eigen::VectorXd feasibility_y;
   DeepKernelGp dkgp;                        // transfer-bo: pretrained
   std::vector<GaussianProcess> source_gps;  // rgpe: one per source, on standardized y
   double build_seconds = 0;

@@ -193,6 +193,7 @@ TEST(DeepKernelGp, PriorStrengthInterpolatesBetweenPretrainedAndFreeFit) {
     DkgpOptions o = SmallOptions();
     o.prior_precisions = {precision};
     o.adapt_iterations = 300;  // converged fits, so the likelihoods compare
+    o.source_residual = false;  // LogObjective scores the mean head alone
     DeepKernelGp model(o);
     ASSERT_TRUE(model.Pretrain(RelatedSources(4, 80, 7)).ok());
     ASSERT_TRUE(model.Adapt(target.x, target.y).ok());
