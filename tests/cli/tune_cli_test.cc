@@ -24,10 +24,13 @@ using testing::RunSonar;
 
 // A complete Kernel Tuner cache written by the test: 3 parameters, 8 x 6 x 4 = 192 configs, a
 // smooth cost with its minimum at bx=64, t=4, m=2, and the configs with t=6 failing.
-std::string WriteCache(const ScratchDir& dir) {
+// A Kernel Tuner cache of a synthetic kernel: 192 configs, t == 6 fails to compile; `shift`
+// moves the best bx (another device's landscape).
+std::string WriteCache(const ScratchDir& dir, const std::string& device = "Test GPU", int shift = 0,
+                       const std::string& file = "cache.json") {
   const std::vector<int> bx = {16, 32, 48, 64, 80, 96, 112, 128}, t = {1, 2, 3, 4, 5, 6}, m = {0, 1, 2, 3};
   std::ostringstream s;
-  s << "{\n\"device_name\": \"Test GPU\",\n\"kernel_name\": \"test_kernel\",\n\"problem_size\": [1024],\n"
+  s << "{\n\"device_name\": \"" << device << "\",\n\"kernel_name\": \"test_kernel\",\n\"problem_size\": [1024],\n"
     << "\"tune_params_keys\": [\"bx\", \"t\", \"m\"],\n"
     << "\"tune_params\": {\"bx\": [16, 32, 48, 64, 80, 96, 112, 128], \"t\": [1, 2, 3, 4, 5, 6], \"m\": [0, 1, 2, 3]},\n"
     << "\"cache\": {\n";
@@ -41,14 +44,14 @@ std::string WriteCache(const ScratchDir& dir) {
         if (b == 6) {
           s << "\"CompilationFailedConfig\"}";
         } else {
-          const double ms = 1.0 + 0.0004 * (a - 64) * (a - 64) + 0.1 * (b - 4) * (b - 4) + 0.2 * std::abs(c - 2);
+          const double ms = 1.0 + 0.0004 * (a - 64 - shift) * (a - 64 - shift) + 0.1 * (b - 4) * (b - 4) + 0.2 * std::abs(c - 2);
           s << ms << ", \"times\": [" << ms << "]}";
         }
       }
     }
   }
   s << "\n}\n}\n";
-  const std::string path = dir.File("cache.json");
+  const std::string path = dir.File(file);
   WriteFile(path, s.str());
   return path;
 }
@@ -142,6 +145,36 @@ TEST(CompareCli, WritesCurvesSummaryAndJson) {
   }
   const std::string curves = ReadFile(out + "/curves.csv");
   EXPECT_EQ(std::count(curves.begin(), curves.end(), '\n'), 1 + 3 * 6 * 192);
+}
+
+TEST(CompareCli, TransferTunersLearnFromAnotherDevice) {
+  ScratchDir dir;
+  const std::string target = WriteCache(dir);
+  const std::string source = WriteCache(dir, "Other GPU", 16, "source.json");
+  CliResult r = RunSonar({"compare", "--replay", target, "--transfer-from", source, target, "--tuners",
+                          "random,bo,transfer-bo,rgpe", "--seeds", "2", "--trials", "25", "--json"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = json::parse(r.out);
+  ASSERT_EQ(j["tables"].size(), 1u);
+  for (const json& tu : j["tables"][0]["tuners"]) {
+    const std::string name = tu["tuner"];
+    if (name != "transfer-bo" && name != "rgpe") {
+      EXPECT_FALSE(tu.contains("zero_shot_spearman")) << name;
+      continue;
+    }
+    EXPECT_EQ(tu["transfer_sources"], 1) << name;  // the target's own records are left out
+    EXPECT_GT(tu["zero_shot_spearman"].get<double>(), 0.5) << name;
+  }
+  EXPECT_TRUE(j["median_ratio_to"]["transfer-bo"]["bo"].contains("5"));
+  // sonar tune: transfer-bo needs --transfer-from, and tunes with it.
+  r = RunSonar({"tune", "--replay", target, "--tuner", "transfer-bo", "--trials", "5", "--records",
+                dir.File("t.sonar"), "--json"}, dir);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("transfer"), std::string::npos) << r.err;
+  r = RunSonar({"tune", "--replay", target, "--tuner", "transfer-bo", "--transfer-from", source, "--trials", "6",
+                "--batch", "2", "--records", dir.File("t2.sonar"), "--json"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["trials"], 6);
 }
 
 TEST(TuneCli, TunesARealDenseKernelOnThisMachine) {
