@@ -10,8 +10,12 @@
 //   int64_t i = UniformInt(rng, 0, 9);
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <random>
+#include <utility>
+#include <vector>
 
 namespace sonar {
 
@@ -47,5 +51,28 @@ inline int64_t UniformInt(Rng& rng, int64_t lo, int64_t hi) {
 
 // Uniform double in [0, 1), 53 random bits; identical across standard libraries.
 inline double UniformDouble(Rng& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }
+
+// A standard normal draw from two UniformDouble draws (Box-Muller); identical across standard
+// libraries (std::normal_distribution is not).
+inline double StandardNormal(Rng& rng) {
+  double u1 = UniformDouble(rng);
+  const double u2 = UniformDouble(rng);
+  if (u1 < 1e-300) u1 = 1e-300;
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+}
+
+// min(n, k) distinct indices of 0..n-1 drawn uniformly (a partial Fisher-Yates shuffle), in
+// increasing order; all of them when n <= k. requires: n >= 0, k >= 0.
+inline std::vector<int64_t> RandomSubset(int64_t n, int64_t k, Rng& rng) {
+  std::vector<int64_t> idx(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) idx[static_cast<size_t>(i)] = i;
+  if (n <= k) return idx;
+  for (int64_t i = 0; i < k; ++i) {
+    std::swap(idx[static_cast<size_t>(i)], idx[static_cast<size_t>(UniformInt(rng, i, n - 1))]);
+  }
+  idx.resize(static_cast<size_t>(k));
+  std::sort(idx.begin(), idx.end());
+  return idx;
+}
 
 }  // namespace sonar

@@ -316,37 +316,11 @@ void Maximize(const DkgpOptions& opts, const Layout& lay, const std::vector<Prep
   if (!p->allFinite()) *p = start;
 }
 
-// Rows `rows` of x.
-MatrixXd Rows(const MatrixXd& x, const std::vector<Index>& rows) {
-  MatrixXd out(static_cast<Index>(rows.size()), x.cols());
-  for (size_t i = 0; i < rows.size(); ++i) out.row(static_cast<Index>(i)) = x.row(rows[i]);
-  return out;
-}
-VectorXd Rows(const VectorXd& y, const std::vector<Index>& rows) {
-  VectorXd out(static_cast<Index>(rows.size()));
-  for (size_t i = 0; i < rows.size(); ++i) out(static_cast<Index>(i)) = y(rows[i]);
-  return out;
-}
-
-// A random subset of 0..n-1 of at most k indices, in increasing order.
-std::vector<Index> Subset(Index n, Index k, Rng& rng) {
-  std::vector<Index> idx(static_cast<size_t>(n));
-  std::iota(idx.begin(), idx.end(), 0);
-  if (n <= k) return idx;
-  for (Index i = 0; i < k; ++i) {
-    const Index j = i + static_cast<Index>(UniformInt(rng, 0, n - 1 - i));
-    std::swap(idx[static_cast<size_t>(i)], idx[static_cast<size_t>(j)]);
-  }
-  idx.resize(static_cast<size_t>(k));
-  std::sort(idx.begin(), idx.end());
-  return idx;
-}
-
 // At most k indices of y: the k/2 lowest (the region a minimizing tuner cares about), then a
 // random subset of the others; in increasing order.
 std::vector<Index> BestAndRandom(const VectorXd& y, Index k, Rng& rng) {
   const Index n = y.size();
-  if (n <= k) return Subset(n, k, rng);
+  if (n <= k) return RandomSubset(n, k, rng);
   std::vector<Index> order(static_cast<size_t>(n));
   std::iota(order.begin(), order.end(), 0);
   const Index best = k / 2;
@@ -355,7 +329,7 @@ std::vector<Index> BestAndRandom(const VectorXd& y, Index k, Rng& rng) {
   std::vector<Index> rest(order.begin() + best, order.end());
   std::sort(rest.begin(), rest.end());
   std::vector<Index> out(order.begin(), order.begin() + best);
-  for (Index i : Subset(static_cast<Index>(rest.size()), k - best, rng)) out.push_back(rest[static_cast<size_t>(i)]);
+  for (Index i : RandomSubset(static_cast<Index>(rest.size()), k - best, rng)) out.push_back(rest[static_cast<size_t>(i)]);
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -462,10 +436,10 @@ Status DeepKernelGp::Pretrain(const std::vector<DkgpTask>& sources) {
     if (t.y.size() < 2) continue;
     const std::vector<Index> rows = BestAndRandom(t.y, options_.max_samples_per_task, rng);
     PreparedTask p;
-    p.x = ((Rows(t.x, rows).rowwise() - x_mean_).array().rowwise() / x_scale_.array()).matrix();
+    p.x = ((t.x(rows, Eigen::all).rowwise() - x_mean_).array().rowwise() / x_scale_.array()).matrix();
     double m, s;
     Standardize(t.y, &m, &s);  // statistics of the whole task, applied to the subset
-    p.y = ((Rows(t.y, rows).array() - m) / s).matrix();
+    p.y = ((t.y(rows).array() - m) / s).matrix();
     tasks.push_back(std::move(p));
   }
   const Layout lay(input_dim_, options_);
@@ -626,7 +600,7 @@ Status DeepKernelGp::Adapt(const MatrixXd& x, const VectorXd& y) {
   std::sort(candidates.begin(), candidates.end(), std::greater<>());
   double precision = candidates.front();
   if (n >= options_.min_cv_samples && candidates.size() > 1) {
-    const std::vector<Index> cv = Subset(n, options_.max_cv_samples, rng);
+    const std::vector<Index> cv = RandomSubset(n, options_.max_cv_samples, rng);
     std::vector<Index> order = cv;
     for (size_t i = order.size(); i > 1; --i) {  // shuffle for the folds
       std::swap(order[i - 1], order[static_cast<size_t>(UniformInt(rng, 0, static_cast<int64_t>(i) - 1))]);
@@ -642,14 +616,14 @@ Status DeepKernelGp::Adapt(const MatrixXd& x, const VectorXd& y) {
         }
         if (train.size() < 2 || test.empty()) continue;
         VectorXd p;
-        const MatrixXd xtr = Rows(xs, train);
-        const VectorXd ytr = Rows(ys, train);
+        const MatrixXd xtr = xs(train, Eigen::all);
+        const VectorXd ytr = ys(train);
         SONAR_RETURN_IF_ERROR(FitTarget(xtr, ytr, c, &p));
         // Held-out log predictive density (noise included).
         Forward f;
         RunNetwork(lay, p, xtr, &f);
         const MatrixXd ztr = f.a.back();
-        RunNetwork(lay, p, Rows(xs, test), &f);
+        RunNetwork(lay, p, xs(test, Eigen::all), &f);
         const MatrixXd zte = f.a.back();
         const double s2 = std::exp(p(lay.log_signal));
         const double noise = NoiseVariance(p(lay.log_noise));
@@ -674,7 +648,7 @@ Status DeepKernelGp::Adapt(const MatrixXd& x, const VectorXd& y) {
         const VectorXd var =
             (VectorXd::Constant(zte.rows(), s2 + noise) - v.colwise().squaredNorm().transpose())
                 .array().max(1e-9).matrix();
-        const VectorXd yte = Rows(ys, test);
+        const VectorXd yte = ys(test);
         for (Index i = 0; i < yte.size(); ++i) {
           const double e = yte(i) - mu(i);
           score += -0.5 * (kLog2Pi + std::log(var(i)) + e * e / var(i));
@@ -685,9 +659,9 @@ Status DeepKernelGp::Adapt(const MatrixXd& x, const VectorXd& y) {
       if (score > best) best = score, precision = c;
     }
   }
-  const std::vector<Index> fit_rows = Subset(n, options_.max_adapt_samples, rng);
+  const std::vector<Index> fit_rows = RandomSubset(n, options_.max_adapt_samples, rng);
   VectorXd p;
-  SONAR_RETURN_IF_ERROR(FitTarget(Rows(xs, fit_rows), Rows(ys, fit_rows), precision, &p));
+  SONAR_RETURN_IF_ERROR(FitTarget(xs(fit_rows, Eigen::all), ys(fit_rows), precision, &p));
   params_ = p;
   adapt_.prior_precision = precision;
   adapt_.refitted = true;

@@ -38,14 +38,6 @@ std::string KernelName(GpKernel kernel) { return kernel == GpKernel::kRbf ? "rbf
 
 bool AllFinite(const MatrixXd& m) { return m.allFinite(); }
 
-// Standard normal draw from 53-bit uniforms (Box-Muller): the same on every standard library.
-double NormalDraw(Rng& rng) {
-  double u1 = UniformDouble(rng);
-  while (u1 <= 0.0) u1 = UniformDouble(rng);
-  const double u2 = UniformDouble(rng);
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
-}
-
 // Hyperparameters in natural units, from [log l (1 or d), log s^2, log noise, mean].
 struct Hyper {
   VectorXd lengthscales;
@@ -378,7 +370,7 @@ struct GaussianProcess::Impl {
     VectorXd p = DefaultParams();
     const Index nl = p.size() - 3;
     auto draw = [&](double mu, double sd) {
-      const double v = mu + (sd > 0.0 ? sd : 1.0) * NormalDraw(rng);
+      const double v = mu + (sd > 0.0 ? sd : 1.0) * StandardNormal(rng);
       return std::clamp(v, -kMaxAbsStartParam, kMaxAbsStartParam);
     };
     const double ls_mean = LengthscalePriorMean(options, dim);

@@ -9,13 +9,6 @@
 
 namespace sonar::internal {
 
-double StandardNormal(Rng& rng) {
-  double u1 = UniformDouble(rng);
-  const double u2 = UniformDouble(rng);
-  if (u1 < 1e-300) u1 = 1e-300;
-  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
-}
-
 std::vector<int> Permutation(int n, Rng& rng) {
   std::vector<int> p(n);
   std::iota(p.begin(), p.end(), 0);

@@ -73,9 +73,6 @@ double TrainMlp(Mlp& net,
                 const MlpTrainOptions& options,
                 Rng& rng);
 
-// A standard normal draw from two UniformDouble draws (Box-Muller); identical on every platform.
-double StandardNormal(Rng& rng);
-
 // A seeded Fisher-Yates shuffle of 0..n-1 (UniformInt, identical on every platform).
 std::vector<int> Permutation(int n, Rng& rng);
 

@@ -65,30 +65,6 @@ VectorXd Standardized(const VectorXd& y, double* mean, double* scale) {
   return ((y.array() - *mean) / *scale).matrix();
 }
 
-std::vector<Index> RandomRows(Index n, Index k, Rng& rng) {
-  std::vector<Index> idx(static_cast<size_t>(n));
-  std::iota(idx.begin(), idx.end(), 0);
-  if (n <= k) return idx;
-  for (Index i = 0; i < k; ++i) {
-    std::swap(idx[static_cast<size_t>(i)], idx[static_cast<size_t>(UniformInt(rng, i, n - 1))]);
-  }
-  idx.resize(static_cast<size_t>(k));
-  std::sort(idx.begin(), idx.end());
-  return idx;
-}
-
-MatrixXd TakeRows(const MatrixXd& x, const std::vector<Index>& rows) {
-  MatrixXd out(static_cast<Index>(rows.size()), x.cols());
-  for (size_t i = 0; i < rows.size(); ++i) out.row(static_cast<Index>(i)) = x.row(rows[i]);
-  return out;
-}
-
-VectorXd TakeRows(const VectorXd& y, const std::vector<Index>& rows) {
-  VectorXd out(static_cast<Index>(rows.size()));
-  for (size_t i = 0; i < rows.size(); ++i) out(static_cast<Index>(i)) = y(rows[i]);
-  return out;
-}
-
 }  // namespace
 
 Status TransferOptions::Validate() const {
@@ -360,7 +336,7 @@ StatusOr<std::shared_ptr<const TransferPrior>> BuildTransferPrior(const Task& ta
     Eigen::RowVectorXd row;
     for (int label = 0; label < 2; ++label) {
       const std::vector<const Record*>& from = label ? ok : failed;
-      for (Index i : RandomRows(static_cast<Index>(from.size()), options.rgpe_source_samples, rng)) {
+      for (Index i : RandomSubset(static_cast<Index>(from.size()), options.rgpe_source_samples, rng)) {
         if (!prior->encoder.EncodeRecord(*from[static_cast<size_t>(i)], &row)) continue;
         rows.push_back(row);
         labels.push_back(label);
@@ -383,10 +359,10 @@ StatusOr<std::shared_ptr<const TransferPrior>> BuildTransferPrior(const Task& ta
       GpOptions g = BoDefaultGpOptions();
       g.seed = MixSeed(seed ^ s.workload_key);
       GaussianProcess gp(g);
-      const std::vector<Index> rows = RandomRows(s.y.size(), options.rgpe_source_samples, rng);
+      const std::vector<Index> rows = RandomSubset(s.y.size(), options.rgpe_source_samples, rng);
       double mean, scale;
       const VectorXd ys = Standardized(s.y, &mean, &scale);
-      SONAR_RETURN_IF_ERROR(gp.Fit(TakeRows(s.x, rows), TakeRows(ys, rows)));
+      SONAR_RETURN_IF_ERROR(gp.Fit(s.x(rows, Eigen::all), ys(rows)));
       prior->source_gps.push_back(std::move(gp));
     }
   }
@@ -417,9 +393,9 @@ Status RgpeModel::Fit(const MatrixXd& x, const VectorXd& y) {
   SONAR_RETURN_IF_ERROR(target_.Fit(x, ys));
   target_fitted_ = true;
   // Ranking losses on a subset of at most 64 target points.
-  const std::vector<Index> eval = RandomRows(n, 64, rng_);
-  const MatrixXd xe = TakeRows(x, eval);
-  const VectorXd ye = TakeRows(ys, eval);
+  const std::vector<Index> eval = RandomSubset(n, 64, rng_);
+  const MatrixXd xe = x(eval, Eigen::all);
+  const VectorXd ye = ys(eval);
   const Index m = xe.rows();
   std::vector<Prediction> preds;
   for (const GaussianProcess& gp : prior_->source_gps) preds.push_back(gp.Predict(xe));
@@ -434,12 +410,12 @@ Status RgpeModel::Fit(const MatrixXd& x, const VectorXd& y) {
       if (j != eval[static_cast<size_t>(i)]) others.push_back(j);
     }
     if (static_cast<Index>(others.size()) > 150) others = [&] {
-      std::vector<Index> pick = RandomRows(static_cast<Index>(others.size()), 150, rng_);
+      std::vector<Index> pick = RandomSubset(static_cast<Index>(others.size()), 150, rng_);
       for (Index& p : pick) p = others[static_cast<size_t>(p)];
       return pick;
     }();
     GaussianProcess g(target_.options());
-    const Status st = g.FitWithParams(TakeRows(x, others), TakeRows(ys, others), target_.log_params());
+    const Status st = g.FitWithParams(x(others, Eigen::all), ys(others), target_.log_params());
     if (!st.ok()) return st;
     const Prediction p = g.Predict(xe.row(i));
     loo.mean(i) = p.mean(0);
@@ -449,12 +425,11 @@ Status RgpeModel::Fit(const MatrixXd& x, const VectorXd& y) {
   // Bootstrap: a draw of each model's predictions at the points, misranked pairs counted.
   const size_t models = preds.size();
   std::vector<std::vector<int>> losses(models, std::vector<int>(static_cast<size_t>(loss_samples_)));
-  std::normal_distribution<double> normal(0.0, 1.0);
   VectorXd draw(m);
   for (int b = 0; b < loss_samples_; ++b) {
     for (size_t k = 0; k < models; ++k) {
       for (Index i = 0; i < m; ++i) {
-        draw(i) = preds[k].mean(i) + std::sqrt(std::max(0.0, preds[k].variance(i))) * normal(rng_);
+        draw(i) = preds[k].mean(i) + std::sqrt(std::max(0.0, preds[k].variance(i))) * StandardNormal(rng_);
       }
       int loss = 0;
       for (Index i = 0; i < m; ++i) {
