@@ -30,7 +30,7 @@ using Eigen::VectorXd;
 constexpr double kLog2Pi = 1.83787706640934548356;
 constexpr double kMaxAbsLogParam = 20.0;
 constexpr double kMaxAbsStartParam = 10.0;
-constexpr Index kPredictChunk = 2048;
+constexpr Index kPredictChunk = 256;  // candidate rows per block of Predict (fixed: results never depend on threads)
 constexpr const char* kFileMagic = "sonar-gaussian-process";
 constexpr int kFileVersion = 1;
 
@@ -428,18 +428,29 @@ struct GaussianProcess::Impl {
   }
 
   // Mean and latent variance in standardized units at scaled inputs.
+  // Chunks of kPredictChunk rows, spread over options.num_threads threads (chunk c on thread
+  // c mod threads; each writes only its own rows, so the result does not depend on the count).
   void PredictScaled(const MatrixXd& xs, VectorXd* mean, VectorXd* var) const {
     const Index m = xs.rows();
     mean->resize(m);
     var->resize(m);
-    for (Index start = 0; start < m; start += kPredictChunk) {
-      const Index len = std::min(kPredictChunk, m - start);
-      MatrixXd ks = Cross(model.x, xs.middleRows(start, len));  // n x len
-      mean->segment(start, len) = (ks.transpose() * alpha).array() + hyper.mean;
-      chol.triangularView<Eigen::Lower>().solveInPlace(ks);
-      var->segment(start, len) =
-          (hyper.signal_variance - ks.colwise().squaredNorm().transpose().array()).cwiseMax(0.0);
-    }
+    const Index chunks = (m + kPredictChunk - 1) / kPredictChunk;
+    const int threads = static_cast<int>(std::min<Index>(std::max(1, options.num_threads), chunks));
+    auto work = [&](int t) {
+      for (Index c = t; c < chunks; c += threads) {
+        const Index start = c * kPredictChunk;
+        const Index len = std::min(kPredictChunk, m - start);
+        MatrixXd ks = Cross(model.x, xs.middleRows(start, len));  // n x len
+        mean->segment(start, len) = (ks.transpose() * alpha).array() + hyper.mean;
+        chol.triangularView<Eigen::Lower>().solveInPlace(ks);
+        var->segment(start, len) =
+            (hyper.signal_variance - ks.colwise().squaredNorm().transpose().array()).cwiseMax(0.0);
+      }
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) pool.emplace_back(work, t);
+    work(0);
+    for (std::thread& th : pool) th.join();
   }
 };
 

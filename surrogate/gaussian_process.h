@@ -74,8 +74,8 @@ struct GpOptions {
   // the cost of a refit (one L-BFGS evaluation costs about n^3 flops). >= 1; raise it to
   // max_exact_samples for a fully exact fit.
   int max_fit_samples = 1000;
-  // Threads that run the restarts in parallel, >= 1. 1 by default: comparisons run one tuner
-  // per core. The result does not depend on it.
+  // Threads that run the restarts in parallel and share Predict's blocks of 256 candidates,
+  // >= 1. 1 by default: comparisons run one tuner per core. The result does not depend on it.
   int num_threads = 1;
   // L-BFGS stops when the relative change of the objective falls below this, > 0.
   double function_tolerance = 1e-7;

@@ -76,6 +76,9 @@ Status TransferOptions::Validate() const {
   if (readapt_all_below < 0 || !(readapt_growth >= 0)) {
     return InvalidArgumentError("TransferOptions: readapt_all_below and readapt_growth must be >= 0");
   }
+  if (feasibility_source_samples < 0) {
+    return InvalidArgumentError("TransferOptions::feasibility_source_samples must be >= 0");
+  }
   if (rgpe_source_samples < 2 || rgpe_loss_samples < 1) {
     return InvalidArgumentError("TransferOptions: rgpe_source_samples >= 2, rgpe_loss_samples >= 1");
   }
@@ -336,7 +339,7 @@ StatusOr<std::shared_ptr<const TransferPrior>> BuildTransferPrior(const Task& ta
     Eigen::RowVectorXd row;
     for (int label = 0; label < 2; ++label) {
       const std::vector<const Record*>& from = label ? ok : failed;
-      for (Index i : RandomSubset(static_cast<Index>(from.size()), options.rgpe_source_samples, rng)) {
+      for (Index i : RandomSubset(static_cast<Index>(from.size()), options.feasibility_source_samples, rng)) {
         if (!prior->encoder.EncodeRecord(*from[static_cast<size_t>(i)], &row)) continue;
         rows.push_back(row);
         labels.push_back(label);

@@ -57,6 +57,9 @@ struct TransferOptions {
   // the ranking loss, >= 1.
   int rgpe_source_samples = 300;
   int rgpe_loss_samples = 256;
+  // Both: the sources' records (ok and failed, at most this many of each) that the feasibility
+  // model starts from; its every full fit pays for them (a GP classifier, n^3). >= 0.
+  int feasibility_source_samples = 64;
   Status Validate() const;
 };
 
@@ -115,8 +118,8 @@ struct TransferPrior {
   TransferEncoder encoder;
   std::vector<TransferSource> sources;
   // A sample of the sources' records, failed ones included (encoded; 1 ok, 0 failed): what the
-  // feasibility model of both transfer tuners starts from. At most rgpe_source_samples of each
-  // label.
+  // feasibility model of both transfer tuners starts from. At most feasibility_source_samples
+  // of each label.
   Eigen::MatrixXd feasibility_x;
   Eigen::VectorXd feasibility_y;
   DeepKernelGp dkgp;                        // transfer-bo: pretrained

@@ -379,6 +379,11 @@ TEST(GaussianProcess, SameSeedGivesTheSameFit) {
   EXPECT_EQ(a.log_params(), c.log_params());
   const Eigen::MatrixXd test = UniformPoints(5, 4, rng);
   EXPECT_EQ(a.Predict(test).mean, b.Predict(test).mean);
+  // Predict's blocks of candidates shared by two threads: the same numbers.
+  const Eigen::MatrixXd many = UniformPoints(1000, 4, rng);
+  const Prediction pa = a.Predict(many), pc = c.Predict(many);
+  EXPECT_EQ(pa.mean, pc.mean);
+  EXPECT_EQ(pa.variance, pc.variance);
 }
 
 TEST(GaussianProcess, FitImprovesTheLogPosteriorOverTheDefaultStart) {
