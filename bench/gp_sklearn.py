@@ -46,12 +46,17 @@ def main():
     t0 = time.perf_counter()
     gp.fit(x, y)
     t1 = time.perf_counter()
-    mean, std = gp.predict(xt, return_std=True)  # std includes the WhiteKernel noise
-    t2 = time.perf_counter()
+    # Prediction: the median of 7 timed calls, as gp_benchmark times Sonar's.
+    predict_s = []
+    for _ in range(7):
+        p0 = time.perf_counter()
+        mean, std = gp.predict(xt, return_std=True)  # std includes the WhiteKernel noise
+        predict_s.append(time.perf_counter() - p0)
+    predict_seconds = sorted(predict_s)[3]
     var = np.maximum(std ** 2, 1e-300)
     nlpd = float(np.mean(0.5 * np.log(2 * math.pi * var) + 0.5 * (yt - mean) ** 2 / var))
     rmse = float(np.sqrt(np.mean((yt - mean) ** 2)))
-    print(json.dumps({"fit_seconds": t1 - t0, "predict_seconds": t2 - t1, "nlpd": nlpd,
+    print(json.dumps({"fit_seconds": t1 - t0, "predict_seconds": predict_seconds, "nlpd": nlpd,
                       "rmse": rmse, "lml": float(gp.log_marginal_likelihood_value_),
                       "kernel": str(gp.kernel_)}))
     return 0
