@@ -410,12 +410,14 @@ TEST(GaussianProcess, BatchedPredictionMatchesOnePointAtATime) {
   const Eigen::MatrixXd x = UniformPoints(40, 2, rng);
   GaussianProcess gp;
   ASSERT_TRUE(gp.Fit(x, Smooth(x)).ok());
-  const Eigen::MatrixXd test = UniformPoints(2500, 2, rng);  // more than one chunk
+  const Eigen::MatrixXd test = UniformPoints(2500, 2, rng);  // many blocks of 256
   const Prediction all = gp.Predict(test);
-  for (int i : {0, 1, 2047, 2048, 2499}) {
+  // Not bit-identical: the kernel's vectorized exp (packets) and scalar exp (a lone point)
+  // differ in the last bits.
+  for (int i : {0, 1, 255, 256, 2047, 2048, 2499}) {
     const Prediction one = gp.Predict(test.row(i));
-    EXPECT_NEAR(one.mean(0), all.mean(i), 1e-12);
-    EXPECT_NEAR(one.variance(0), all.variance(i), 1e-12);
+    EXPECT_NEAR(one.mean(0), all.mean(i), 1e-10);
+    EXPECT_NEAR(one.variance(0), all.variance(i), 1e-10);
   }
 }
 
