@@ -46,6 +46,9 @@ namespace {
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 constexpr int kMinRandomCandidates = 64;
 constexpr int kLipschitzSamples = 256;
+// transfer-bo's negative-transfer gate runs while the target has this many ok observations.
+constexpr int kGateMinSamples = 6;
+constexpr int kGateMaxSamples = 60;
 
 bool IsWellFormed(const ConfigSpace& space, const Config& config) {
   if (config.choice.size() != static_cast<size_t>(space.num_knobs())) return false;
@@ -209,6 +212,7 @@ class BayesOptTuner final : public Tuner {
   // adapted mean head scaled by beta (least squares, clipped to [0, 2]: beta near 0 and long
   // lengthscales on the learned features turn transfer off when the sources mislead).
   Eigen::MatrixXd Augment(const Eigen::MatrixXd& x) const {
+    if (!transfer_on_) return x;
     Eigen::MatrixXd a(x.rows(), x.cols() + dkgp_->options().feature_dim);
     a << x, dkgp_->Features(x);
     return a;
@@ -221,10 +225,12 @@ class BayesOptTuner final : public Tuner {
       return OkStatus();
     }
     if (full || residual_rows_ == 0) {
+      if (n >= kGateMinSamples && n <= kGateMaxSamples) transfer_on_ = TransferHelps(x, y);
       const Eigen::VectorXd m = dkgp_->PriorMean(x);
       const Eigen::VectorXd mc = m.array() - m.mean();
       const Eigen::VectorXd yc = y.array() - y.mean();
       beta_ = mc.squaredNorm() > 1e-12 ? std::clamp(mc.dot(yc) / mc.squaredNorm(), 0.0, 2.0) : 0.0;
+      if (!transfer_on_) beta_ = 0.0;
       SONAR_RETURN_IF_ERROR(gp_.Fit(Augment(x), y - beta_ * m));
     } else {
       const Eigen::MatrixXd fresh = x.bottomRows(n - residual_rows_);
@@ -234,6 +240,39 @@ class BayesOptTuner final : public Tuner {
     }
     residual_rows_ = n;
     return OkStatus();
+  }
+
+  // The negative-transfer gate (RGPE's ranking test, Feurer et al. 2018, used as a switch): at
+  // each full refit while the target has kGateMinSamples..kGateMaxSamples ok observations, count
+  // the pairs of them that the transferred prior mean orders wrongly and those that BO's own GP
+  // (config features only) orders wrongly by leave-one-out (its fitted hyperparameters,
+  // conditioned on the others). Transfer stays on while it misranks no more pairs than the GP;
+  // off, the model is plain BO. Both are judged on the same observations, so the selection bias
+  // of observations the model itself chose affects both alike.
+  bool TransferHelps(const Eigen::MatrixXd& x, const Eigen::VectorXd& y) const {
+    const Eigen::Index n = y.size();
+    GaussianProcess plain(gp_.options());
+    if (!plain.Fit(x, y).ok()) return transfer_on_;
+    Eigen::VectorXd loo(n);
+    std::vector<Eigen::Index> others;
+    for (Eigen::Index i = 0; i < n; ++i) {
+      others.clear();
+      for (Eigen::Index j = 0; j < n; ++j) {
+        if (j != i) others.push_back(j);
+      }
+      GaussianProcess g(gp_.options());
+      if (!g.FitWithParams(x(others, Eigen::all), y(others), plain.log_params()).ok()) return transfer_on_;
+      loo(i) = g.Predict(x.row(i)).mean(0);
+    }
+    const Eigen::VectorXd prior = dkgp_->PriorMean(x);
+    auto misranked = [&](const Eigen::VectorXd& p) {
+      int count = 0;
+      for (Eigen::Index i = 0; i < n; ++i) {
+        for (Eigen::Index j = i + 1; j < n; ++j) count += (p(i) < p(j)) != (y(i) < y(j));
+      }
+      return count;
+    };
+    return misranked(prior) <= misranked(loo);
   }
 
   Prediction PredictModel(const Eigen::MatrixXd& x) const {
@@ -490,6 +529,7 @@ class BayesOptTuner final : public Tuner {
   bool model_ready_ = false;
   int residual_rows_ = 0;  // transfer-bo: target observations in the residual GP (gp_)
   double beta_ = 0;        // transfer-bo: weight of the mean head in the residual GP's mean
+  bool transfer_on_ = true;  // transfer-bo: the gate's verdict (TransferHelps)
 };
 
 }  // namespace

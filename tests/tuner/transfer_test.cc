@@ -223,5 +223,41 @@ TEST(TransferTuners, RelatedSourcesBeatBoWithoutTransfer) {
   EXPECT_LT(rgpe[1], bo[1]);
 }
 
+TEST(TransferTuners, MisleadingSourcesCostLittle) {
+  // Sources whose optimum is at the far corner of the target's: the gate (transfer-bo) and the
+  // ranking weights (rgpe) must keep the search close to BO's without transfer.
+  const Task target = SyntheticTask("target");
+  const double best = Bowl(Config{{11, 3, 7, 1}}, 0, 0).cost_seconds();
+  std::vector<Record> misleading;
+  for (int i = 0; i < 3; ++i) {
+    for (Record r : SourceRecords(i, 250, 200 + static_cast<uint64_t>(i))) {
+      StatusOr<Config> c = SourceTask(i).space.FromValues(r.config.values);
+      r.result = Bowl(c.value(), -10, 12);  // optimum at a = 1, b = 15
+      misleading.push_back(std::move(r));
+    }
+  }
+  std::vector<int> bo, transfer, rgpe;
+  for (uint64_t seed = 0; seed < 3; ++seed) {
+    TunerOptions o;
+    o.seed = seed;
+    o.kind = TunerKind::kBayesOpt;
+    bo.push_back(TrialsToReach(target, o, best * 1.0001, 120));
+    o.transfer = FastTransfer();
+    o.transfer_records = misleading;
+    o.kind = TunerKind::kTransferBayesOpt;
+    transfer.push_back(TrialsToReach(target, o, best * 1.0001, 120));
+    o.kind = TunerKind::kRgpe;
+    rgpe.push_back(TrialsToReach(target, o, best * 1.0001, 120));
+  }
+  std::sort(bo.begin(), bo.end());
+  std::sort(transfer.begin(), transfer.end());
+  std::sort(rgpe.begin(), rgpe.end());
+  std::printf("misleading sources, trials to the optimum (median of 3): bo %d, transfer-bo %d, rgpe %d\n",
+              bo[1], transfer[1], rgpe[1]);
+  EXPECT_LE(transfer[1], 2 * bo[1]);
+  EXPECT_LE(rgpe[1], 2 * bo[1]);
+  EXPECT_LE(transfer[1], 120);  // found at all
+}
+
 }  // namespace
 }  // namespace sonar
