@@ -1,22 +1,30 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Sonar Authors
 //
-// History import. Parsing uses simdjson (DOM API, one reused parser per file), which also
-// validates UTF-8; see docs/dependencies.md for why.
+// History import. Parsing uses simdjson, which also validates UTF-8 (see docs/dependencies.md
+// for why): its DOM API in the general readers (one reused parser per importer), and its
+// On-Demand API in the AutoTVM v0.2 fast path, which falls back to the general reader for any
+// line it does not fully understand.
 #include "measure/history_io.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <limits>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <utility>
-#include <charconv>
-#include <thread>
 
 #include "measure/record_store.h"
 #include "simdjson.h"
@@ -36,30 +44,57 @@ constexpr double kAutoTvmFailureCost = 1e9;  // AutoTVM writes (1e9,) as the cos
 // ---------------------------------------------------------------------------------------------
 // Reading files.
 
+// The bytes of a history file. A plain regular file is mapped read-only: no copy, and its pages
+// are faulted in by the threads that parse them (reading 500 MB into fresh memory costs about
+// as much as parsing it on one core). A gzipped file, or one that cannot be mapped, is read
+// into memory. Bytes past the end of text() can be read up to readable_end(): simdjson reads
+// SIMDJSON_PADDING bytes past a document, and the line readers copy a line that lacks them.
+// A mapped file that another process truncates while it is read ends this process with
+// SIGBUS, as with any mapped read; history logs are appended to, not truncated.
+// Thread safety: immutable once read; safe to share.
+class HistoryText {
+ public:
+  HistoryText() = default;
+  HistoryText(const HistoryText&) = delete;
+  HistoryText& operator=(const HistoryText&) = delete;
+  ~HistoryText() {
+    if (map_ != nullptr) munmap(map_, text_.size());
+  }
+  Status Read(const std::string& path);
+  std::string_view text() const { return text_; }
+  const char* readable_end() const {
+    return map_ != nullptr ? text_.data() + text_.size()
+                           : text_.data() + text_.size() + simdjson::SIMDJSON_PADDING;
+  }
+
+ private:
+  bool Map(const std::string& path);
+  std::string owned_;  // padded, when read
+  void* map_ = nullptr;
+  std::string_view text_;
+};
+
+// Maps `path` when it is a non-empty regular file that does not start with the gzip magic.
+bool HistoryText::Map(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct stat st;
+  unsigned char magic[2] = {0, 0};
+  const bool plain = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+                     !(pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b);
+  void* map = plain ? mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0)
+                    : MAP_FAILED;
+  close(fd);
+  if (map == MAP_FAILED) return false;
+  madvise(map, static_cast<size_t>(st.st_size), MADV_SEQUENTIAL);
+  map_ = map;
+  text_ = std::string_view(static_cast<const char*>(map), static_cast<size_t>(st.st_size));
+  return true;
+}
+
 // Reads a whole file, gunzipping it when it is gzip (zlib passes plain files through). The
 // returned string has SIMDJSON_PADDING readable bytes after its end, as simdjson requires.
 Status ReadMaybeGzipped(const std::string& path, std::string* out) {
-  // Plain files are read straight into the buffer; zlib's pass-through would copy twice.
-  if (FILE* plain = std::fopen(path.c_str(), "rb")) {
-    unsigned char magic[2] = {0, 0};
-    const size_t got = std::fread(magic, 1, 2, plain);
-    if (!(got == 2 && magic[0] == 0x1f && magic[1] == 0x8b) && std::fseek(plain, 0, SEEK_END) == 0) {
-      const long size = std::ftell(plain);
-      std::rewind(plain);
-      if (size >= 0) {
-        out->reserve(static_cast<size_t>(size) + simdjson::SIMDJSON_PADDING);
-        out->resize(static_cast<size_t>(size));
-        const size_t read = std::fread(out->data(), 1, out->size(), plain);
-        std::fclose(plain);
-        if (read != out->size()) return DataLossError("cannot read " + path + ": short read");
-        const size_t n = out->size();
-        out->append(simdjson::SIMDJSON_PADDING, '\0');
-        out->resize(n);
-        return OkStatus();
-      }
-    }
-    std::fclose(plain);
-  }
   gzFile f = gzopen(path.c_str(), "rb");
   if (f == nullptr) {
     return NotFoundError("cannot open " + path + ": " +
@@ -91,6 +126,13 @@ Status ReadMaybeGzipped(const std::string& path, std::string* out) {
   const size_t n = out->size();
   out->append(simdjson::SIMDJSON_PADDING, '\0');
   out->resize(n);
+  return OkStatus();
+}
+
+Status HistoryText::Read(const std::string& path) {
+  if (Map(path)) return OkStatus();
+  SONAR_RETURN_IF_ERROR(ReadMaybeGzipped(path, &owned_));
+  text_ = owned_;
   return OkStatus();
 }
 
@@ -208,6 +250,18 @@ void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
 }
 
+// Appends a JSON double in its shortest round-trip form, kept a double when read back ("1.0",
+// not "1").
+void AppendDouble(double d, std::string* out) {
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, d);
+  out->append(buf, r.ptr);
+  if (std::string_view(buf, static_cast<size_t>(r.ptr - buf)).find_first_of(".eEn") ==
+      std::string_view::npos) {
+    out->append(".0");
+  }
+}
+
 // Appends `e` as minified JSON to *out. Sonar's one canonical spelling of argument lists (the
 // workload key hashes it): integers as written, doubles in their shortest round-trip form,
 // strings with only the escapes JSON requires.
@@ -248,16 +302,9 @@ void AppendMinified(element e, std::string* out) {
       out->append(buf, r.ptr);
       return;
     }
-    case element_type::DOUBLE: {
-      auto r = std::to_chars(buf, buf + sizeof buf, double(e));
-      out->append(buf, r.ptr);
-      // Keep it a double when read back ("1.0", not "1").
-      if (std::string_view(buf, static_cast<size_t>(r.ptr - buf)).find_first_of(".eEn") ==
-          std::string_view::npos) {
-        out->append(".0");
-      }
+    case element_type::DOUBLE:
+      AppendDouble(double(e), out);
       return;
-    }
     case element_type::STRING: AppendJsonString(std::string_view(e), out); return;
     case element_type::BOOL: out->append(bool(e) ? "true" : "false"); return;
     case element_type::NULL_VALUE: out->append("null"); return;
@@ -271,48 +318,93 @@ std::string Minified(element e) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The parse context: counts, skip messages, strict mode.
+// The parse context: counts, skip messages, strict mode, and the records being built.
 
+class AutoTvmFastReader;
+
+// One reader of a run of lines. With a sink, each record goes to it as soon as it is built (one
+// thread, file order). Without one, records are kept until the owner takes them (a chunk of a
+// parallel import); line numbers are then relative to the chunk, and skip messages are
+// worded when the owner knows where the chunk starts (FinishSkips).
+// Record storage is reused from line to line: a sink that does not move a record out costs no
+// allocation for the next one.
+// Thread safety: thread-compatible; one thread at a time.
 class Importer {
  public:
   Importer(std::string_view source,
            const ImportOptions& options,
-           const std::function<void(Record&&)>& sink,
+           const char* readable_end,
+           const std::function<void(Record&&)>* sink,
            ImportReport* report)
-      : source_(source), options_(options), sink_(sink), report_(report) {}
+      : source_(source),
+        options_(options),
+        readable_end_(readable_end),
+        sink_(sink),
+        report_(report) {}
+  ~Importer();
 
-  // Records a skipped line. In strict mode the first one becomes the returned error.
+  // Records a skipped line. In strict mode the first one becomes the returned error (strict
+  // imports read with one importer and a sink, so the line number is the file's).
   void Skip(int64_t line, std::string_view reason) {
     ++report_->skipped_lines;
-    if (static_cast<int64_t>(report_->skip_messages.size()) < options_.max_logged_skips ||
-        (options_.strict && fatal_.ok())) {
-      std::string msg =
-          std::string(source_) + ":" + std::to_string(line) + ": " + std::string(reason);
-      if (options_.strict && fatal_.ok()) fatal_ = DataLossError(msg + " (--strict)");
-      if (static_cast<int64_t>(report_->skip_messages.size()) < options_.max_logged_skips) {
-        report_->skip_messages.push_back(std::move(msg));
-      }
+    if (options_.strict && fatal_.ok()) {
+      fatal_ = DataLossError(SkipMessage(line, reason) + " (--strict)");
+    }
+    if (static_cast<int64_t>(skips_.size()) < options_.max_logged_skips) {
+      skips_.emplace_back(line, std::string(reason));
     }
   }
 
-  void Emit(Record&& r) {
+  // Words the kept skips, their lines shifted by `line_offset`, into the report (at most
+  // `room` of them).
+  void FinishSkips(int64_t line_offset, size_t room) {
+    for (auto& [line, reason] : skips_) {
+      if (report_->skip_messages.size() >= room) break;
+      report_->skip_messages.push_back(SkipMessage(line + line_offset, reason));
+    }
+    skips_.clear();
+  }
+
+  // The record to fill for the current line. Its storage is that of an earlier record: a reader
+  // sets every field or assigns a whole Record.
+  Record& NewRecord() {
+    if (num_records_ == records_.size()) records_.emplace_back();
+    return records_[num_records_];
+  }
+
+  // Hands on the record from NewRecord(): to the sink, or into the kept records.
+  void Emit() {
+    Record& r = records_[num_records_];
     ++report_->records;
     if (r.result.ok()) {
       ++report_->ok;
     } else {
       ++report_->failed;
     }
-    sink_(std::move(r));
+    if (sink_ != nullptr) {
+      (*sink_)(std::move(r));
+    } else {
+      ++num_records_;
+    }
   }
+  void Emit(Record&& r) {
+    NewRecord() = std::move(r);
+    Emit();
+  }
+
+  // Kept records (no sink): records()[0, num_records()) in line order. ClearRecords() starts a
+  // new chunk; the storage stays for reuse.
+  size_t num_records() const { return num_records_; }
+  std::vector<Record>& records() { return records_; }
+  void ClearRecords() { num_records_ = 0; }
 
   bool stopped() const { return !fatal_.ok(); }
   const Status& fatal() const { return fatal_; }
-  void SetFatal(const Status& s) {
-    if (fatal_.ok()) fatal_ = s;
-  }
 
   // Iterates over the lines of [begin, end), numbered from first_line, calling fn(number, line)
-  // for those that are not blank or '#' comments. Stops early in strict mode after a skip.
+  // for those that are not blank or '#' comments. A line is passed with SIMDJSON_PADDING
+  // readable bytes after it (copied when the text has none left). Stops early in strict mode
+  // after a skip.
   template <typename Fn>
   void ForEachLine(const char* begin, const char* end, int64_t first_line, Fn fn) {
     const char* p = begin;
@@ -328,6 +420,9 @@ class Importer {
       while (e > b && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r')) --e;
       if (b == e || *b == '#') {
         ++report_->comment_lines;
+      } else if (readable_end_ - e < static_cast<std::ptrdiff_t>(simdjson::SIMDJSON_PADDING)) {
+        line_copy_ = PaddedCopy(std::string_view(b, static_cast<size_t>(e - b)));
+        fn(line_no, std::string_view(line_copy_));
       } else {
         fn(line_no, std::string_view(b, static_cast<size_t>(e - b)));
       }
@@ -347,16 +442,30 @@ class Importer {
 
   simdjson::dom::parser& parser() { return parser_; }
   std::string_view source() const { return source_; }
+  const ImportOptions& options() const { return options_; }
+  // The AutoTVM fast reader of this importer, made on first use; null when
+  // options().autotvm_fast_path is off.
+  AutoTvmFastReader* autotvm_fast_reader();
 
  private:
+  std::string SkipMessage(int64_t line, std::string_view reason) const {
+    return std::string(source_) + ":" + std::to_string(line) + ": " + std::string(reason);
+  }
+
   std::string_view source_;
   const ImportOptions& options_;
-  const std::function<void(Record&&)>& sink_;
+  const char* readable_end_;
+  const std::function<void(Record&&)>* sink_;
   ImportReport* report_;
   Status fatal_;
+  std::vector<std::pair<int64_t, std::string>> skips_;  // (line, reason), kept ones only
+  std::vector<Record> records_;
+  size_t num_records_ = 0;
   simdjson::dom::parser parser_;
   TaskCache task_cache_;
   std::string scratch_;
+  std::string line_copy_;
+  std::unique_ptr<AutoTvmFastReader> autotvm_fast_;
 };
 
 // Prints the kept skip messages of a finished import, and how many were not kept.
@@ -595,7 +704,473 @@ bool FillTvmTask(Importer& im,
   return true;
 }
 
+// ---------------------------------------------------------------------------------------------
+// AutoTVM v0.2, fast path.
+//
+// The general reader (ImportAutoTvmLine below) builds a DOM of each line and a Record from
+// scratch. This one reads a v0.2 line with simdjson's On-Demand API straight into a Record
+// whose storage is reused from line to line, and looks the task input up by its raw text in a
+// table of identities already built: a log repeats each task's input on every line, and
+// minifying and hashing it is most of the work of a record.
+//
+// It accepts a line only when the general reader would make the same record of it. Every value
+// it keeps is read through a typed getter, which validates it; every value it does not keep
+// (a null code_hash, a failure's sentinel cost) is validated the same way; the task input is
+// parsed by the general reader's own code (FillTvmTask, on a DOM) the first time its text is
+// seen; and nothing may follow the object. For anything else (another version, a key it does
+// not expect or one written twice, a value type the general reader treats specially, any
+// error) it returns false, and the caller reads the line with the general reader, which also
+// words the skip message. A test checks that both give equal records and reports on every
+// AutoTVM file in the data sets and on thousands of mutated lines.
+
+namespace od = simdjson::ondemand;
+
+// An integer the way GetInt reads one from the DOM: an integer token that fits an int64
+// (On-Demand refuses a fraction, an exponent and a larger value, as the DOM types them).
+bool OdInt(od::value v, int64_t* out) { return !v.get_int64().get(*out); }
+
+// A number the way GetNumber reads one from the DOM: an integer token converted, else a double.
+bool OdNumber(od::value v, double* out) {
+  od::number_type type;
+  if (v.get_number_type().get(type)) return false;
+  switch (type) {
+    case od::number_type::signed_integer: {
+      int64_t i = 0;
+      if (v.get_int64().get(i)) return false;
+      *out = static_cast<double>(i);
+      return true;
+    }
+    case od::number_type::unsigned_integer: {
+      uint64_t u = 0;
+      if (v.get_uint64().get(u)) return false;
+      *out = static_cast<double>(u);
+      return true;
+    }
+    case od::number_type::floating_point_number:
+      return !v.get_double().get(*out);
+  }
+  return false;
+}
+
+// True when `v` is a valid null.
+bool OdNull(od::value v) {
+  bool is_null = false;
+  return !v.is_null().get(is_null) && is_null;
+}
+
+// Sets *s to the string `v`. When *s already holds it, as consecutive records of a task do for
+// their knob names and types, it only compares: the token's bytes between its quotes equal *s,
+// which holds no backslash, quote or control character, so the token has no escapes and is
+// that string. The value is then consumed without being unescaped or copied.
+bool OdStringInto(od::value v, std::string* s) {
+  const std::string_view token = v.raw_json_token();
+  const size_t n = s->size();
+  bool same = token.size() >= n + 2 && token[0] == '"' && token[n + 1] == '"';
+  for (size_t i = 0; same && i < n; ++i) {
+    const char c = token[i + 1];
+    same = c == (*s)[i] && c != '\\' && c != '"' && static_cast<unsigned char>(c) >= 0x20;
+  }
+  if (same) {
+    od::raw_json_string raw;
+    return !v.get_raw_json_string().get(raw);
+  }
+  std::string_view value;
+  if (v.get_string().get(value)) return false;
+  s->assign(value);
+  return true;
+}
+
+// Sets (*list)[i] to `value`, reusing the string's storage when it exists (i <= size()).
+void AssignString(std::string_view value, size_t i, std::vector<std::string>* list) {
+  if (i < list->size()) {
+    (*list)[i].assign(value);
+  } else {
+    list->emplace_back(value);
+  }
+}
+
+// Resets every field of a record to its default, keeping the storage of its strings and
+// vectors.
+void ResetKeepingStorage(Record* r) {
+  r->workload_key = 0;
+  r->task.name.clear();
+  r->task.op.clear();
+  r->task.args_json.clear();
+  r->task.target.clear();
+  r->task.template_version = 0;
+  r->config.index.reset();
+  r->config.code_hash.clear();
+  // config.values: sized by the reader, each value reset as it is filled.
+  r->result.status = MeasureStatus::kUnknownError;
+  r->result.run_seconds.clear();
+  r->result.compile_seconds = 0;
+  r->result.all_cost_seconds = 0;
+  r->result.error_msg.clear();
+  r->result.source_error_code = -1;
+  r->result.reference_seconds = 0;
+  r->result.reported_seconds = 0;
+  r->timestamp_unix_s = 0;
+  r->tuner.clear();
+  r->trial = -1;
+  r->hardware_id.clear();
+  r->source_version.clear();
+  r->tool_version.clear();
+}
+
+// Thread safety: thread-compatible; one per importer.
+class AutoTvmFastReader {
+ public:
+  // Reads `line` (SIMDJSON_PADDING readable bytes after it) into *r. False when the general
+  // reader must read the line instead; *r is then unspecified.
+  bool Read(Importer& im, std::string_view line, Record* r) {
+    od::document doc;
+    od::object o;
+    if (parser_.iterate(line.data(), line.size(), line.size() + simdjson::SIMDJSON_PADDING)
+            .get(doc) ||
+        doc.get_object().get(o)) {
+      return false;
+    }
+    ResetKeepingStorage(r);
+    enum : unsigned { kInput = 1, kConfig = 2, kResult = 4, kVersion = 8, kTvmVersion = 16 };
+    unsigned seen = 0;
+    for (auto field_or_error : o) {
+      od::field field;
+      if (std::move(field_or_error).get(field)) return false;
+      const od::raw_json_string key = field.key();
+      od::value value = field.value();
+      unsigned which = 0;
+      bool ok = false;
+      if (key == "input") {
+        which = kInput;
+        ok = ReadInput(im, value, r);
+      } else if (key == "config") {
+        which = kConfig;
+        ok = ReadConfig(value, r);
+      } else if (key == "result") {
+        which = kResult;
+        ok = ReadResult(value, r);
+      } else if (key == "version") {
+        which = kVersion;
+        double v = 0;
+        ok = OdNumber(value, &v) && v == 0.2;
+      } else if (key == "tvm_version") {
+        which = kTvmVersion;
+        std::string_view tv;
+        if (!value.get_string().get(tv)) {
+          r->tool_version.assign(tv);
+          ok = true;
+        } else {
+          ok = OdNull(value);
+        }
+      }
+      if (!ok || (seen & which) != 0) return false;
+      seen |= which;
+    }
+    // Nothing may follow the object (the DOM rejects trailing content).
+    const char* rest = nullptr;
+    if ((seen | kTvmVersion) != 31 || doc.current_location().get(rest) != simdjson::OUT_OF_BOUNDS) {
+      return false;
+    }
+    r->source_version = "autotvm-0.2";
+    r->tuner = "autotvm-log";
+    return true;
+  }
+
+ private:
+  struct Interned {
+    TaskIdentity task;
+    uint64_t workload_key = 0;
+  };
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  // A bound on the table, against a file where every line names another task.
+  static constexpr size_t kMaxInterned = 1u << 14;
+
+  // "input": [target, task_name, args, kwargs], by its raw text.
+  bool ReadInput(Importer& im, od::value value, Record* r) {
+    od::array a;
+    std::string_view raw;
+    if (value.get_array().get(a) || a.raw_json().get(raw)) return false;
+    if (last_ == nullptr || raw != last_text_) {
+      auto it = tasks_.find(raw);
+      if (it == tasks_.end()) {
+        // First sight: the general reader's code, on a DOM of the input alone. `raw` lies
+        // inside the line, so SIMDJSON_PADDING bytes after it are readable.
+        element doc;
+        array in;
+        element parts[3];
+        Record scratch;
+        std::string why;
+        if (im.parser().parse(raw.data(), raw.size(), false).get(doc) || doc.get_array().get(in) ||
+            FirstElements(in, parts) < 3 ||
+            !FillTvmTask(im, parts[0], parts[1], parts[2], &scratch, &why)) {
+          return false;
+        }
+        if (tasks_.size() >= kMaxInterned) {
+          tasks_.clear();
+          last_ = nullptr;
+        }
+        it = tasks_.emplace(std::string(raw), Interned{scratch.task, scratch.workload_key}).first;
+      }
+      last_ = &it->second;
+      last_text_.assign(raw);
+    }
+    r->task = last_->task;
+    r->workload_key = last_->workload_key;
+    return true;
+  }
+
+  // "config": {"index", "code_hash", "entity"} (v0.2 names only).
+  bool ReadConfig(od::value value, Record* r) {
+    od::object o;
+    if (value.get_object().get(o)) return false;
+    bool has_index = false, has_hash = false, has_entity = false;
+    for (auto field_or_error : o) {
+      od::field field;
+      if (std::move(field_or_error).get(field)) return false;
+      const od::raw_json_string key = field.key();
+      od::value v = field.value();
+      if (key == "index" && !has_index) {
+        has_index = true;
+        int64_t i = 0;
+        if (!OdInt(v, &i) || i < 0) return false;
+        r->config.index = i;
+      } else if (key == "code_hash" && !has_hash) {
+        has_hash = true;
+        std::string_view hash;
+        if (!v.get_string().get(hash)) {
+          r->config.code_hash.assign(hash);
+        } else if (!OdNull(v)) {
+          return false;
+        }
+      } else if (key == "entity" && !has_entity) {
+        has_entity = true;
+        if (!ReadEntity(v, &r->config.values)) return false;
+      } else {
+        return false;
+      }
+    }
+    return has_entity;
+  }
+
+  // [[name, type, value], ...] as ParseEntity reads it.
+  bool ReadEntity(od::value value, std::vector<KnobValue>* values) {
+    od::array items;
+    if (value.get_array().get(items)) return false;
+    size_t n = 0;
+    for (auto item_or_error : items) {
+      od::array triple;
+      if (item_or_error.get_array().get(triple)) return false;
+      if (n == values->size()) {
+        if (spare_knobs_.empty()) {
+          values->emplace_back();
+        } else {
+          values->push_back(std::move(spare_knobs_.back()));
+          spare_knobs_.pop_back();
+        }
+      }
+      KnobValue& kv = (*values)[n++];
+      kv.ints.clear();
+      size_t part = 0;
+      size_t num_strings = 0;
+      for (auto x_or_error : triple) {
+        od::value x;
+        if (std::move(x_or_error).get(x)) return false;
+        switch (part++) {
+          case 0:
+            if (!OdStringInto(x, &kv.name)) return false;
+            break;
+          case 1:
+            if (!OdStringInto(x, &kv.source_type)) return false;
+            break;
+          case 2:
+            if (!ReadKnobValue(kv.source_type, x, &kv, &num_strings)) return false;
+            break;
+          default:
+            return false;  // not a triple
+        }
+      }
+      if (part != 3) return false;
+      kv.strings.resize(num_strings);
+    }
+    // Knob values beyond this record's keep their storage for a later record.
+    for (size_t i = n; i < values->size(); ++i) spare_knobs_.push_back(std::move((*values)[i]));
+    values->resize(n);
+    return true;
+  }
+
+  bool ReadKnobValue(std::string_view type, od::value x, KnobValue* kv, size_t* num_strings) {
+    // AutoTVM's two-letter knob types, compared without a call per comparison.
+    auto is = [&](std::string_view name) {
+      return type.size() == 2 && type[0] == name[0] && type[1] == name[1];
+    };
+    if (is("sp") || is("re")) {
+      kv->kind = is("sp") ? KnobKind::kSplit : KnobKind::kReorder;
+      od::array list;
+      if (x.get_array().get(list)) return false;
+      for (auto e_or_error : list) {
+        od::value e;
+        int64_t i = 0;
+        if (std::move(e_or_error).get(e) || !OdInt(e, &i)) return false;
+        kv->ints.push_back(i);
+      }
+      return true;
+    }
+    if (is("an")) {
+      kv->kind = KnobKind::kChoice;
+      od::array list;
+      if (x.get_array().get(list)) return false;
+      for (auto e_or_error : list) {
+        std::string_view label;
+        if (e_or_error.get_string().get(label)) return false;
+        AssignString(label, (*num_strings)++, &kv->strings);
+      }
+      return true;
+    }
+    if (!is("ot")) return false;
+    od::json_type json_type;
+    if (x.type().get(json_type)) return false;
+    switch (json_type) {
+      case od::json_type::number: {
+        od::number_type number_type;
+        if (x.get_number_type().get(number_type)) return false;
+        if (number_type == od::number_type::signed_integer) {
+          int64_t i = 0;
+          if (x.get_int64().get(i)) return false;
+          kv->kind = KnobKind::kChoice;
+          kv->ints.push_back(i);
+          return true;
+        }
+        double d = 0;
+        if (number_type != od::number_type::floating_point_number || x.get_double().get(d)) {
+          return false;
+        }
+        kv->kind = KnobKind::kChoice;
+        number_text_.clear();
+        AppendDouble(d, &number_text_);  // as Minified() spells it
+        AssignString(number_text_, (*num_strings)++, &kv->strings);
+        return true;
+      }
+      case od::json_type::boolean: {
+        bool b = false;
+        if (x.get_bool().get(b)) return false;
+        kv->kind = KnobKind::kBool;
+        kv->ints.push_back(b ? 1 : 0);
+        return true;
+      }
+      case od::json_type::string: {
+        std::string_view label;
+        if (x.get_string().get(label)) return false;
+        kv->kind = KnobKind::kChoice;
+        AssignString(label, (*num_strings)++, &kv->strings);
+        return true;
+      }
+      case od::json_type::null:
+        if (!OdNull(x)) return false;
+        kv->kind = KnobKind::kChoice;
+        AssignString("null", (*num_strings)++, &kv->strings);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  // "result": [costs, error_no, all_cost, timestamp] as ParseTvmResult reads it.
+  bool ReadResult(od::value value, Record* r) {
+    od::array a;
+    if (value.get_array().get(a)) return false;
+    MeasureResult& result = r->result;
+    bool has_string_cost = false;
+    size_t part = 0;
+    for (auto x_or_error : a) {
+      od::value x;
+      if (std::move(x_or_error).get(x)) return false;
+      switch (part++) {
+        case 0: {
+          // The costs come before error_no: numbers are kept and strings noted, and both are
+          // judged once error_no is known.
+          od::array costs;
+          if (x.get_array().get(costs)) return false;
+          for (auto c_or_error : costs) {
+            od::value c;
+            if (std::move(c_or_error).get(c)) return false;
+            std::string_view msg;
+            double seconds = 0;
+            if (OdNumber(c, &seconds)) {
+              result.run_seconds.push_back(seconds);
+            } else if (!c.get_string().get(msg)) {
+              if (result.error_msg.empty()) result.error_msg.assign(msg);  // the first non-empty
+              has_string_cost = true;
+            } else {
+              return false;
+            }
+          }
+          break;
+        }
+        case 1: {
+          int64_t error_no = 0;
+          if (!OdInt(x, &error_no) || !AutoTvmErrorToStatus(error_no, &result.status)) return false;
+          result.source_error_code = static_cast<int32_t>(error_no);
+          break;
+        }
+        case 2:
+          if (!OdNumber(x, &result.all_cost_seconds) || !std::isfinite(result.all_cost_seconds) ||
+              result.all_cost_seconds < 0) {
+            return false;
+          }
+          break;
+        case 3:
+          if (!OdNumber(x, &r->timestamp_unix_s) || !std::isfinite(r->timestamp_unix_s)) {
+            return false;
+          }
+          break;
+        default:
+          return false;  // the general reader ignores a fifth element
+      }
+    }
+    if (part < 2) return false;
+    if (result.ok()) {
+      if (has_string_cost || result.run_seconds.empty()) return false;
+      for (double s : result.run_seconds) {
+        if (!std::isfinite(s) || s <= 0 || s >= kAutoTvmFailureCost) return false;
+      }
+      result.error_msg.clear();
+      if (result.run_seconds.size() > 1) result.reported_seconds = result.mean_seconds();
+    } else {
+      // Failures carry a sentinel or a message, never a time.
+      result.run_seconds.clear();
+    }
+    return true;
+  }
+
+  od::parser parser_;
+  std::unordered_map<std::string, Interned, TextHash, std::equal_to<>> tasks_;
+  const Interned* last_ = nullptr;  // the entry of the previous line's input
+  std::string last_text_;           // and its text
+  std::string number_text_;
+  std::vector<KnobValue> spare_knobs_;  // storage of knob values that records no longer use
+};
+
+Importer::~Importer() = default;
+
+AutoTvmFastReader* Importer::autotvm_fast_reader() {
+  if (!options_.autotvm_fast_path) return nullptr;
+  if (autotvm_fast_ == nullptr) autotvm_fast_ = std::make_unique<AutoTvmFastReader>();
+  return autotvm_fast_.get();
+}
+
+// ---------------------------------------------------------------------------------------------
+// AutoTVM, the general reader.
+
 void ImportAutoTvmLine(Importer& im, int64_t line_no, std::string_view line) {
+  if (AutoTvmFastReader* fast = im.autotvm_fast_reader()) {
+    if (fast->Read(im, line, &im.NewRecord())) {
+      im.Emit();
+      return;
+    }
+  }
   object o;
   if (!ParseObjectLine(im, line_no, line, &o)) return;
   Record r;
@@ -1179,94 +1754,128 @@ void ImportJsonLine(Importer& im, int64_t line_no, std::string_view line) {
   im.Emit(std::move(r));
 }
 
-// Parses a JSON-lines text and hands the records to `sink` in file order. With threads > 1 the
-// text is cut into blocks of about 4 MB per thread; each block is cut at line boundaries into
-// one chunk per thread, parsed in parallel (one parser each), then handed over in order, so
-// memory stays bounded however large the file.
+// Parses a JSON-lines text and hands the records to `sink` in file order.
+// With threads > 1, each of `threads` threads (this one included) repeatedly takes the next
+// chunk of about kChunkBytes (cut at a line end) and parses it into one of its two importers
+// (each with its parsers, task table and record storage, kept from chunk to chunk). When a
+// chunk of its own is next in file order, the thread hands that chunk's records to the sink
+// itself, while they are still in its cache. Holding two chunks lets a thread go on parsing
+// while the chunk before its own is still being parsed elsewhere. The sink is thus called by
+// one thread at a time, in file order, but not always by the calling thread. Memory stays
+// bounded however large the file.
 template <typename LineFn>
-Status ImportLines(const std::string& text,
+Status ImportLines(std::string_view text,
+                   const char* readable_end,
                    std::string_view source,
                    const ImportOptions& options,
                    int threads,
                    const std::function<void(Record&&)>& sink,
                    ImportReport* report,
                    LineFn line_fn) {
-  const char* begin = text.data();
-  const char* end = begin + text.size();
+  const char* const begin = text.data();
+  const char* const end = begin + text.size();
   if (threads <= 1) {
-    Importer im(source, options, sink, report);
+    Importer im(source, options, readable_end, &sink, report);
     im.ForEachLine(begin, end, 1, [&](int64_t no, std::string_view line) { line_fn(im, no, line); });
+    im.FinishSkips(0, static_cast<size_t>(options.max_logged_skips));
     LogSkips(source, options, *report);
     return im.fatal();
   }
-  struct Chunk {
-    const char* begin = nullptr;
-    const char* end = nullptr;
-    int64_t first_line = 1;
-    ImportReport report;
-    std::vector<Record> records;
-    Status fatal;
-  };
-  std::vector<Chunk> chunks(static_cast<size_t>(threads));
-  const size_t per_chunk = 4u << 20;
-  int64_t next_line = 1;
-  Status fatal;
-  const char* p = begin;
-  while (p < end && fatal.ok()) {
-    // Cut the next block into chunks that end just after a newline.
-    size_t used = 0;
-    for (Chunk& c : chunks) {
-      c.begin = c.end = p;
-      if (p >= end) continue;
-      const char* guess = p + std::min<size_t>(per_chunk, static_cast<size_t>(end - p));
-      const char* nl = guess >= end ? nullptr
-                                    : static_cast<const char*>(
-                                          std::memchr(guess, '\n', static_cast<size_t>(end - guess)));
-      c.end = nl ? nl + 1 : end;
-      c.first_line = next_line;
-      next_line += std::count(c.begin, c.end, '\n');
-      p = c.end;
-      ++used;
-    }
-    auto work = [&](size_t i) {
-      Chunk& c = chunks[i];
-      c.report = ImportReport{};
-      c.records.clear();
-      std::function<void(Record&&)> collect = [&](Record&& r) { c.records.push_back(std::move(r)); };
-      Importer im(source, options, collect, &c.report);
-      im.ForEachLine(c.begin, c.end, c.first_line,
-                     [&](int64_t no, std::string_view line) { line_fn(im, no, line); });
-      c.fatal = im.fatal();
+  // Small enough that a thread's two chunks of records stay in its cache.
+  constexpr size_t kChunkBytes = 64u << 10;
+  std::mutex mu;
+  std::condition_variable cv;
+  const char* cursor = begin;  // where the next chunk starts; guarded by mu
+  int64_t next_chunk = 0;      // the number of the next chunk to take; guarded by mu
+  int64_t next_turn = 0;       // the chunk whose records go to the sink next; guarded by mu
+  int64_t next_line = 1;       // that chunk's first line; used by the turn's holder only
+  auto run = [&] {
+    struct Buffer {
+      ImportReport report;
+      std::unique_ptr<Importer> importer;
+      int64_t chunk = -1;  // the parsed chunk it holds, -1 when free
     };
-    std::vector<std::thread> pool;
-    for (size_t i = 1; i < used; ++i) pool.emplace_back(work, i);
-    if (used > 0) work(0);
-    for (std::thread& t : pool) t.join();
-    for (size_t i = 0; i < used && fatal.ok(); ++i) {
-      Chunk& c = chunks[i];
-      const size_t room = static_cast<size_t>(options.max_logged_skips) - report->skip_messages.size();
-      if (c.report.skip_messages.size() > room) c.report.skip_messages.resize(room);
-      report->Merge(c.report);
-      for (Record& r : c.records) sink(std::move(r));
-      fatal = c.fatal;
+    Buffer buffers[2];
+    for (Buffer& b : buffers) {
+      b.importer = std::make_unique<Importer>(source, options, readable_end, nullptr, &b.report);
     }
-  }
+    // The buffer holding this thread's oldest parsed chunk, or null.
+    auto oldest = [&]() -> Buffer* {
+      Buffer* o = nullptr;
+      for (Buffer& b : buffers) {
+        if (b.chunk >= 0 && (o == nullptr || b.chunk < o->chunk)) o = &b;
+      }
+      return o;
+    };
+    std::unique_lock<std::mutex> lock(mu);
+    while (true) {
+      Buffer* due = oldest();
+      if (due != nullptr && due->chunk == next_turn) {
+        lock.unlock();
+        Importer& im = *due->importer;
+        im.FinishSkips(
+            next_line - 1,
+            static_cast<size_t>(options.max_logged_skips) - report->skip_messages.size());
+        report->Merge(due->report);
+        next_line += due->report.lines;
+        std::vector<Record>& records = im.records();
+        for (size_t k = 0; k < im.num_records(); ++k) sink(std::move(records[k]));
+        due->chunk = -1;
+        lock.lock();
+        ++next_turn;
+        cv.notify_all();
+        continue;
+      }
+      Buffer* idle = buffers[0].chunk < 0   ? &buffers[0]
+                     : buffers[1].chunk < 0 ? &buffers[1]
+                                            : nullptr;
+      if (idle != nullptr && cursor < end) {
+        const char* guess =
+            cursor + std::min<size_t>(kChunkBytes, static_cast<size_t>(end - cursor));
+        const char* nl = guess >= end ? nullptr
+                                      : static_cast<const char*>(std::memchr(
+                                            guess, '\n', static_cast<size_t>(end - guess)));
+        const char* chunk_begin = cursor;
+        const char* chunk_end = nl ? nl + 1 : end;
+        cursor = chunk_end;
+        const int64_t chunk = next_chunk++;
+        lock.unlock();
+        // Lines are numbered within the chunk; FinishSkips shifts them.
+        idle->report = ImportReport{};
+        idle->importer->ClearRecords();
+        idle->importer->ForEachLine(
+            chunk_begin, chunk_end, 1, [&](int64_t no, std::string_view line) {
+              line_fn(*idle->importer, no, line);
+            });
+        lock.lock();
+        idle->chunk = chunk;
+        continue;
+      }
+      if (due == nullptr) return;  // nothing held, nothing left to take
+      cv.wait(lock);
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (int t = 1; t < threads; ++t) helpers.emplace_back(run);
+  run();
+  for (std::thread& t : helpers) t.join();
   LogSkips(source, options, *report);
-  return fatal;
+  return OkStatus();  // not strict (strict imports use one thread): nothing is fatal
 }
 
-Status ImportPadded(const std::string& padded,
-                    std::string_view source,
-                    const ImportOptions& options,
-                    const std::function<void(Record&&)>& sink,
-                    ImportReport* report) {
+Status ImportText(std::string_view text,
+                  const char* readable_end,
+                  std::string_view source,
+                  const ImportOptions& options,
+                  const std::function<void(Record&&)>& sink,
+                  ImportReport* report) {
   SONAR_RETURN_IF_ERROR(options.Validate());
   *report = ImportReport{};
   HistoryFormat format = options.format;
   if (format == HistoryFormat::kAuto) {
-    format = DetectHistoryFormat(padded);
+    format = DetectHistoryFormat(text);
     if (format == HistoryFormat::kAuto) {
-      if (padded.find_first_not_of(" \t\r\n") == std::string::npos) {
+      if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
         report->format = HistoryFormat::kAuto;
         return OkStatus();  // an empty file holds no records
       }
@@ -1280,23 +1889,36 @@ Status ImportPadded(const std::string& padded,
   int threads = options.threads > 0 ? options.threads
                                     : static_cast<int>(std::thread::hardware_concurrency());
   threads = std::clamp(threads, 1, 16);
-  if (padded.size() < (8u << 20) || options.strict) threads = 1;
+  if (text.size() < (8u << 20) || options.strict) threads = 1;
   switch (format) {
     case HistoryFormat::kAutoTvm:
-      return ImportLines(padded, source, options, threads, sink, report, ImportAutoTvmLine);
+      return ImportLines(
+          text, readable_end, source, options, threads, sink, report, ImportAutoTvmLine);
     case HistoryFormat::kJsonLines:
-      return ImportLines(padded, source, options, threads, sink, report, ImportJsonLine);
+      return ImportLines(
+          text, readable_end, source, options, threads, sink, report, ImportJsonLine);
     case HistoryFormat::kAnsor: {
       // Sequential: the listed-space index of a config is its order of first appearance.
       AnsorState state;
-      return ImportLines(padded, source, options, 1, sink, report,
-                                 [&](Importer& im, int64_t n, std::string_view l) {
-                                   ImportAnsorLine(im, state, n, l);
-                                 });
+      return ImportLines(
+          text,
+          readable_end,
+          source,
+          options,
+          1,
+          sink,
+          report,
+          [&](Importer& im, int64_t n, std::string_view l) { ImportAnsorLine(im, state, n, l); });
     }
     case HistoryFormat::kKernelTuner: {
-      Importer im(source, options, sink, report);
+      const std::string padded = PaddedCopy(text);  // cache files are small
+      Importer im(source,
+                  options,
+                  padded.data() + padded.size() + simdjson::SIMDJSON_PADDING,
+                  &sink,
+                  report);
       ImportKernelTuner(im, padded, report);
+      im.FinishSkips(0, static_cast<size_t>(options.max_logged_skips));
       LogSkips(source, options, *report);
       return im.fatal();
     }
@@ -1448,9 +2070,9 @@ Status ImportHistory(const std::string& path,
                      const ImportOptions& options,
                      const std::function<void(Record&&)>& sink,
                      ImportReport* report) {
-  std::string text;
-  SONAR_RETURN_IF_ERROR(ReadMaybeGzipped(path, &text));
-  return ImportPadded(text, path, options, sink, report);
+  HistoryText text;
+  SONAR_RETURN_IF_ERROR(text.Read(path));
+  return ImportText(text.text(), text.readable_end(), path, options, sink, report);
 }
 
 StatusOr<std::vector<Record>> ImportHistoryFile(const std::string& path,
@@ -1468,8 +2090,13 @@ StatusOr<std::vector<Record>> ImportHistoryText(std::string_view text,
                                                 ImportReport* report) {
   std::vector<Record> out;
   const std::string padded = PaddedCopy(text);
-  Status s = ImportPadded(padded, source_name, options,
-                          [&](Record&& r) { out.push_back(std::move(r)); }, report);
+  Status s = ImportText(
+      padded,
+      padded.data() + padded.size() + simdjson::SIMDJSON_PADDING,
+      source_name,
+      options,
+      [&](Record&& r) { out.push_back(std::move(r)); },
+      report);
   if (!s.ok()) return s;
   return out;
 }

@@ -47,9 +47,14 @@ struct ImportOptions {
   // printed, then one line with the number not shown; all are always counted.
   bool log_skips = true;
   int max_logged_skips = 100;
-  // Threads that parse JSON-lines files of 4 MB or more in chunks (records still come out in
+  // Threads that parse JSON-lines files of 8 MB or more in chunks (records still come out in
   // file order); 0 = one per core. Ansor, Kernel Tuner and strict imports use one.
   int threads = 0;
+  // Read AutoTVM v0.2 lines with the fast reader (simdjson On-Demand into reused record storage,
+  // task identities looked up by the text of their input), falling back to the general reader
+  // for any line it does not fully understand. Both give equal records; turn it off only to
+  // compare them.
+  bool autotvm_fast_path = true;
   Status Validate() const;
 };
 
@@ -66,8 +71,12 @@ struct ImportReport {
 };
 
 // Reads a history file (gzipped or not) and calls `sink` with each record, in file order.
-// Returns an error when the file cannot be read, its format cannot be detected, or (strict) a
-// line is unusable. `report` is filled in either case.
+// The sink is called by one thread at a time, but when the file is parsed on several threads
+// (ImportOptions::threads) not always by the calling thread. It may move the record out; the
+// object itself is the importer's and is reused after the call, so the sink keeps no pointer or
+// reference to it. A sink that only reads the record lets the importer reuse its storage, with
+// no allocation per record. Returns an error when the file cannot be read, its format cannot be
+// detected, or (strict) a line is unusable. `report` is filled in either case.
 Status ImportHistory(const std::string& path,
                      const ImportOptions& options,
                      const std::function<void(Record&&)>& sink,

@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/random.h"
 #include "tests/testing/test_records.h"
 
 namespace sonar {
@@ -433,6 +434,273 @@ TEST(HistoryImport, MissingFileIsAnError) {
   auto records = ImportHistoryFile("/nonexistent/x.log", Quiet(), &report);
   ASSERT_FALSE(records.ok());
   EXPECT_NE(records.status().message().find("/nonexistent/x.log"), std::string::npos);
+}
+
+// ------------------------------------------------------------ fast and general AutoTVM readers
+
+// Everything an import yields: the records, the report, and the status.
+struct ImportOutcome {
+  std::vector<Record> records;
+  ImportReport report;
+  Status status;
+};
+
+// Imports `path` (or, when `text` is set, that text) with the AutoTVM fast reader on or off. The
+// records are copied out of the sink, not moved, so the fast path's reuse of record storage
+// from line to line is exercised.
+ImportOutcome ImportBothWays(const std::string& path,
+                             const std::string* text,
+                             bool fast,
+                             int threads = 0) {
+  ImportOptions o = Quiet(HistoryFormat::kAutoTvm);
+  o.autotvm_fast_path = fast;
+  o.threads = threads;
+  o.max_logged_skips = 1 << 20;  // compare every message
+  ImportOutcome out;
+  auto copy = [&](Record&& r) { out.records.push_back(static_cast<const Record&>(r)); };
+  if (text == nullptr) {
+    out.status = ImportHistory(path, o, copy, &out.report);
+  } else {
+    auto records = ImportHistoryText(*text, path, o, &out.report);
+    out.status = records.status();
+    if (records.ok()) out.records = *std::move(records);
+  }
+  return out;
+}
+
+void ExpectSameOutcome(const ImportOutcome& fast, const ImportOutcome& general) {
+  EXPECT_EQ(fast.status.ToString(), general.status.ToString());
+  EXPECT_EQ(fast.report.records, general.report.records);
+  EXPECT_EQ(fast.report.ok, general.report.ok);
+  EXPECT_EQ(fast.report.failed, general.report.failed);
+  EXPECT_EQ(fast.report.lines, general.report.lines);
+  EXPECT_EQ(fast.report.comment_lines, general.report.comment_lines);
+  EXPECT_EQ(fast.report.skipped_lines, general.report.skipped_lines);
+  EXPECT_EQ(fast.report.skip_messages, general.report.skip_messages);
+  ASSERT_EQ(fast.records.size(), general.records.size());
+  for (size_t i = 0; i < fast.records.size(); ++i) {
+    ASSERT_EQ(fast.records[i], general.records[i]) << "record " << i;
+  }
+}
+
+// The lines of every AutoTVM file in the data sets, comments included.
+std::vector<std::string> AllAutoTvmDatasetLines() {
+  std::vector<std::string> lines;
+  for (const char* sub : {"autotvm_cuda_v100_nnfusion", "autotvm_tophub"}) {
+    for (const auto& entry : fs::directory_iterator(DatasetsDir() + "/" + sub)) {
+      const std::string path = entry.path().string();
+      if (path.find(".jsonl.gz") == std::string::npos && entry.path().extension() != ".log")
+        continue;
+      std::istringstream in(Gunzip(path));
+      std::string line;
+      while (std::getline(in, line)) lines.push_back(line);
+    }
+  }
+  return lines;
+}
+
+TEST(HistoryImport, FastAndGeneralAutoTvmReadersAgreeOnEveryDatasetFile) {
+  SONAR_SKIP_WITHOUT_DATASETS();
+  int files = 0;
+  for (const char* sub : {"autotvm_cuda_v100_nnfusion", "autotvm_tophub"}) {
+    for (const auto& entry : fs::directory_iterator(DatasetsDir() + "/" + sub)) {
+      const std::string path = entry.path().string();
+      if (path.find(".jsonl.gz") == std::string::npos && entry.path().extension() != ".log")
+        continue;
+      SCOPED_TRACE(path);
+      const ImportOutcome fast = ImportBothWays(path, nullptr, true);
+      const ImportOutcome general = ImportBothWays(path, nullptr, false);
+      ASSERT_TRUE(general.status.ok());
+      EXPECT_GT(general.report.records, 0);
+      ExpectSameOutcome(fast, general);
+      ++files;
+    }
+  }
+  EXPECT_EQ(files, 13);
+}
+
+// A file over the size that is parsed in parallel, read through a mapping, whose last line has
+// no newline (so it has no readable bytes after it and is copied): parsed in chunks on 2, 3 or
+// 8 threads, it gives the records, in order, and the report that the general reader gives on
+// one thread.
+TEST(HistoryImport, ParallelFastImportOfAMappedFileEqualsTheGeneralSequentialOne) {
+  SONAR_SKIP_WITHOUT_DATASETS();
+  const std::vector<std::string> lines = AllAutoTvmDatasetLines();
+  std::string text;
+  for (size_t i = 0; text.size() < (9u << 20); ++i) {
+    text += lines[i % lines.size()];
+    if (i % 1000 == 7) text += "\n{\"input\": oops";  // a skipped line now and then
+    text += "\n";
+  }
+  text.pop_back();
+  testing::ScratchDir dir;
+  const std::string path = dir.File("big.log");
+  testing::WriteFile(path, text);
+  const ImportOutcome general = ImportBothWays(path, nullptr, false, 1);
+  ASSERT_TRUE(general.status.ok());
+  EXPECT_GT(general.report.skipped_lines, 5);
+  for (int threads : {2, 3, 8}) {
+    SCOPED_TRACE(threads);
+    ExpectSameOutcome(ImportBothWays(path, nullptr, true, threads), general);
+  }
+  ExpectSameOutcome(ImportBothWays(path, nullptr, false, 3), general);
+  // The same through ImportHistoryFile, whose sink moves the records out.
+  ImportOptions o = Quiet();
+  o.threads = 2;
+  ImportReport report;
+  auto moved = ImportHistoryFile(path, o, &report);
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(*moved, general.records);
+}
+
+// Lines the fast reader hands to the general reader, or must read exactly as it does.
+std::vector<std::string> TrickyAutoTvmLines() {
+  const std::string good = kGoodV02;
+  auto replaced = [&](const std::string& from, const std::string& to) {
+    std::string s = good;
+    const size_t at = s.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return s.replace(at, from.size(), to);
+  };
+  return {
+      good,
+      good + " ",
+      good + " {}",
+      good + "x",
+      good.substr(0, good.size() - 1) + ", \"extra\": [1, 2]}",
+      good.substr(0, good.size() - 1) + ", \"version\": 0.2}",
+      good.substr(0, good.size() - 1) + ", \"input\": 5}",
+      replaced("\"tvm_version\": \"0.7.dev0\"", "\"tvm_version\": null"),
+      replaced("\"tvm_version\": \"0.7.dev0\"", "\"tvm_version\": 7"),
+      replaced("\"tvm_version\": \"0.7.dev0\"", "\"tvm_version\": nul"),
+      replaced(", \"tvm_version\": \"0.7.dev0\"", ""),
+      replaced("\"code_hash\": null", "\"code_hash\": \"abc\""),
+      replaced("\"code_hash\": null", "\"code_hash\": 5"),
+      replaced("\"code_hash\": null", "\"c\": \"abc\""),
+      replaced("\"index\": 188", "\"i\": 188"),
+      replaced("\"index\": 188", "\"index\": -1"),
+      replaced("\"index\": 188", "\"index\": 1.0"),
+      replaced("\"index\": 188", "\"index\": null"),
+      replaced("\"index\": 188", "\"index\": -0"),
+      replaced("\"index\": 188", "\"index\": 0"),
+      replaced("\"index\": 188", "\"index\": 9223372036854775807"),
+      replaced("\"index\": 188", "\"index\": 9223372036854775808"),
+      replaced("\"index\": 188", "\"index\": 188e0"),
+      replaced("\"index\": 188", "\"index\": 0188"),
+      replaced("\"index\": 188", "\"index\": 18446744073709551615"),
+      replaced("\"index\": 188, ", ""),
+      replaced("\"entity\"", "\"e\""),
+      replaced("\"version\": 0.2", "\"version\": 2e-1"),
+      replaced("\"version\": 0.2", "\"version\": \"0.2\""),
+      replaced("\"version\": 0.2", "\"v\": 0.1"),
+      replaced("{\"input\"", "{\"\\u0069nput\""),
+      replaced("\"step\", \"ot\", 512", "\"step\", \"ot\", 1.5"),
+      replaced("\"step\", \"ot\", 512", "\"step\", \"ot\", -0"),
+      replaced("\"step\", \"ot\", 512", "\"step\", \"ot\", -0.0"),
+      replaced("\"step\", \"ot\", 512", "\"step\", \"ot\", 1E5"),
+      replaced("\"step\", \"ot\", 512", "\"step\", \"ot\", 5e-324"),
+      replaced("\"step\", \"ot\", 512", "\"step\", \"ot\", 2.0"),
+      replaced("\"step\", \"ot\", 512", "\"step\", \"ot\", 1e300"),
+      replaced("\"step\", \"ot\", 512", "\"step\", \"ot\", 1e400"),
+      replaced("\"step\", \"ot\", 512", "\"step\", \"ot\", null"),
+      replaced("\"step\", \"ot\", 512", "\"step\", \"ot\", \"fast\""),
+      replaced("\"step\", \"ot\", 512", "\"step\", \"ot\", false"),
+      replaced("\"step\", \"ot\", 512", "\"step\", \"ot\", [1]"),
+      replaced("\"step\", \"ot\", 512", "\"step\", \"ot\", 9223372036854775808"),
+      replaced("\"step\", \"ot\", 512", "\"step\", \"ot\", 123456789012345678901234567890"),
+      replaced("\"step\", \"ot\", 512", "\"step\", \"ot\", 512, 3"),
+      replaced("\"step\", \"ot\", 512", "\"step\", \"ot\""),
+      replaced("\"step\", \"ot\", 512", "\"st\\\"ep\\n\\u00e9\", \"ot\", 512"),
+      replaced("[\"unroll\", \"vec\"]", "[]"),
+      replaced("[\"unroll\", \"vec\"]", "[\"unroll\", 3]"),
+      replaced("[1, 64]", "[]"),
+      replaced("[1, 64]", "[1, -64]"),
+      replaced("[1, 64]", "[-0, 64]"),
+      replaced("[1, 64]", "[-9223372036854775808, 64]"),
+      replaced("[1, 64]", "[-9223372036854775809, 64]"),
+      replaced("[1, 64]", "[1, 64.0]"),
+      replaced("[1, 64]", "[1 64]"),
+      replaced("[1, 64]", "[1, 64,]"),
+      replaced("[[0.000107, 0.000108], 0, 1.83, 1539973676.4]", "[[0.000107], 0, 1.83]"),
+      replaced("[[0.000107, 0.000108], 0, 1.83, 1539973676.4]", "[[0.000107], 0]"),
+      replaced("[[0.000107, 0.000108], 0, 1.83, 1539973676.4]", "[[0.000107], -0, 0, -0]"),
+      replaced("[[0.000107, 0.000108], 0, 1.83, 1539973676.4]", "[[0.5], 0, -0.0, 2]"),
+      replaced("[[0.000107, 0.000108], 0, 1.83, 1539973676.4]",
+               "[[0.5, 18446744073709551615], 0, 1, 2]"),
+      replaced("[[0.000107, 0.000108], 0, 1.83, 1539973676.4]",
+               "[[0.5, 18446744073709551616], 4, 1, 2]"),
+      replaced("[[0.000107, 0.000108], 0, 1.83, 1539973676.4]", "[[1e9], 4, 1, 2]"),
+      replaced("[[0.000107, 0.000108], 0, 1.83, 1539973676.4]", "[[99999999999.0], 0, 1, 2]"),
+      replaced("[[0.000107, 0.000108], 0, 1.83, 1539973676.4]", "[[0.000107]]"),
+      replaced("[[0.000107, 0.000108], 0, 1.83, 1539973676.4]", "[[1, 2, 3], 0, 1, 2]"),
+      replaced("[[0.000107, 0.000108], 0, 1.83, 1539973676.4]", "[[0.1], 0, 1.83, 15, 99]"),
+      replaced("[[0.000107, 0.000108], 0, 1.83, 1539973676.4]", "[[\"\", \"msg\", 1e9], 4, 1, 2]"),
+      replaced("[[0.000107, 0.000108], 0, 1.83, 1539973676.4]", "[[\"boom\", \"x\"], 2, 1, 2]"),
+      replaced("[[0.000107, 0.000108], 0, 1.83, 1539973676.4]", "[[true], 2, 1, 2]"),
+      replaced("[[0.000107, 0.000108], 0, 1.83, 1539973676.4]", "[[1e9], 9, 1, 2]"),
+      replaced("[[0.000107, 0.000108], 0, 1.83, 1539973676.4]", "[[0.1, \"x\"], 0, 1, 2]"),
+      replaced("[[0.000107, 0.000108], 0, 1.83, 1539973676.4]", "[[0.1], 0, 1e400, 2]"),
+      replaced("[[0.000107, 0.000108], 0, 1.83, 1539973676.4]",
+               "[[0.1], 0, 1, 123456789012345678901234567890]"),
+      replaced("\"llvm -mcpu=skylake-avx512\"", "5"),
+      replaced("\"llvm -mcpu=skylake-avx512\"", "\"llvm \\u00e9\""),
+      replaced("[[\"TENSOR\", [1, 64, 56, 56], \"float32\"], [1, 1]], {}]",
+               "[[\"TENSOR\", [1, 64, 56, 56], \"float32\"], [1, 1]]]"),
+      replaced("[[\"TENSOR\", [1, 64, 56, 56], \"float32\"], [1, 1]], {}]",
+               "[[\"TENSOR\", [1, 64, 56, 56], \"float32\"], [1,, 1]], {}]"),
+      replaced("[[\"TENSOR\", [1, 64, 56, 56], \"float32\"], [1, 1]], {}]", "[[1.50, 2e3], {}]"),
+      replaced(", {}]", "]"),
+      replaced("\"conv2d_NCHWc.x86\", ", ""),
+  };
+}
+
+TEST(HistoryImport, FastAndGeneralAutoTvmReadersAgreeOnTrickyLines) {
+  std::string text;
+  for (const std::string& line : TrickyAutoTvmLines()) text += line + "\n";
+  const ImportOutcome fast = ImportBothWays("tricky.log", &text, true);
+  const ImportOutcome general = ImportBothWays("tricky.log", &text, false);
+  EXPECT_GT(general.report.records, 10);
+  EXPECT_GT(general.report.skipped_lines, 10);
+  ExpectSameOutcome(fast, general);
+}
+
+// Random byte edits of good lines, in the alphabet of JSON: whatever a mutation makes of a line
+// (a record, a different record, or a skip), both readers make the same.
+TEST(HistoryImport, FastAndGeneralAutoTvmReadersAgreeOnMutatedLines) {
+  std::vector<std::string> seeds = TrickyAutoTvmLines();
+  seeds.resize(1);
+  seeds.push_back(
+      R"({"input": ["cuda -model=unknown", "topi_nn_conv2d", [["TENSOR", [1, 192, 13, 13], "float32"], [1, 1], "NCHW"], {}], "config": {"index": 2024460, "code_hash": null, "entity": [["tile_f", "sp", [-1, 4, 2, 6]], ["auto_unroll_max_step", "ot", 512], ["unroll_explicit", "ot", 1]]}, "result": [[1000000000.0], 1, 0.06932187080383301, 1589313668.8939114], "version": 0.2, "tvm_version": null})");
+  const std::string alphabet = "{}[]\",:0123456789.-+eE tfnrulas\\/x\xc3\xa9\x01";
+  Rng rng = MakeRng(7);
+  std::string text;
+  for (int i = 0; i < 6000; ++i) {
+    std::string line = seeds[static_cast<size_t>(i) % seeds.size()];
+    const int edits = 1 + static_cast<int>(UniformInt(rng, 0, 2));
+    for (int e = 0; e < edits; ++e) {
+      const size_t at =
+          static_cast<size_t>(UniformInt(rng, 0, static_cast<int64_t>(line.size()) - 1));
+      const char c = alphabet[static_cast<size_t>(
+          UniformInt(rng, 0, static_cast<int64_t>(alphabet.size()) - 1))];
+      switch (UniformInt(rng, 0, 2)) {
+        case 0:
+          line[at] = c;
+          break;
+        case 1:
+          line.insert(line.begin() + static_cast<std::ptrdiff_t>(at), c);
+          break;
+        default:
+          line.erase(at, 1);
+          break;
+      }
+    }
+    text += line + "\n";
+  }
+  const ImportOutcome fast = ImportBothWays("mutated.log", &text, true);
+  const ImportOutcome general = ImportBothWays("mutated.log", &text, false);
+  EXPECT_GT(general.report.records, 500);
+  EXPECT_GT(general.report.skipped_lines, 500);
+  ExpectSameOutcome(fast, general);
 }
 
 TEST(ImportOptions, DefaultsAreValid) { EXPECT_TRUE(ImportOptions{}.Validate().ok()); }
