@@ -265,6 +265,7 @@ struct CompareArgs {
   int trials = 1000;
   int batch = 1;
   int threads = 0;
+  double stop_within = 0;
   int min_configs = 2;
   std::vector<std::string> transfer_from;
   std::string out;
@@ -288,6 +289,7 @@ int RunCompare(const CompareArgs& a) {
   options.trials = a.trials;
   options.batch_size = a.batch;
   options.threads = a.threads;
+  options.stop_within = a.stop_within / 100.0;
   std::vector<CompareTable> tables;
   if (a.replay.empty() == a.op.empty()) {
     std::fprintf(stderr, "sonar compare: give --replay FILE... or --op OP --shape DIMS (live)\n");
@@ -426,6 +428,12 @@ void RegisterTuneCommands(CLI::App& app, int* exit_code) {
   compare->add_option("--trials", c->trials, "Trial budget per run")->capture_default_str();
   compare->add_option("--batch", c->batch, "Configs per round")->capture_default_str();
   compare->add_option("--threads", c->threads, "Worker threads (0 = one per core)");
+  compare->add_option("--stop-within", c->stop_within,
+                      "Replay only: end a run once it is within PCT% of the table's best (0 = "
+                      "never). Trials-to thresholds >= PCT are unchanged; smaller ones are "
+                      "reported as null. Saves the long tails of runs judged at 5%")
+      ->check(CLI::Range(0.0, 99.0))
+      ->capture_default_str();
   compare->add_option("--min-configs", c->min_configs, "Skip tables with fewer ok configs")
       ->capture_default_str();
   compare->add_option("--transfer-from", c->transfer_from,

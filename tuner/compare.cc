@@ -85,6 +85,9 @@ Status CompareOptions::Validate() const {
   if (trials < 1) return InvalidArgumentError("CompareOptions::trials must be >= 1");
   if (batch_size < 1) return InvalidArgumentError("CompareOptions::batch_size must be >= 1");
   if (threads < 0) return InvalidArgumentError("CompareOptions::threads must be >= 0");
+  if (!(stop_within >= 0 && stop_within < 1)) {
+    return InvalidArgumentError("CompareOptions::stop_within must be in [0, 1), got " + std::to_string(stop_within));
+  }
   return tuner_options.Validate();
 }
 
@@ -106,6 +109,10 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
     for (const Record& r : table.records) tr.best_seconds = std::min(tr.best_seconds, RecordCost(r));
     if (table.live_task) {
       any_live = true;
+      if (options.stop_within > 0) {
+        return InvalidArgumentError("table " + table.name +
+                                    " is live: its best is unknown, so stop_within cannot be used");
+      }
       if (!options.live_measurer) {
         return InvalidArgumentError("table " + table.name + " is live but no live_measurer was given");
       }
@@ -254,7 +261,8 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
       }
       std::vector<double> curve;
       double best = kInf;
-      while (static_cast<int>(curve.size()) < tr.trials) {
+      const double stop_at = options.stop_within > 0 ? tr.best_seconds * (1 + options.stop_within) : -kInf;
+      while (static_cast<int>(curve.size()) < tr.trials && !(best <= stop_at)) {
         const int want = std::min(options.batch_size, tr.trials - static_cast<int>(curve.size()));
         std::vector<Config> batch = (*tuner)->Propose(want);
         if (batch.empty()) break;
@@ -308,7 +316,9 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
           }
           firsts.push_back(first);
         }
-        t.median_trials_to[x] = Median(firsts);
+        t.median_trials_to[x] = kCompareThresholds[x] < options.stop_within
+                                    ? std::numeric_limits<double>::quiet_NaN()
+                                    : Median(firsts);
       }
       for (int p = 0; p < 5; ++p) {
         std::vector<double> rel;
@@ -345,7 +355,7 @@ std::string CompareSummaryJson(const CompareResult& result) {
       Json to, ratio, rel;
       for (int x = 0; x < 3; ++x) {
         const std::string key = std::to_string(static_cast<int>(kCompareThresholds[x] * 100 + 0.5));
-        to[key] = t.median_trials_to[x];
+        to[key] = NumberOrNull(t.median_trials_to[x]);
         ratio[key] = NumberOrNull(t.ratio_to_random[x]);
         if (std::isfinite(t.ratio_to_random[x])) ratios[name][static_cast<size_t>(x)].push_back(t.ratio_to_random[x]);
       }
@@ -393,7 +403,7 @@ std::string CompareSummaryJson(const CompareResult& result) {
             if (TunerKindToString(t.tuner) == a) ta = &t;
             if (TunerKindToString(t.tuner) == b) tb = &t;
           }
-          if (ta && tb && tb->median_trials_to[x] > 0) v.push_back(ta->median_trials_to[x] / tb->median_trials_to[x]);
+          if (ta && tb && tb->median_trials_to[x] > 0 && std::isfinite(ta->median_trials_to[x])) v.push_back(ta->median_trials_to[x] / tb->median_trials_to[x]);
         }
         r[std::to_string(static_cast<int>(kCompareThresholds[x] * 100 + 0.5))] = NumberOrNull(Median(v));
       }

@@ -52,6 +52,12 @@ struct CompareOptions {
   int trials = 1000;          // budget per run (capped at the table's size)
   int batch_size = 1;         // configs per propose/observe round
   int threads = 0;            // worker threads; 0 = one per core
+  // Replayed tables only: a run stops once it is within this fraction of the table's best
+  // (0: never; e.g. 0.05). Trials-to-x for thresholds x >= stop_within are exactly those of a
+  // full run; thresholds below it are reported as NaN (not measured), and the best-so-far
+  // checkpoints after the stop hold the value reached at the stop. Saves the long tails of
+  // runs that are judged at 5%. In [0, 1).
+  double stop_within = 0;
   // Records of other workloads for the transfer tuners (autotvm's load_history, transfer-bo,
   // rgpe); the table's own workload is always left out of them. transfer-bo and rgpe learn from
   // them once per table (in parallel over tables), shared by all seeds.
@@ -67,7 +73,8 @@ struct CompareTunerResult {
   TunerKind tuner = TunerKind::kRandom;
   // curves[seed][t]: best cost (seconds) after t+1 trials; +inf before the first success.
   std::vector<std::vector<double>> curves;
-  // Median over seeds of the trials to first reach within 1%, 5%, 10% of the table's best.
+  // Median over seeds of the trials to first reach within 1%, 5%, 10% of the table's best
+  // (NaN for thresholds below CompareOptions::stop_within).
   double median_trials_to[3] = {0, 0, 0};
   // median_trials_to / random's (NaN when random was not run).
   double ratio_to_random[3] = {0, 0, 0};

@@ -147,6 +147,34 @@ TEST(CompareCli, WritesCurvesSummaryAndJson) {
   EXPECT_EQ(std::count(curves.begin(), curves.end(), '\n'), 1 + 3 * 6 * 192);
 }
 
+TEST(CompareCli, StopWithinKeepsTrialsToLargerThresholds) {
+  ScratchDir dir;
+  const std::string cache = WriteCache(dir);
+  auto run = [&](const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {"compare", "--replay", cache, "--tuners", "random,grid,ga",
+                                     "--seeds", "5", "--trials", "192", "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    CliResult r = RunSonar(args, dir);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out);
+  };
+  const json full = run({});
+  const json stopped = run({"--stop-within", "5"});
+  const json& a = full["tables"][0]["tuners"];
+  const json& b = stopped["tables"][0]["tuners"];
+  ASSERT_EQ(a.size(), 3u);
+  ASSERT_EQ(b.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(a[i]["median_trials_to"]["5"], b[i]["median_trials_to"]["5"]) << a[i]["tuner"];
+    EXPECT_EQ(a[i]["median_trials_to"]["10"], b[i]["median_trials_to"]["10"]) << a[i]["tuner"];
+    EXPECT_TRUE(b[i]["median_trials_to"]["1"].is_null()) << a[i]["tuner"];
+    EXPECT_TRUE(a[i]["median_trials_to"]["1"].is_number()) << a[i]["tuner"];
+  }
+  EXPECT_EQ(b[1]["median_trials_to"]["5"], 87);  // grid: the only config within 5% is trial 87
+  // A value outside [0, 99] is a usage error.
+  EXPECT_EQ(RunSonar({"compare", "--replay", cache, "--stop-within", "-1"}, dir).exit_code, 2);
+}
+
 TEST(CompareCli, TransferTunersLearnFromAnotherDevice) {
   ScratchDir dir;
   const std::string target = WriteCache(dir);
