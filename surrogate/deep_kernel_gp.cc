@@ -475,6 +475,7 @@ Status DeepKernelGp::Pretrain(const std::vector<DkgpTask>& sources) {
       source_alpha_.push_back(s2 * tri_t.solve(tri.solve(r)));
     }
   }
+  source_weights_.assign(source_z_.size(), source_z_.empty() ? 0.0 : 1.0 / static_cast<double>(source_z_.size()));
   pretrain_seconds_ =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return OkStatus();
@@ -503,17 +504,47 @@ MatrixXd DeepKernelGp::Features(const MatrixXd& x) const {
   return f.a.back();
 }
 
-VectorXd DeepKernelGp::SourceResidual(const MatrixXd& x) const {
-  VectorXd out = VectorXd::Zero(x.rows());
+MatrixXd DeepKernelGp::SourceResiduals(const MatrixXd& x) const {
+  MatrixXd out = MatrixXd::Zero(x.rows(), static_cast<Index>(source_z_.size()));
   if (source_z_.empty() || x.rows() == 0) return out;
   const Layout lay(input_dim_, options_);
   Forward f;
   RunNetwork(lay, pretrained_, ((x.rowwise() - x_mean_).array().rowwise() / x_scale_.array()).matrix(), &f);
   const MatrixXd z = f.a.back() / std::exp(pretrained_(lay.log_lengthscale));
   for (size_t t = 0; t < source_z_.size(); ++t) {
-    out += CrossKernel(options_.kernel, z, source_z_[t]) * source_alpha_[t];
+    out.col(static_cast<Index>(t)) = CrossKernel(options_.kernel, z, source_z_[t]) * source_alpha_[t];
   }
-  return out / static_cast<double>(source_z_.size());
+  return out;
+}
+
+VectorXd DeepKernelGp::SourceResidual(const MatrixXd& x) const {
+  if (source_z_.empty() || x.rows() == 0) return VectorXd::Zero(x.rows());
+  return SourceResiduals(x) * Eigen::Map<const VectorXd>(source_weights_.data(), static_cast<Index>(source_weights_.size()));
+}
+
+MatrixXd DeepKernelGp::SourcePriorMeans(const MatrixXd& x) const {
+  SONAR_CHECK(!source_z_.empty()) << "SourcePriorMeans needs Pretrain with source_residual";
+  const Layout lay(input_dim_, options_);
+  const Eigen::Map<const VectorXd> head(pretrained_.data() + lay.head, options_.feature_dim);
+  Forward f;
+  RunNetwork(lay, pretrained_, ((x.rowwise() - x_mean_).array().rowwise() / x_scale_.array()).matrix(), &f);
+  const VectorXd shared = f.a.back() * head + VectorXd::Constant(x.rows(), pretrained_(lay.head_bias));
+  return SourceResiduals(x).colwise() + shared;
+}
+
+Status DeepKernelGp::SetSourceWeights(const std::vector<double>& weights) {
+  if (weights.size() != source_z_.size()) {
+    return InvalidArgumentError("DeepKernelGp::SetSourceWeights: " + std::to_string(weights.size()) +
+                                " weights for " + std::to_string(source_z_.size()) + " sources");
+  }
+  double sum = 0;
+  for (double w : weights) {
+    if (!(w >= 0) || !std::isfinite(w)) return InvalidArgumentError("DeepKernelGp::SetSourceWeights: a weight is negative or not finite");
+    sum += w;
+  }
+  if (!(sum > 0)) return InvalidArgumentError("DeepKernelGp::SetSourceWeights: the weights sum to 0");
+  for (size_t i = 0; i < weights.size(); ++i) source_weights_[i] = weights[i] / sum;
+  return OkStatus();
 }
 
 VectorXd DeepKernelGp::PriorMean(const MatrixXd& x) const {

@@ -131,8 +131,21 @@ class DeepKernelGp {
   // The mean function without the target's data: the mean head plus the sources' posterior
   // residual, in Predict's units.
   Eigen::VectorXd PriorMean(const Eigen::MatrixXd& x) const;
-  // The sources' posterior residual (standardized units; zeros without source_residual).
+  // The sources' posterior residual (standardized units; zeros without source_residual): their
+  // weighted average (SetSourceWeights; equal weights after Pretrain).
   Eigen::VectorXd SourceResidual(const Eigen::MatrixXd& x) const;
+  // Each source's residual (n x num_sources(), standardized units).
+  Eigen::MatrixXd SourceResiduals(const Eigen::MatrixXd& x) const;
+  // Each source's own zero-shot view (n x num_sources(), standardized units): the pretrained
+  // mean head plus that source's posterior residual. Tuners rank them on the target's data to
+  // weight the sources. requires: Pretrain with source_residual.
+  Eigen::MatrixXd SourcePriorMeans(const Eigen::MatrixXd& x) const;
+  int num_sources() const { return static_cast<int>(source_z_.size()); }
+  // Weights of the sources' residuals in the mean function (normalized here; each >= 0, sum >
+  // 0, one per source). Applies from the next Adapt or Condition on (PriorMean and Predict
+  // use them at once). InvalidArgument on a wrong size or negative weights.
+  Status SetSourceWeights(const std::vector<double>& weights);
+  const std::vector<double>& source_weights() const { return source_weights_; }
 
   const Eigen::VectorXd& params() const { return params_; }
   const Eigen::VectorXd& pretrained_params() const { return pretrained_; }
@@ -174,6 +187,7 @@ class DeepKernelGp {
   // Per source: pretrained features / lengthscale of its pretraining points and s2 K^-1 r.
   std::vector<Eigen::MatrixXd> source_z_;
   std::vector<Eigen::VectorXd> source_alpha_;
+  std::vector<double> source_weights_;  // sum 1
   double pretrain_seconds_ = 0, pretrain_lml_ = 0;
 };
 

@@ -46,9 +46,13 @@ namespace {
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 constexpr int kMinRandomCandidates = 64;
 constexpr int kLipschitzSamples = 256;
-// transfer-bo's negative-transfer gate runs while the target has this many ok observations.
+// transfer-bo's weights (UpdateTransferWeights): BO's own GP competes from kGateMinSamples ok
+// observations on; the ranking uses at most kRankPoints of them, kRankResamples bootstrap
+// resamples, and leave-one-out predictions conditioned on at most kLooMaxPoints others.
 constexpr int kGateMinSamples = 6;
-constexpr int kGateMaxSamples = 60;
+constexpr int kRankPoints = 60;
+constexpr int kRankResamples = 128;
+constexpr int kLooMaxPoints = 150;
 
 bool IsWellFormed(const ConfigSpace& space, const Config& config) {
   if (config.choice.size() != static_cast<size_t>(space.num_knobs())) return false;
@@ -69,7 +73,8 @@ class BayesOptTuner final : public Tuner {
         feasibility_(FeasibilityWithSeed(options)),
         kind_(options.kind),
         transfer_(options.transfer),
-        prior_(options.transfer_prior) {
+        prior_(options.transfer_prior),
+        plain_gp_(GpWithSeed(options)) {
     if (kind_ == TunerKind::kTransferBayesOpt) {
       SONAR_CHECK(prior_ != nullptr) << "transfer-bo needs a transfer prior";
       dkgp_ = std::make_unique<DeepKernelGp>(prior_->dkgp);
@@ -192,7 +197,8 @@ class BayesOptTuner final : public Tuner {
       const Eigen::VectorXd y = ToVector(ok_y_);
       Status s;
       if (dkgp_) {
-        s = full ? dkgp_->Adapt(x, y) : dkgp_->Condition(x, y);
+        if (full) s = UpdateTransferWeights(x, y);
+        if (s.ok()) s = full ? dkgp_->Adapt(x, y) : dkgp_->Condition(x, y);
         if (s.ok()) s = UpdateResidualGp(x, y, full);
       }
       if (rgpe_) s = full ? rgpe_->Fit(x, y) : rgpe_->Condition(x, y);
@@ -209,10 +215,9 @@ class BayesOptTuner final : public Tuner {
 
   // transfer-bo's model once the target has data: a GP (BO's, ARD Matern) on the config
   // features augmented with the adapted network's learned features, whose prior mean is the
-  // adapted mean head scaled by beta (least squares, clipped to [0, 2]: beta near 0 and long
-  // lengthscales on the learned features turn transfer off when the sources mislead).
+  // adapted mean head scaled by beta (least squares, clipped to [0, 2]), mixed with BO's own GP
+  // by the weight UpdateTransferWeights gives it.
   Eigen::MatrixXd Augment(const Eigen::MatrixXd& x) const {
-    if (!transfer_on_) return x;
     Eigen::MatrixXd a(x.rows(), x.cols() + dkgp_->options().feature_dim);
     a << x, dkgp_->Features(x);
     return a;
@@ -225,61 +230,112 @@ class BayesOptTuner final : public Tuner {
       return OkStatus();
     }
     if (full || residual_rows_ == 0) {
-      if (n >= kGateMinSamples && n <= kGateMaxSamples) transfer_on_ = TransferHelps(x, y);
       const Eigen::VectorXd m = dkgp_->PriorMean(x);
       const Eigen::VectorXd mc = m.array() - m.mean();
       const Eigen::VectorXd yc = y.array() - y.mean();
       beta_ = mc.squaredNorm() > 1e-12 ? std::clamp(mc.dot(yc) / mc.squaredNorm(), 0.0, 2.0) : 0.0;
-      if (!transfer_on_) beta_ = 0.0;
       SONAR_RETURN_IF_ERROR(gp_.Fit(Augment(x), y - beta_ * m));
     } else {
       const Eigen::MatrixXd fresh = x.bottomRows(n - residual_rows_);
       const Eigen::VectorXd fy = y.tail(n - residual_rows_);
-      const Status s = gp_.AddSamples(Augment(fresh), fy - beta_ * dkgp_->PriorMean(fresh));
+      Status s = gp_.AddSamples(Augment(fresh), fy - beta_ * dkgp_->PriorMean(fresh));
+      if (s.ok() && plain_rows_ > 0) {
+        s = plain_gp_.AddSamples(fresh, fy);
+        if (s.ok()) plain_rows_ = n;
+      }
       if (!s.ok()) return UpdateResidualGp(x, y, /*full=*/true);
     }
     residual_rows_ = n;
     return OkStatus();
   }
 
-  // The negative-transfer gate (RGPE's ranking test, Feurer et al. 2018, used as a switch): at
-  // each full refit while the target has kGateMinSamples..kGateMaxSamples ok observations, count
-  // the pairs of them that the transferred prior mean orders wrongly and those that BO's own GP
-  // (config features only) orders wrongly by leave-one-out (its fitted hyperparameters,
-  // conditioned on the others). Transfer stays on while it misranks no more pairs than the GP;
-  // off, the model is plain BO. Both are judged on the same observations, so the selection bias
-  // of observations the model itself chose affects both alike.
-  bool TransferHelps(const Eigen::MatrixXd& x, const Eigen::VectorXd& y) const {
+  // The guard against negative transfer and the choice among sources, in the spirit of RGPE
+  // (Feurer et al. 2018) but with transfer-bo's own members: at every full refit with >= 3 target
+  // observations, each source's zero-shot view (DeepKernelGp::SourcePriorMeans) and, from
+  // kGateMinSamples observations on, BO's own GP on the config features (judged by
+  // leave-one-out: its fitted hyperparameters, conditioned on the others) count the pairs of
+  // observations they order wrongly, on bootstrap resamples of at most kRankPoints observations.
+  // A member's weight is the share of resamples it wins (ties split). The sources' shares
+  // reweight the residuals in the transferred mean; BO's share is its weight in the predictive
+  // mixture (1: plain BO, so an unrelated history costs little). Same seed, same weights.
+  Status UpdateTransferWeights(const Eigen::MatrixXd& x, const Eigen::VectorXd& y) {
     const Eigen::Index n = y.size();
-    GaussianProcess plain(gp_.options());
-    if (!plain.Fit(x, y).ok()) return transfer_on_;
-    Eigen::VectorXd loo(n);
-    std::vector<Eigen::Index> others;
-    for (Eigen::Index i = 0; i < n; ++i) {
-      others.clear();
-      for (Eigen::Index j = 0; j < n; ++j) {
-        if (j != i) others.push_back(j);
+    const int sources = dkgp_->num_sources();
+    plain_weight_ = 0;
+    if (n < 3 || sources == 0) return OkStatus();
+    const std::vector<Eigen::Index> eval = RandomSubset(n, kRankPoints, rng_);
+    const Eigen::Index m = static_cast<Eigen::Index>(eval.size());
+    const Eigen::VectorXd ye = y(eval);
+    Eigen::MatrixXd preds(m, sources + 1);
+    preds.leftCols(sources) = dkgp_->SourcePriorMeans(x(eval, Eigen::all));
+    const bool with_plain = n >= kGateMinSamples;
+    plain_rows_ = 0;
+    if (with_plain) {
+      SONAR_RETURN_IF_ERROR(plain_gp_.Fit(x, y));
+      plain_rows_ = static_cast<int>(n);
+      for (Eigen::Index i = 0; i < m; ++i) {
+        std::vector<Eigen::Index> others;
+        for (Eigen::Index j = 0; j < n; ++j) {
+          if (j != eval[static_cast<size_t>(i)]) others.push_back(j);
+        }
+        if (static_cast<int>(others.size()) > kLooMaxPoints) {
+          std::vector<Eigen::Index> pick = RandomSubset(static_cast<Eigen::Index>(others.size()), kLooMaxPoints, rng_);
+          for (Eigen::Index& p : pick) p = others[static_cast<size_t>(p)];
+          others = std::move(pick);
+        }
+        GaussianProcess g(plain_gp_.options());
+        SONAR_RETURN_IF_ERROR(g.FitWithParams(x(others, Eigen::all), y(others), plain_gp_.log_params()));
+        preds(i, sources) = g.Predict(x.row(eval[static_cast<size_t>(i)])).mean(0);
       }
-      GaussianProcess g(gp_.options());
-      if (!g.FitWithParams(x(others, Eigen::all), y(others), plain.log_params()).ok()) return transfer_on_;
-      loo(i) = g.Predict(x.row(i)).mean(0);
     }
-    const Eigen::VectorXd prior = dkgp_->PriorMean(x);
-    auto misranked = [&](const Eigen::VectorXd& p) {
-      int count = 0;
-      for (Eigen::Index i = 0; i < n; ++i) {
-        for (Eigen::Index j = i + 1; j < n; ++j) count += (p(i) < p(j)) != (y(i) < y(j));
+    const int members = sources + (with_plain ? 1 : 0);
+    std::vector<double> share(static_cast<size_t>(members), 0.0);
+    std::vector<Eigen::Index> pick(static_cast<size_t>(m));
+    std::vector<int> loss(static_cast<size_t>(members));
+    for (int b = 0; b < kRankResamples; ++b) {
+      for (Eigen::Index& p : pick) p = UniformInt(rng_, 0, m - 1);
+      std::fill(loss.begin(), loss.end(), 0);
+      for (size_t i = 0; i < pick.size(); ++i) {
+        for (size_t j = i + 1; j < pick.size(); ++j) {
+          const Eigen::Index a = pick[i], c = pick[j];
+          if (ye(a) == ye(c)) continue;
+          const bool truth = ye(a) < ye(c);
+          for (int k = 0; k < members; ++k) loss[static_cast<size_t>(k)] += (preds(a, k) < preds(c, k)) != truth;
+        }
       }
-      return count;
-    };
-    return misranked(prior) <= misranked(loo);
+      const int best = *std::min_element(loss.begin(), loss.end());
+      const double ties = static_cast<double>(std::count(loss.begin(), loss.end(), best));
+      for (int k = 0; k < members; ++k) {
+        if (loss[static_cast<size_t>(k)] == best) share[static_cast<size_t>(k)] += 1.0 / ties / kRankResamples;
+      }
+    }
+    plain_weight_ = with_plain ? share.back() : 0.0;
+    std::vector<double> w(share.begin(), share.begin() + sources);
+    // All resamples won by BO's GP: the sources keep equal weights (their mean still centres
+    // the transfer member, whose weight is then 0).
+    if (std::accumulate(w.begin(), w.end(), 0.0) <= 0) w.assign(static_cast<size_t>(sources), 1.0);
+    return dkgp_->SetSourceWeights(w);
   }
 
   Prediction PredictModel(const Eigen::MatrixXd& x) const {
     if (dkgp_ && residual_rows_ > 0) {
-      Prediction p = gp_.Predict(Augment(x));
-      p.mean += beta_ * dkgp_->PriorMean(x);
-      return p;
+      Prediction t;
+      if (plain_weight_ < 1) {
+        t = gp_.Predict(Augment(x));
+        t.mean += beta_ * dkgp_->PriorMean(x);
+      }
+      if (plain_weight_ <= 0 || plain_rows_ == 0) return t;
+      Prediction b = plain_gp_.Predict(x);
+      if (plain_weight_ >= 1) return b;
+      // The two-member mixture's mean and variance.
+      const double w = plain_weight_;
+      Prediction out;
+      out.mean = (1 - w) * t.mean + w * b.mean;
+      out.variance = ((1 - w) * (t.variance.array() + t.mean.array().square()) +
+                      w * (b.variance.array() + b.mean.array().square()) - out.mean.array().square())
+                         .max(0.0)
+                         .matrix();
+      return out;
     }
     if (dkgp_) return dkgp_->Predict(x);
     if (rgpe_) return rgpe_->Predict(x);
@@ -529,7 +585,9 @@ class BayesOptTuner final : public Tuner {
   bool model_ready_ = false;
   int residual_rows_ = 0;  // transfer-bo: target observations in the residual GP (gp_)
   double beta_ = 0;        // transfer-bo: weight of the mean head in the residual GP's mean
-  bool transfer_on_ = true;  // transfer-bo: the gate's verdict (TransferHelps)
+  GaussianProcess plain_gp_;  // transfer-bo: BO's GP on the config features (a mixture member)
+  int plain_rows_ = 0;         // observations it holds (0: not fitted)
+  double plain_weight_ = 0;    // its weight in the mixture (UpdateTransferWeights)
 };
 
 }  // namespace

@@ -272,5 +272,35 @@ TEST(DeepKernelGp, ConditionKeepsParametersAndInterpolates) {
   EXPECT_LT((p.mean - y).cwiseAbs().maxCoeff(), 0.5);
 }
 
+TEST(DeepKernelGp, SourceWeightsSelectWhichSourceThePriorFollows) {
+  // Two sources that disagree: the second is the first upside down. With equal weights the
+  // prior mean follows neither; weighted to one, it ranks that source's landscape.
+  Rng rng = MakeRng(21, 1);
+  std::vector<DkgpTask> sources(2);
+  for (int t = 0; t < 2; ++t) {
+    sources[t].x = Points(80, 3, rng);
+    sources[t].y = (t == 0 ? 1.0 : -1.0) * Related(sources[t].x, 1.0, -4.0, 0.0);
+  }
+  DkgpOptions o = SmallOptions();
+  o.zero_shot_weight = 0.0;
+  DeepKernelGp model(o);
+  ASSERT_TRUE(model.Pretrain(sources).ok());
+  ASSERT_EQ(model.num_sources(), 2);
+  const Eigen::MatrixXd x = Points(200, 3, rng);
+  const Eigen::VectorXd truth = Related(x, 1.0, -4.0, 0.0);
+  const Eigen::MatrixXd views = model.SourcePriorMeans(x);
+  ASSERT_EQ(views.cols(), 2);
+  EXPECT_GT(Spearman(views.col(0), truth), 0.6);
+  EXPECT_LT(Spearman(views.col(1), truth), -0.6);
+  ASSERT_TRUE(model.SetSourceWeights({3.0, 0.0}).ok());
+  EXPECT_DOUBLE_EQ(model.source_weights()[0], 1.0);
+  EXPECT_GT(Spearman(model.PriorMean(x), truth), 0.6);
+  ASSERT_TRUE(model.SetSourceWeights({0.0, 1.0}).ok());
+  EXPECT_LT(Spearman(model.PriorMean(x), truth), -0.6);
+  EXPECT_FALSE(model.SetSourceWeights({1.0}).ok());
+  EXPECT_FALSE(model.SetSourceWeights({-1.0, 2.0}).ok());
+  EXPECT_FALSE(model.SetSourceWeights({0.0, 0.0}).ok());
+}
+
 }  // namespace
 }  // namespace sonar
