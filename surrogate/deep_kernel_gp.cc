@@ -345,7 +345,8 @@ Status DkgpOptions::Validate() const {
   if (pretrain_iterations < 1 || adapt_iterations < 1) {
     return InvalidArgumentError("DkgpOptions iterations must be >= 1");
   }
-  if (max_samples_per_task < 2 || max_adapt_samples < 2 || max_exact_samples < 2) {
+  if (max_samples_per_task < 2 || max_adapt_samples < 2 || max_exact_samples < 2 ||
+      residual_samples_per_task < 2) {
     return InvalidArgumentError("DkgpOptions sample limits must be >= 2");
   }
   if (!(zero_shot_weight >= 0)) return InvalidArgumentError("DkgpOptions::zero_shot_weight must be >= 0");
@@ -431,7 +432,7 @@ Status DeepKernelGp::Pretrain(const std::vector<DkgpTask>& sources) {
   SetInputScaling(mean, scale);
 
   Rng rng = MakeRng(options_.seed, 0x7072);
-  std::vector<PreparedTask> tasks;
+  std::vector<PreparedTask> tasks, residual_tasks;
   for (const DkgpTask& t : sources) {
     if (t.y.size() < 2) continue;
     const std::vector<Index> rows = BestAndRandom(t.y, options_.max_samples_per_task, rng);
@@ -441,6 +442,23 @@ Status DeepKernelGp::Pretrain(const std::vector<DkgpTask>& sources) {
     Standardize(t.y, &m, &s);  // statistics of the whole task, applied to the subset
     p.y = ((t.y(rows).array() - m) / s).matrix();
     tasks.push_back(std::move(p));
+    // The residual's points: the pretraining rows and random others.
+    std::vector<Index> res = rows;
+    const Index extra = std::max<Index>(0, std::min<Index>(options_.residual_samples_per_task, t.y.size()) -
+                                               static_cast<Index>(rows.size()));
+    if (extra > 0) {
+      std::vector<char> used(static_cast<size_t>(t.y.size()), 0);
+      for (Index r : rows) used[static_cast<size_t>(r)] = 1;
+      std::vector<Index> rest;
+      for (Index r = 0; r < t.y.size(); ++r) {
+        if (!used[static_cast<size_t>(r)]) rest.push_back(r);
+      }
+      for (Index i : RandomSubset(static_cast<Index>(rest.size()), extra, rng)) res.push_back(rest[static_cast<size_t>(i)]);
+    }
+    PreparedTask q;
+    q.x = ((t.x(res, Eigen::all).rowwise() - x_mean_).array().rowwise() / x_scale_.array()).matrix();
+    q.y = ((t.y(res).array() - m) / s).matrix();
+    residual_tasks.push_back(std::move(q));
   }
   const Layout lay(input_dim_, options_);
   const VectorXd zero = VectorXd::Zero(lay.size);
@@ -459,7 +477,7 @@ Status DeepKernelGp::Pretrain(const std::vector<DkgpTask>& sources) {
     const Eigen::Map<const VectorXd> head(p.data() + lay.head, options_.feature_dim);
     const double ell = std::exp(p(lay.log_lengthscale));
     const double s2 = std::exp(p(lay.log_signal));
-    for (const PreparedTask& t : tasks) {
+    for (const PreparedTask& t : residual_tasks) {
       Forward f;
       RunNetwork(lay, p, t.x, &f);
       const MatrixXd z = f.a.back() / ell;

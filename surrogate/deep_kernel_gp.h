@@ -60,6 +60,11 @@ struct DkgpOptions {
   // weights have a N(0, 1 / weight_decay) prior. Ranges >= 1, >= 2, > 0.
   int pretrain_iterations = 300;
   int max_samples_per_task = 256;
+  // The sources' posterior residual conditions each source's GP (pretrained parameters) on its
+  // pretraining points plus random others of the task, at most residual_samples_per_task in all
+  // (one n^3 factorization per source, once; n per source and candidate in every prediction):
+  // more of each source's landscape than the pretraining subset alone. >= 2.
+  int residual_samples_per_task = 1024;
   double weight_decay = 1e-2;
   // Adaptation: L-BFGS iterations per fit; at most max_adapt_samples target points enter the
   // weight fit (a random subset; the final factorization keeps all of them up to
