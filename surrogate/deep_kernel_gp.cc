@@ -16,6 +16,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
+#include <string>
+#include <unordered_map>
 #include <limits>
 #include <numeric>
 
@@ -24,6 +27,17 @@
 
 namespace sonar {
 namespace {
+
+// The exact bytes of a feature row (exact_source_values' key; -0.0 and 0.0 are made equal).
+std::string RowKey(const Eigen::Ref<const Eigen::RowVectorXd>& row) {
+  std::string key(static_cast<size_t>(row.size()) * sizeof(double), '\0');
+  for (Eigen::Index j = 0; j < row.size(); ++j) {
+    const double v = row(j) == 0.0 ? 0.0 : row(j);
+    std::memcpy(key.data() + static_cast<size_t>(j) * sizeof(double), &v, sizeof(double));
+  }
+  return key;
+}
+
 
 using Eigen::Index;
 using Eigen::MatrixXd;
@@ -433,6 +447,7 @@ Status DeepKernelGp::Pretrain(const std::vector<DkgpTask>& sources) {
 
   Rng rng = MakeRng(options_.seed, 0x7072);
   std::vector<PreparedTask> tasks, residual_tasks;
+  std::vector<std::unordered_map<std::string, double>> exact;
   for (const DkgpTask& t : sources) {
     if (t.y.size() < 2) continue;
     const std::vector<Index> rows = BestAndRandom(t.y, options_.max_samples_per_task, rng);
@@ -459,6 +474,10 @@ Status DeepKernelGp::Pretrain(const std::vector<DkgpTask>& sources) {
     q.x = ((t.x(res, Eigen::all).rowwise() - x_mean_).array().rowwise() / x_scale_.array()).matrix();
     q.y = ((t.y(res).array() - m) / s).matrix();
     residual_tasks.push_back(std::move(q));
+    exact.emplace_back();
+    if (options_.exact_source_values) {
+      for (Index r = 0; r < t.y.size(); ++r) exact.back()[RowKey(t.x.row(r))] = (t.y(r) - m) / s;
+    }
   }
   const Layout lay(input_dim_, options_);
   const VectorXd zero = VectorXd::Zero(lay.size);
@@ -473,11 +492,13 @@ Status DeepKernelGp::Pretrain(const std::vector<DkgpTask>& sources) {
   // Each source's posterior residual weights under the pretrained model (SourceResidual).
   source_z_.clear();
   source_alpha_.clear();
+  source_exact_.clear();
   if (options_.source_residual) {
     const Eigen::Map<const VectorXd> head(p.data() + lay.head, options_.feature_dim);
     const double ell = std::exp(p(lay.log_lengthscale));
     const double s2 = std::exp(p(lay.log_signal));
-    for (const PreparedTask& t : residual_tasks) {
+    for (size_t task = 0; task < residual_tasks.size(); ++task) {
+      const PreparedTask& t = residual_tasks[task];
       Forward f;
       RunNetwork(lay, p, t.x, &f);
       const MatrixXd z = f.a.back() / ell;
@@ -491,6 +512,7 @@ Status DeepKernelGp::Pretrain(const std::vector<DkgpTask>& sources) {
       const auto tri_t = l.transpose().triangularView<Eigen::Upper>();
       source_z_.push_back(z);
       source_alpha_.push_back(s2 * tri_t.solve(tri.solve(r)));
+      source_exact_.push_back(std::move(exact[task]));
     }
   }
   source_weights_.assign(source_z_.size(), source_z_.empty() ? 0.0 : 1.0 / static_cast<double>(source_z_.size()));
@@ -531,6 +553,19 @@ MatrixXd DeepKernelGp::SourceResiduals(const MatrixXd& x) const {
   const MatrixXd z = f.a.back() / std::exp(pretrained_(lay.log_lengthscale));
   for (size_t t = 0; t < source_z_.size(); ++t) {
     out.col(static_cast<Index>(t)) = CrossKernel(options_.kernel, z, source_z_[t]) * source_alpha_[t];
+  }
+  bool any_exact = false;
+  for (const auto& e : source_exact_) any_exact = any_exact || !e.empty();
+  if (any_exact) {
+    const Eigen::Map<const VectorXd> head(pretrained_.data() + lay.head, options_.feature_dim);
+    const VectorXd shared = f.a.back() * head + VectorXd::Constant(x.rows(), pretrained_(lay.head_bias));
+    for (Index i = 0; i < x.rows(); ++i) {
+      const std::string key = RowKey(x.row(i));
+      for (size_t t = 0; t < source_exact_.size(); ++t) {
+        const auto it = source_exact_[t].find(key);
+        if (it != source_exact_[t].end()) out(i, static_cast<Index>(t)) = it->second - shared(i);
+      }
+    }
   }
   return out;
 }

@@ -31,6 +31,7 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -55,6 +56,11 @@ struct DkgpOptions {
   // points) add to the mean head. It carries each source's fine detail (the mean head is
   // smooth), so the zero-shot ranking near the top follows the sources' best configs.
   bool source_residual = true;
+  // Where a source measured exactly the config asked about (the same feature row), its residual
+  // there is what makes the pretrained mean equal its measurement (standardized), not the GP's
+  // smoothed value: a measurement is the best a source can say about its own config. Matters
+  // when sources and target share a space (the same kernel on other devices).
+  bool exact_source_values = true;
   // Pretraining: L-BFGS iterations; each source task contributes at most max_samples_per_task
   // points (half its best, half a random subset of the rest; n^3 bounds the cost); the network's
   // weights have a N(0, 1 / weight_decay) prior. Ranges >= 1, >= 2, > 0.
@@ -193,6 +199,8 @@ class DeepKernelGp {
   std::vector<Eigen::MatrixXd> source_z_;
   std::vector<Eigen::VectorXd> source_alpha_;
   std::vector<double> source_weights_;  // sum 1
+  // exact_source_values: each source's standardized measurements by the bytes of their raw row.
+  std::vector<std::unordered_map<std::string, double>> source_exact_;
   double pretrain_seconds_ = 0, pretrain_lml_ = 0;
 };
 

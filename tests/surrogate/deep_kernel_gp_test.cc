@@ -302,5 +302,32 @@ TEST(DeepKernelGp, SourceWeightsSelectWhichSourceThePriorFollows) {
   EXPECT_FALSE(model.SetSourceWeights({0.0, 0.0}).ok());
 }
 
+TEST(DeepKernelGp, ExactSourceValuesAtTheSourcesOwnConfigs) {
+  // One source with 400 points; pretraining sees 64 of them and the residual 128. Zero-shot, the
+  // mean at any of the source's configs is its measurement (standardized), at others the model's.
+  Rng rng = MakeRng(5, 1);
+  std::vector<DkgpTask> sources(1);
+  sources[0].x = Points(400, 3, rng);
+  sources[0].y = Related(sources[0].x, 1.0, -4.0, 0.1);
+  DkgpOptions o = SmallOptions();
+  o.max_samples_per_task = 64;
+  o.residual_samples_per_task = 128;
+  DeepKernelGp exact(o);
+  ASSERT_TRUE(exact.Pretrain(sources).ok());
+  o.exact_source_values = false;
+  DeepKernelGp smooth(o);
+  ASSERT_TRUE(smooth.Pretrain(sources).ok());
+  const double mean = sources[0].y.mean();
+  const double sd = std::sqrt((sources[0].y.array() - mean).square().sum() / 399.0);  // n - 1
+  const Eigen::VectorXd standardized = (sources[0].y.array() - mean) / sd;
+  const Eigen::VectorXd at_exact = exact.PriorMean(sources[0].x);
+  const Eigen::VectorXd at_smooth = smooth.PriorMean(sources[0].x);
+  EXPECT_LT((at_exact - standardized).cwiseAbs().maxCoeff(), 1e-9);
+  EXPECT_GT((at_smooth - standardized).cwiseAbs().maxCoeff(), 1e-3);  // smoothed by the GP
+  // Away from the source's configs both models agree.
+  const Eigen::MatrixXd fresh = Points(50, 3, rng);
+  EXPECT_LT((exact.PriorMean(fresh) - smooth.PriorMean(fresh)).cwiseAbs().maxCoeff(), 1e-12);
+}
+
 }  // namespace
 }  // namespace sonar
