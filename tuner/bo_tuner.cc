@@ -273,20 +273,8 @@ class BayesOptTuner final : public Tuner {
     if (with_plain) {
       SONAR_RETURN_IF_ERROR(plain_gp_.Fit(x, y));
       plain_rows_ = static_cast<int>(n);
-      for (Eigen::Index i = 0; i < m; ++i) {
-        std::vector<Eigen::Index> others;
-        for (Eigen::Index j = 0; j < n; ++j) {
-          if (j != eval[static_cast<size_t>(i)]) others.push_back(j);
-        }
-        if (static_cast<int>(others.size()) > kLooMaxPoints) {
-          std::vector<Eigen::Index> pick = RandomSubset(static_cast<Eigen::Index>(others.size()), kLooMaxPoints, rng_);
-          for (Eigen::Index& p : pick) p = others[static_cast<size_t>(p)];
-          others = std::move(pick);
-        }
-        GaussianProcess g(plain_gp_.options());
-        SONAR_RETURN_IF_ERROR(g.FitWithParams(x(others, Eigen::all), y(others), plain_gp_.log_params()));
-        preds(i, sources) = g.Predict(x.row(eval[static_cast<size_t>(i)])).mean(0);
-      }
+      SONAR_ASSIGN_OR_RETURN(Prediction loo, LeaveOneOut(plain_gp_, x, y, eval, kLooMaxPoints, rng_));
+      preds.col(sources) = loo.mean;
     }
     const int members = sources + (with_plain ? 1 : 0);
     std::vector<double> share(static_cast<size_t>(members), 0.0);

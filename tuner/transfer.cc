@@ -373,6 +373,31 @@ StatusOr<std::shared_ptr<const TransferPrior>> BuildTransferPrior(const Task& ta
   return std::shared_ptr<const TransferPrior>(std::move(prior));
 }
 
+StatusOr<Prediction> LeaveOneOut(const GaussianProcess& fitted, const MatrixXd& x, const VectorXd& y,
+                                 const std::vector<Index>& eval, int max_others, Rng& rng) {
+  const Index n = y.size();
+  Prediction out;
+  out.mean.resize(static_cast<Index>(eval.size()));
+  out.variance.resize(static_cast<Index>(eval.size()));
+  for (size_t i = 0; i < eval.size(); ++i) {
+    std::vector<Index> others;
+    for (Index j = 0; j < n; ++j) {
+      if (j != eval[i]) others.push_back(j);
+    }
+    if (static_cast<Index>(others.size()) > max_others) {
+      std::vector<Index> pick = RandomSubset(static_cast<Index>(others.size()), max_others, rng);
+      for (Index& p : pick) p = others[static_cast<size_t>(p)];
+      others = std::move(pick);
+    }
+    GaussianProcess g(fitted.options());
+    SONAR_RETURN_IF_ERROR(g.FitWithParams(x(others, Eigen::all), y(others), fitted.log_params()));
+    const Prediction p = g.Predict(x.row(eval[i]));
+    out.mean(static_cast<Index>(i)) = p.mean(0);
+    out.variance(static_cast<Index>(i)) = p.variance(0);
+  }
+  return out;
+}
+
 RgpeModel::RgpeModel(std::shared_ptr<const TransferPrior> prior, GpOptions target_gp,
                      int loss_samples, uint64_t seed)
     : prior_(std::move(prior)), target_(std::move(target_gp)), loss_samples_(loss_samples),
@@ -402,28 +427,8 @@ Status RgpeModel::Fit(const MatrixXd& x, const VectorXd& y) {
   const Index m = xe.rows();
   std::vector<Prediction> preds;
   for (const GaussianProcess& gp : prior_->source_gps) preds.push_back(gp.Predict(xe));
-  // The target model by leave-one-out: the fitted hyperparameters, conditioned on the others
-  // (at most 150 of them).
-  Prediction loo;
-  loo.mean.resize(m);
-  loo.variance.resize(m);
-  for (Index i = 0; i < m; ++i) {
-    std::vector<Index> others;
-    for (Index j = 0; j < n; ++j) {
-      if (j != eval[static_cast<size_t>(i)]) others.push_back(j);
-    }
-    if (static_cast<Index>(others.size()) > 150) others = [&] {
-      std::vector<Index> pick = RandomSubset(static_cast<Index>(others.size()), 150, rng_);
-      for (Index& p : pick) p = others[static_cast<size_t>(p)];
-      return pick;
-    }();
-    GaussianProcess g(target_.options());
-    const Status st = g.FitWithParams(x(others, Eigen::all), ys(others), target_.log_params());
-    if (!st.ok()) return st;
-    const Prediction p = g.Predict(xe.row(i));
-    loo.mean(i) = p.mean(0);
-    loo.variance(i) = p.variance(0);
-  }
+  // The target model by leave-one-out (conditioned on at most 150 others).
+  SONAR_ASSIGN_OR_RETURN(Prediction loo, LeaveOneOut(target_, x, ys, eval, 150, rng_));
   preds.push_back(loo);
   // Bootstrap: a draw of each model's predictions at the points, misranked pairs counted.
   const size_t models = preds.size();

@@ -135,6 +135,13 @@ StatusOr<std::shared_ptr<const TransferPrior>> BuildTransferPrior(const Task& ta
                                                                   const TransferOptions& options,
                                                                   uint64_t seed);
 
+// Leave-one-out predictions of a fitted GP at x.row(at) for each `at` in eval: its hyperparameters
+// (fitted.log_params()), conditioned on the other rows of (x, y), at most max_others of them (a
+// random subset from rng). How the ranking weights of rgpe and transfer-bo judge a target model.
+StatusOr<Prediction> LeaveOneOut(const GaussianProcess& fitted, const Eigen::MatrixXd& x,
+                                 const Eigen::VectorXd& y, const std::vector<Eigen::Index>& eval,
+                                 int max_others, Rng& rng);
+
 // RGPE's ensemble over prior->source_gps plus a GP on the target's data, weighted by how often
 // each model ranks the target's observations best (bootstrap over predictive draws; the target
 // GP judged by leave-one-out); sources whose median loss exceeds the 95th percentile of the
