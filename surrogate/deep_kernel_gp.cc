@@ -363,6 +363,7 @@ Status DkgpOptions::Validate() const {
       residual_samples_per_task < 2) {
     return InvalidArgumentError("DkgpOptions sample limits must be >= 2");
   }
+  if (task_columns < 0) return InvalidArgumentError("DkgpOptions::task_columns must be >= 0");
   if (!(zero_shot_weight >= 0)) return InvalidArgumentError("DkgpOptions::zero_shot_weight must be >= 0");
   if (!(weight_decay > 0)) return InvalidArgumentError("DkgpOptions::weight_decay must be > 0");
   if (prior_precisions.empty()) {
@@ -448,8 +449,13 @@ Status DeepKernelGp::Pretrain(const std::vector<DkgpTask>& sources) {
   Rng rng = MakeRng(options_.seed, 0x7072);
   std::vector<PreparedTask> tasks, residual_tasks;
   std::vector<std::unordered_map<std::string, double>> exact;
+  std::vector<Eigen::RowVectorXd> task_rows;  // each task's raw task columns (its first row's)
+  if (options_.task_columns > d) {
+    return InvalidArgumentError("DkgpOptions::task_columns exceeds the input's " + std::to_string(d) + " columns");
+  }
   for (const DkgpTask& t : sources) {
     if (t.y.size() < 2) continue;
+    task_rows.push_back(t.x.row(0).tail(options_.task_columns));
     const std::vector<Index> rows = BestAndRandom(t.y, options_.max_samples_per_task, rng);
     PreparedTask p;
     p.x = ((t.x(rows, Eigen::all).rowwise() - x_mean_).array().rowwise() / x_scale_.array()).matrix();
@@ -493,6 +499,7 @@ Status DeepKernelGp::Pretrain(const std::vector<DkgpTask>& sources) {
   source_z_.clear();
   source_alpha_.clear();
   source_exact_.clear();
+  source_task_.clear();
   if (options_.source_residual) {
     const Eigen::Map<const VectorXd> head(p.data() + lay.head, options_.feature_dim);
     const double ell = std::exp(p(lay.log_lengthscale));
@@ -513,6 +520,7 @@ Status DeepKernelGp::Pretrain(const std::vector<DkgpTask>& sources) {
       source_z_.push_back(z);
       source_alpha_.push_back(s2 * tri_t.solve(tri.solve(r)));
       source_exact_.push_back(std::move(exact[task]));
+      source_task_.push_back(task_rows[task]);
     }
   }
   source_weights_.assign(source_z_.size(), source_z_.empty() ? 0.0 : 1.0 / static_cast<double>(source_z_.size()));
@@ -548,23 +556,35 @@ MatrixXd DeepKernelGp::SourceResiduals(const MatrixXd& x) const {
   MatrixXd out = MatrixXd::Zero(x.rows(), static_cast<Index>(source_z_.size()));
   if (source_z_.empty() || x.rows() == 0) return out;
   const Layout lay(input_dim_, options_);
-  Forward f;
-  RunNetwork(lay, pretrained_, ((x.rowwise() - x_mean_).array().rowwise() / x_scale_.array()).matrix(), &f);
-  const MatrixXd z = f.a.back() / std::exp(pretrained_(lay.log_lengthscale));
-  for (size_t t = 0; t < source_z_.size(); ++t) {
-    out.col(static_cast<Index>(t)) = CrossKernel(options_.kernel, z, source_z_[t]) * source_alpha_[t];
-  }
+  const Eigen::Map<const VectorXd> head(pretrained_.data() + lay.head, options_.feature_dim);
+  const double ell = std::exp(pretrained_(lay.log_lengthscale));
   bool any_exact = false;
   for (const auto& e : source_exact_) any_exact = any_exact || !e.empty();
-  if (any_exact) {
-    const Eigen::Map<const VectorXd> head(pretrained_.data() + lay.head, options_.feature_dim);
-    const VectorXd shared = f.a.back() * head + VectorXd::Constant(x.rows(), pretrained_(lay.head_bias));
+  Forward f;
+  RunNetwork(lay, pretrained_, ((x.rowwise() - x_mean_).array().rowwise() / x_scale_.array()).matrix(), &f);
+  const MatrixXd z_target = f.a.back() / ell;
+  VectorXd shared;
+  if (any_exact) shared = f.a.back() * head + VectorXd::Constant(x.rows(), pretrained_(lay.head_bias));
+  const Index tc = options_.task_columns;
+  MatrixXd xt;
+  for (size_t t = 0; t < source_z_.size(); ++t) {
+    const MatrixXd* xs = &x;
+    const MatrixXd* z = &z_target;
+    MatrixXd z_source;
+    if (tc > 0 && source_task_[t].size() == tc) {  // the config at the source's own task
+      xt = x;
+      xt.rightCols(tc).rowwise() = source_task_[t];
+      Forward g;
+      RunNetwork(lay, pretrained_, ((xt.rowwise() - x_mean_).array().rowwise() / x_scale_.array()).matrix(), &g);
+      z_source = g.a.back() / ell;
+      xs = &xt;
+      z = &z_source;
+    }
+    out.col(static_cast<Index>(t)) = CrossKernel(options_.kernel, *z, source_z_[t]) * source_alpha_[t];
+    if (source_exact_[t].empty()) continue;
     for (Index i = 0; i < x.rows(); ++i) {
-      const std::string key = RowKey(x.row(i));
-      for (size_t t = 0; t < source_exact_.size(); ++t) {
-        const auto it = source_exact_[t].find(key);
-        if (it != source_exact_[t].end()) out(i, static_cast<Index>(t)) = it->second - shared(i);
-      }
+      const auto it = source_exact_[t].find(RowKey(xs->row(i)));
+      if (it != source_exact_[t].end()) out(i, static_cast<Index>(t)) = it->second - shared(i);
     }
   }
   return out;

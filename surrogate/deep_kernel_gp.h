@@ -61,6 +61,12 @@ struct DkgpOptions {
   // smoothed value: a measurement is the best a source can say about its own config. Matters
   // when sources and target share a space (the same kernel on other devices).
   bool exact_source_values = true;
+  // The last task_columns input columns describe the task (its shape), the others the config.
+  // A source's residual is then read at the config with the source's own task columns: what the
+  // source measured near this config, not a decay of it across the task distance (the network
+  // may put tasks far apart, and the residual, a GP posterior, would fade to zero). 0: no task
+  // columns. >= 0.
+  int task_columns = 0;
   // Pretraining: L-BFGS iterations; each source task contributes at most max_samples_per_task
   // points (half its best, half a random subset of the rest; n^3 bounds the cost); the network's
   // weights have a N(0, 1 / weight_decay) prior. Ranges >= 1, >= 2, > 0.
@@ -198,6 +204,7 @@ class DeepKernelGp {
   // Per source: pretrained features / lengthscale of its pretraining points and s2 K^-1 r.
   std::vector<Eigen::MatrixXd> source_z_;
   std::vector<Eigen::VectorXd> source_alpha_;
+  std::vector<Eigen::RowVectorXd> source_task_;  // task_columns: each source's raw task columns
   std::vector<double> source_weights_;  // sum 1
   // exact_source_values: each source's standardized measurements by the bytes of their raw row.
   std::vector<std::unordered_map<std::string, double>> source_exact_;

@@ -240,7 +240,8 @@ class BayesOptTuner final : public Tuner {
       const Eigen::VectorXd fy = y.tail(n - residual_rows_);
       Status s = gp_.AddSamples(Augment(fresh), fy - beta_ * dkgp_->PriorMean(fresh));
       if (s.ok() && plain_rows_ > 0) {
-        s = plain_gp_.AddSamples(fresh, fy);
+        // BO's GP keeps BO's refit schedule (a full fit on every observation while small).
+        s = n < options_.refit_all_below ? plain_gp_.Fit(x, y) : plain_gp_.AddSamples(fresh, fy);
         if (s.ok()) plain_rows_ = n;
       }
       if (!s.ok()) return UpdateResidualGp(x, y, /*full=*/true);

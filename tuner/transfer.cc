@@ -352,6 +352,8 @@ StatusOr<std::shared_ptr<const TransferPrior>> BuildTransferPrior(const Task& ta
   if (kind == TunerKind::kTransferBayesOpt) {
     DkgpOptions o = options.dkgp;
     o.seed = MixSeed(seed ^ 0x646b6770);
+    // The encoder's trailing columns are the task's: sources' residuals are read at their own.
+    o.task_columns = static_cast<int>(prior->encoder.target_task_features().size());
     prior->dkgp = DeepKernelGp(o);
     std::vector<DkgpTask> tasks;
     for (const TransferSource& s : prior->sources) tasks.push_back({s.x, s.y});

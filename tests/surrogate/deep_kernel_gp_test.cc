@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 #include <vector>
 
@@ -327,6 +328,59 @@ TEST(DeepKernelGp, ExactSourceValuesAtTheSourcesOwnConfigs) {
   // Away from the source's configs both models agree.
   const Eigen::MatrixXd fresh = Points(50, 3, rng);
   EXPECT_LT((exact.PriorMean(fresh) - smooth.PriorMean(fresh)).cwiseAbs().maxCoeff(), 1e-12);
+}
+
+TEST(DeepKernelGp, TaskColumnsReadEachSourceAtItsOwnTask) {
+  // Configs on a 15 x 15 grid (columns 0 and 1); the last column is the task. Every task shares
+  // a smooth landscape plus a fixed, config-specific detail no smooth network learns (as real
+  // kernels have), so only the sources' residuals carry it. Sources: tasks 0 and 1; the target:
+  // task 6. With task_columns = 1 each source's residual is read at the config with the source's
+  // own task column, whatever the target's says; without, across the task distance.
+  Rng rng = MakeRng(9, 1);
+  Eigen::MatrixXd grid(225, 3);
+  Eigen::VectorXd detail(225);
+  for (int i = 0; i < 225; ++i) {
+    grid(i, 0) = -2.0 + 4.0 * (i / 15) / 14.0;
+    grid(i, 1) = -2.0 + 4.0 * (i % 15) / 14.0;
+    grid(i, 2) = 0;
+    detail(i) = StandardNormal(rng);
+  }
+  const Eigen::VectorXd smooth = Related(grid, 0.5, -4.0, 0.0);
+  std::vector<DkgpTask> sources(2);
+  for (int t = 0; t < 2; ++t) {
+    sources[t].x = grid;
+    sources[t].x.col(2).setConstant(t);
+    sources[t].y = smooth + detail + Eigen::VectorXd::Constant(225, 0.5 * t);
+  }
+  DkgpOptions o = SmallOptions();
+  o.exact_source_values = false;  // the GP residual itself, not the stored measurements
+  o.task_columns = 1;
+  DeepKernelGp own(o);
+  ASSERT_TRUE(own.Pretrain(sources).ok());
+  o.task_columns = 0;
+  DeepKernelGp across(o);
+  ASSERT_TRUE(across.Pretrain(sources).ok());
+  Eigen::MatrixXd target = grid;
+  target.col(2).setConstant(6.0);
+  const Eigen::MatrixXd r6 = own.SourceResiduals(target);
+  for (int t = 0; t < 2; ++t) {
+    Eigen::MatrixXd at_source = target;
+    at_source.col(2).setConstant(t);
+    // The source's column at the target's task is its column at its own task (same inputs).
+    EXPECT_LT((r6.col(t) - own.SourceResiduals(at_source).col(t)).cwiseAbs().maxCoeff(), 1e-12);
+  }
+  // What the residuals carry at the target: the detail (rank correlation), kept with the source's
+  // own task columns, faded across the distance to task 6.
+  const double rho_own = Spearman(own.SourceResidual(target), detail);
+  const double rho_across = Spearman(across.SourceResidual(target), detail);
+  std::printf("residual's rank correlation with the detail at task 6: own task columns %.3f, "
+              "across tasks %.3f\n", rho_own, rho_across);
+  EXPECT_GT(rho_own, 0.4);
+  EXPECT_GT(rho_own, rho_across + 0.2);
+  // More task columns than inputs: a clear error.
+  o.task_columns = 4;
+  DeepKernelGp bad(o);
+  EXPECT_EQ(bad.Pretrain(sources).code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace
