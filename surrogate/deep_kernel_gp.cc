@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <limits>
@@ -433,6 +434,16 @@ Status DeepKernelGp::Pretrain(const std::vector<DkgpTask>& sources) {
     total += t.y.size();
   }
   if (d <= 0 || total == 0) return InvalidArgumentError("no source task with 2 or more points");
+  if (options_.task_columns > d) {
+    return InvalidArgumentError("DkgpOptions::task_columns exceeds the input's " + std::to_string(d) + " columns");
+  }
+  for (const DkgpTask& t : sources) {  // a task's task columns are one row, repeated
+    const Index tc = options_.task_columns;
+    if (tc > 0 && t.y.size() >= 2 && !(t.x.rightCols(tc).rowwise() - t.x.row(0).tail(tc)).isZero(0.0)) {
+      return InvalidArgumentError("DkgpTask: the last " + std::to_string(tc) +
+                                  " columns (task_columns) differ between rows of one task");
+    }
+  }
   // Input scaling from all source points.
   Eigen::RowVectorXd mean = Eigen::RowVectorXd::Zero(d), sq = Eigen::RowVectorXd::Zero(d);
   for (const DkgpTask& t : sources) {
@@ -449,10 +460,7 @@ Status DeepKernelGp::Pretrain(const std::vector<DkgpTask>& sources) {
   Rng rng = MakeRng(options_.seed, 0x7072);
   std::vector<PreparedTask> tasks, residual_tasks;
   std::vector<std::unordered_map<std::string, double>> exact;
-  std::vector<Eigen::RowVectorXd> task_rows;  // each task's raw task columns (its first row's)
-  if (options_.task_columns > d) {
-    return InvalidArgumentError("DkgpOptions::task_columns exceeds the input's " + std::to_string(d) + " columns");
-  }
+  std::vector<Eigen::RowVectorXd> task_rows;  // each task's raw task columns
   for (const DkgpTask& t : sources) {
     if (t.y.size() < 2) continue;
     task_rows.push_back(t.x.row(0).tail(options_.task_columns));
@@ -558,33 +566,47 @@ MatrixXd DeepKernelGp::SourceResiduals(const MatrixXd& x) const {
   const Layout lay(input_dim_, options_);
   const Eigen::Map<const VectorXd> head(pretrained_.data() + lay.head, options_.feature_dim);
   const double ell = std::exp(pretrained_(lay.log_lengthscale));
+  // The network's features (over the lengthscale), the head and the rows' keys at some inputs.
+  struct View {
+    MatrixXd z;
+    VectorXd head;
+    std::vector<std::string> keys;  // only when a source keeps exact values
+  };
   bool any_exact = false;
   for (const auto& e : source_exact_) any_exact = any_exact || !e.empty();
-  Forward f;
-  RunNetwork(lay, pretrained_, ((x.rowwise() - x_mean_).array().rowwise() / x_scale_.array()).matrix(), &f);
-  const MatrixXd z_target = f.a.back() / ell;
-  VectorXd shared;
-  if (any_exact) shared = f.a.back() * head + VectorXd::Constant(x.rows(), pretrained_(lay.head_bias));
+  auto view_of = [&](const MatrixXd& in) {
+    View v;
+    Forward f;
+    RunNetwork(lay, pretrained_, ((in.rowwise() - x_mean_).array().rowwise() / x_scale_.array()).matrix(), &f);
+    v.z = f.a.back() / ell;
+    if (any_exact) {
+      v.head = f.a.back() * head + VectorXd::Constant(in.rows(), pretrained_(lay.head_bias));
+      v.keys.reserve(static_cast<size_t>(in.rows()));
+      for (Index i = 0; i < in.rows(); ++i) v.keys.push_back(RowKey(in.row(i)));
+    }
+    return v;
+  };
   const Index tc = options_.task_columns;
+  std::optional<View> at_x;  // the rows as given: sources whose task columns they already hold
   MatrixXd xt;
   for (size_t t = 0; t < source_z_.size(); ++t) {
-    const MatrixXd* xs = &x;
-    const MatrixXd* z = &z_target;
-    MatrixXd z_source;
-    if (tc > 0 && source_task_[t].size() == tc) {  // the config at the source's own task
+    // The config at the source's own task (task_columns); no copy where the rows hold it already.
+    const bool substitute = tc > 0 && !(x.rightCols(tc).rowwise() - source_task_[t]).isZero(0.0);
+    View own;
+    if (substitute) {
       xt = x;
       xt.rightCols(tc).rowwise() = source_task_[t];
-      Forward g;
-      RunNetwork(lay, pretrained_, ((xt.rowwise() - x_mean_).array().rowwise() / x_scale_.array()).matrix(), &g);
-      z_source = g.a.back() / ell;
-      xs = &xt;
-      z = &z_source;
+      own = view_of(xt);
+    } else if (!at_x) {
+      at_x = view_of(x);
     }
-    out.col(static_cast<Index>(t)) = CrossKernel(options_.kernel, *z, source_z_[t]) * source_alpha_[t];
+    const View& v = substitute ? own : *at_x;
+    out.col(static_cast<Index>(t)) = CrossKernel(options_.kernel, v.z, source_z_[t]) * source_alpha_[t];
     if (source_exact_[t].empty()) continue;
+    // The source's measurement less the head at the same inputs, as the GP residual above is.
     for (Index i = 0; i < x.rows(); ++i) {
-      const auto it = source_exact_[t].find(RowKey(xs->row(i)));
-      if (it != source_exact_[t].end()) out(i, static_cast<Index>(t)) = it->second - shared(i);
+      const auto it = source_exact_[t].find(v.keys[static_cast<size_t>(i)]);
+      if (it != source_exact_[t].end()) out(i, static_cast<Index>(t)) = it->second - v.head(i);
     }
   }
   return out;

@@ -65,7 +65,9 @@ struct DkgpOptions {
   // A source's residual is then read at the config with the source's own task columns: what the
   // source measured near this config, not a decay of it across the task distance (the network
   // may put tasks far apart, and the residual, a GP posterior, would fade to zero). 0: no task
-  // columns. >= 0.
+  // columns. >= 0; each source's task columns must be the same in all its rows (Pretrain says
+  // InvalidArgument otherwise). A source's exact value (above) is then also taken against the
+  // mean head at its own task, so the head's shift between tasks stays in the mean.
   int task_columns = 0;
   // Pretraining: L-BFGS iterations; each source task contributes at most max_samples_per_task
   // points (half its best, half a random subset of the rest; n^3 bounds the cost); the network's

@@ -242,7 +242,7 @@ class BayesOptTuner final : public Tuner {
       if (s.ok() && plain_rows_ > 0) {
         // BO's GP keeps BO's refit schedule (a full fit on every observation while small).
         s = n < options_.refit_all_below ? plain_gp_.Fit(x, y) : plain_gp_.AddSamples(fresh, fy);
-        if (s.ok()) plain_rows_ = n;
+        plain_rows_ = s.ok() ? n : 0;  // a failed update takes BO's GP out of the mixture
       }
       if (!s.ok()) return UpdateResidualGp(x, y, /*full=*/true);
     }

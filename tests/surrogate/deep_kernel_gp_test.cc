@@ -331,26 +331,27 @@ TEST(DeepKernelGp, ExactSourceValuesAtTheSourcesOwnConfigs) {
 }
 
 TEST(DeepKernelGp, TaskColumnsReadEachSourceAtItsOwnTask) {
-  // Configs on a 15 x 15 grid (columns 0 and 1); the last column is the task. Every task shares
-  // a smooth landscape plus a fixed, config-specific detail no smooth network learns (as real
-  // kernels have), so only the sources' residuals carry it. Sources: tasks 0 and 1; the target:
+  // Configs on a 15 x 15 grid (columns 0 and 1); the last column is the task. Each source task
+  // has a smooth landscape plus its own config-specific detail no smooth network learns (as real
+  // kernels have), so only its residual carries it. Sources: tasks 0 and 1; the target rows sit at
   // task 6. With task_columns = 1 each source's residual is read at the config with the source's
-  // own task column, whatever the target's says; without, across the task distance.
+  // own task column; without, across the task distance, where it fades.
   Rng rng = MakeRng(9, 1);
   Eigen::MatrixXd grid(225, 3);
-  Eigen::VectorXd detail(225);
+  Eigen::MatrixXd detail(225, 2);
   for (int i = 0; i < 225; ++i) {
     grid(i, 0) = -2.0 + 4.0 * (i / 15) / 14.0;
     grid(i, 1) = -2.0 + 4.0 * (i % 15) / 14.0;
     grid(i, 2) = 0;
-    detail(i) = StandardNormal(rng);
+    detail(i, 0) = StandardNormal(rng);
+    detail(i, 1) = StandardNormal(rng);
   }
   const Eigen::VectorXd smooth = Related(grid, 0.5, -4.0, 0.0);
   std::vector<DkgpTask> sources(2);
   for (int t = 0; t < 2; ++t) {
     sources[t].x = grid;
     sources[t].x.col(2).setConstant(t);
-    sources[t].y = smooth + detail + Eigen::VectorXd::Constant(225, 0.5 * t);
+    sources[t].y = smooth + detail.col(t) + Eigen::VectorXd::Constant(225, 0.5 * t);
   }
   DkgpOptions o = SmallOptions();
   o.exact_source_values = false;  // the GP residual itself, not the stored measurements
@@ -362,25 +363,48 @@ TEST(DeepKernelGp, TaskColumnsReadEachSourceAtItsOwnTask) {
   ASSERT_TRUE(across.Pretrain(sources).ok());
   Eigen::MatrixXd target = grid;
   target.col(2).setConstant(6.0);
-  const Eigen::MatrixXd r6 = own.SourceResiduals(target);
+  const Eigen::MatrixXd r_own = own.SourceResiduals(target);
+  const Eigen::MatrixXd r_across = across.SourceResiduals(target);
   for (int t = 0; t < 2; ++t) {
-    Eigen::MatrixXd at_source = target;
-    at_source.col(2).setConstant(t);
-    // The source's column at the target's task is its column at its own task (same inputs).
-    EXPECT_LT((r6.col(t) - own.SourceResiduals(at_source).col(t)).cwiseAbs().maxCoeff(), 1e-12);
+    // Column t carries source t's detail, not the other source's, and only when read at its task.
+    const double mine = Spearman(r_own.col(t), detail.col(t));
+    const double other = Spearman(r_own.col(t), detail.col(1 - t));
+    const double faded = Spearman(r_across.col(t), detail.col(t));
+    std::printf("source %d's residual at task 6, rank correlation with its detail: own task columns %.3f "
+                "(other source's detail %.3f), across tasks %.3f\n", t, mine, other, faded);
+    EXPECT_GT(mine, 0.4);
+    EXPECT_LT(std::abs(other), 0.2);
+    EXPECT_GT(mine, faded + 0.2);
   }
-  // What the residuals carry at the target: the detail (rank correlation), kept with the source's
-  // own task columns, faded across the distance to task 6.
-  const double rho_own = Spearman(own.SourceResidual(target), detail);
-  const double rho_across = Spearman(across.SourceResidual(target), detail);
-  std::printf("residual's rank correlation with the detail at task 6: own task columns %.3f, "
-              "across tasks %.3f\n", rho_own, rho_across);
-  EXPECT_GT(rho_own, 0.4);
-  EXPECT_GT(rho_own, rho_across + 0.2);
-  // More task columns than inputs: a clear error.
+  // With exact values: at its own task a source's view is its measurement; at the target's task it
+  // is shifted by the mean head's change between the two tasks, at measured configs as elsewhere.
+  o.exact_source_values = true;
+  o.task_columns = 1;
+  DeepKernelGp exact(o);
+  ASSERT_TRUE(exact.Pretrain(sources).ok());
+  for (int t = 0; t < 2; ++t) {
+    Eigen::MatrixXd at_source = grid;
+    at_source.col(2).setConstant(t);
+    const Eigen::VectorXd y = sources[t].y;
+    const double mean = y.mean(), sd = std::sqrt((y.array() - mean).square().sum() / (y.size() - 1.0));
+    const Eigen::VectorXd measured = (y.array() - mean) / sd;
+    const Eigen::VectorXd view_at_source = exact.SourcePriorMeans(at_source).col(t);
+    EXPECT_LT((view_at_source - measured).cwiseAbs().maxCoeff(), 1e-9);
+    // The residuals are the same for both inputs, so PriorMean's change is the head's change.
+    const Eigen::VectorXd head_shift = exact.PriorMean(target) - exact.PriorMean(at_source);
+    const Eigen::VectorXd view_shift = exact.SourcePriorMeans(target).col(t) - view_at_source;
+    EXPECT_LT((view_shift - head_shift).cwiseAbs().maxCoeff(), 1e-9);
+    EXPECT_GT(head_shift.cwiseAbs().maxCoeff(), 1e-3);  // the check above is not vacuous
+  }
+  // More task columns than inputs, or task columns that vary within a task: clear errors.
   o.task_columns = 4;
   DeepKernelGp bad(o);
   EXPECT_EQ(bad.Pretrain(sources).code(), StatusCode::kInvalidArgument);
+  o.task_columns = 1;
+  std::vector<DkgpTask> mixed = sources;
+  mixed[1].x(7, 2) = 5.0;
+  DeepKernelGp bad_task(o);
+  EXPECT_EQ(bad_task.Pretrain(mixed).code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace
