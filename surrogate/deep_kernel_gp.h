@@ -66,8 +66,8 @@ struct DkgpOptions {
   // source measured near this config, not a decay of it across the task distance (the network
   // may put tasks far apart, and the residual, a GP posterior, would fade to zero). 0: no task
   // columns. >= 0; each source's task columns must be the same in all its rows (Pretrain says
-  // InvalidArgument otherwise). A source's exact value (above) is then also taken against the
-  // mean head at its own task, so the head's shift between tasks stays in the mean.
+  // InvalidArgument otherwise). Where a source measured the config (exact_source_values), its view
+  // stays its own measurement: the head's shift between the two tasks is not added there.
   int task_columns = 0;
   // Pretraining: L-BFGS iterations; each source task contributes at most max_samples_per_task
   // points (half its best, half a random subset of the rest; n^3 bounds the cost); the network's

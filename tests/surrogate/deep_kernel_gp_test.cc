@@ -376,25 +376,30 @@ TEST(DeepKernelGp, TaskColumnsReadEachSourceAtItsOwnTask) {
     EXPECT_LT(std::abs(other), 0.2);
     EXPECT_GT(mine, faded + 0.2);
   }
-  // With exact values: at its own task a source's view is its measurement; at the target's task it
-  // is shifted by the mean head's change between the two tasks, at measured configs as elsewhere.
+  // With exact values: at a config the source measured, its view is its own measurement, read at
+  // its own task and at the target's alike (no shift by the mean head's change between tasks);
+  // the GP part of the residual, elsewhere, does move with the head.
   o.exact_source_values = true;
   o.task_columns = 1;
   DeepKernelGp exact(o);
   ASSERT_TRUE(exact.Pretrain(sources).ok());
+  Eigen::MatrixXd off_grid = grid.array() + 0.1;  // configs no source measured
+  off_grid.col(2).setConstant(6.0);
   for (int t = 0; t < 2; ++t) {
     Eigen::MatrixXd at_source = grid;
     at_source.col(2).setConstant(t);
     const Eigen::VectorXd y = sources[t].y;
     const double mean = y.mean(), sd = std::sqrt((y.array() - mean).square().sum() / (y.size() - 1.0));
     const Eigen::VectorXd measured = (y.array() - mean) / sd;
-    const Eigen::VectorXd view_at_source = exact.SourcePriorMeans(at_source).col(t);
-    EXPECT_LT((view_at_source - measured).cwiseAbs().maxCoeff(), 1e-9);
-    // The residuals are the same for both inputs, so PriorMean's change is the head's change.
-    const Eigen::VectorXd head_shift = exact.PriorMean(target) - exact.PriorMean(at_source);
-    const Eigen::VectorXd view_shift = exact.SourcePriorMeans(target).col(t) - view_at_source;
+    EXPECT_LT((exact.SourcePriorMeans(at_source).col(t) - measured).cwiseAbs().maxCoeff(), 1e-9);
+    EXPECT_LT((exact.SourcePriorMeans(target).col(t) - measured).cwiseAbs().maxCoeff(), 1e-9);
+    Eigen::MatrixXd off_source = off_grid;
+    off_source.col(2).setConstant(t);
+    const Eigen::VectorXd head_shift = exact.PriorMean(off_grid) - exact.PriorMean(off_source);
+    const Eigen::VectorXd view_shift =
+        exact.SourcePriorMeans(off_grid).col(t) - exact.SourcePriorMeans(off_source).col(t);
+    EXPECT_GT(head_shift.cwiseAbs().maxCoeff(), 1e-3);
     EXPECT_LT((view_shift - head_shift).cwiseAbs().maxCoeff(), 1e-9);
-    EXPECT_GT(head_shift.cwiseAbs().maxCoeff(), 1e-3);  // the check above is not vacuous
   }
   // More task columns than inputs, or task columns that vary within a task: clear errors.
   o.task_columns = 4;
