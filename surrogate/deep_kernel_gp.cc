@@ -17,11 +17,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <numeric>
 #include <optional>
 #include <string>
 #include <unordered_map>
-#include <limits>
-#include <numeric>
 
 #include "common/check.h"
 #include "common/random.h"
@@ -38,7 +38,6 @@ std::string RowKey(const Eigen::Ref<const Eigen::RowVectorXd>& row) {
   }
   return key;
 }
-
 
 using Eigen::Index;
 using Eigen::MatrixXd;
@@ -566,7 +565,8 @@ MatrixXd DeepKernelGp::SourceResiduals(const MatrixXd& x) const {
   const Layout lay(input_dim_, options_);
   const Eigen::Map<const VectorXd> head(pretrained_.data() + lay.head, options_.feature_dim);
   const double ell = std::exp(pretrained_(lay.log_lengthscale));
-  // The network's features (over the lengthscale), the head and the rows' keys at some inputs.
+  // The network's features (over the lengthscale) and the rows' keys at some inputs; the head
+  // only at the rows as given (exact values are taken against it).
   struct View {
     MatrixXd z;
     VectorXd head;
@@ -574,13 +574,13 @@ MatrixXd DeepKernelGp::SourceResiduals(const MatrixXd& x) const {
   };
   bool any_exact = false;
   for (const auto& e : source_exact_) any_exact = any_exact || !e.empty();
-  auto view_of = [&](const MatrixXd& in) {
+  auto view_of = [&](const MatrixXd& in, bool with_head) {
     View v;
     Forward f;
     RunNetwork(lay, pretrained_, ((in.rowwise() - x_mean_).array().rowwise() / x_scale_.array()).matrix(), &f);
     v.z = f.a.back() / ell;
     if (any_exact) {
-      v.head = f.a.back() * head + VectorXd::Constant(in.rows(), pretrained_(lay.head_bias));
+      if (with_head) v.head = f.a.back() * head + VectorXd::Constant(in.rows(), pretrained_(lay.head_bias));
       v.keys.reserve(static_cast<size_t>(in.rows()));
       for (Index i = 0; i < in.rows(); ++i) v.keys.push_back(RowKey(in.row(i)));
     }
@@ -596,9 +596,9 @@ MatrixXd DeepKernelGp::SourceResiduals(const MatrixXd& x) const {
     if (substitute) {
       xt = x;
       xt.rightCols(tc).rowwise() = source_task_[t];
-      own = view_of(xt);
+      own = view_of(xt, /*with_head=*/false);
     }
-    if (!at_x && (!substitute || !source_exact_[t].empty())) at_x = view_of(x);
+    if (!at_x && (!substitute || !source_exact_[t].empty())) at_x = view_of(x, /*with_head=*/true);
     const View& v = substitute ? own : *at_x;
     out.col(static_cast<Index>(t)) = CrossKernel(options_.kernel, v.z, source_z_[t]) * source_alpha_[t];
     if (source_exact_[t].empty()) continue;
