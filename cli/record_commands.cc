@@ -4,9 +4,15 @@
 // sonar import | export | records: moving histories in and out of record logs.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -39,8 +45,15 @@ struct ImportArgs {
   std::string out;
   std::string format = "auto";
   bool strict = false;
+  bool allow_duplicates = false;
   bool json = false;
 };
+
+// True when a and b name the same existing file.
+bool SameFile(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  return std::filesystem::equivalent(a, b, ec) && !ec;
+}
 
 int RunImport(const ImportArgs& a) {
   ImportOptions options;
@@ -49,47 +62,54 @@ int RunImport(const ImportArgs& a) {
     return kExitUsage;
   }
   options.strict = a.strict;
-  StatusOr<RecordStore> store = RecordStore::Open(a.out, RecordStoreOptions{});
-  if (!store.ok()) return Fail(store.status());
-  const int64_t before = store->size();
+  for (const std::string& file : a.files) {
+    if (SameFile(file, a.out)) {
+      return Fail(InvalidArgumentError("cannot import " + file + " into itself (--out " + a.out +
+                                       "); name another --out"));
+    }
+  }
+  RecordLogWriterOptions wo;
+  wo.skip_duplicates = !a.allow_duplicates;
+  StatusOr<RecordLogWriter> log = RecordLogWriter::Open(a.out, wo);
+  if (!log.ok()) return Fail(log.status());
+  const int64_t before = log->records();
   ImportReport total;
   std::unordered_set<uint64_t> workloads;
   Json files = Json::array();
   for (const std::string& file : a.files) {
     ImportReport report;
-    std::vector<Record> batch;
-    Status append_status;
-    auto flush = [&]() {
-      if (!batch.empty() && append_status.ok()) append_status = store->AppendBatch(batch);
-      batch.clear();
-    };
-    // Strict imports are all or nothing per file: nothing is appended before the file parsed.
-    const size_t batch_size = a.strict ? std::numeric_limits<size_t>::max() : 8192;
-    Status s = ImportHistory(file, options, [&](Record&& r) {
-      workloads.insert(r.workload_key);
-      batch.push_back(std::move(r));
-      if (batch.size() >= batch_size) flush();
-    }, &report);
+    uint64_t last_key = 0;
+    Status s = ImportHistoryIntoLog(file, options, *log, &report,
+                                    [&](const std::vector<Record>& records, size_t n) {
+                                      for (size_t i = 0; i < n; ++i) {
+                                        if (records[i].workload_key == last_key) continue;
+                                        last_key = records[i].workload_key;
+                                        workloads.insert(last_key);
+                                      }
+                                    });
+    total.Merge(report);
     if (!s.ok()) {
-      if (!a.strict) flush();
-      total.Merge(report);
+      if (a.strict) {
+        std::fprintf(stderr, "sonar import: nothing from %s was appended (--strict)\n", file.c_str());
+      }
       return Fail(s);
     }
-    flush();
-    if (!append_status.ok()) return Fail(append_status);
-    total.Merge(report);
     files.push_back({{"file", file},
                      {"format", std::string(HistoryFormatToString(report.format))},
                      {"records", report.records},
                      {"ok", report.ok},
                      {"failed", report.failed},
-                     {"skipped_lines", report.skipped_lines}});
+                     {"skipped_lines", report.skipped_lines},
+                     {"appended", report.appended},
+                     {"duplicates", report.duplicates}});
     if (!a.json) {
-      std::printf("%s: %s, %lld records (%lld ok, %lld failed), %lld lines skipped\n", file.c_str(),
-                  std::string(HistoryFormatToString(report.format)).c_str(),
+      std::printf("%s: %s, %lld records (%lld ok, %lld failed), %lld lines skipped, "
+                  "%lld already in the log\n",
+                  file.c_str(), std::string(HistoryFormatToString(report.format)).c_str(),
                   static_cast<long long>(report.records), static_cast<long long>(report.ok),
                   static_cast<long long>(report.failed),
-                  static_cast<long long>(report.skipped_lines));
+                  static_cast<long long>(report.skipped_lines),
+                  static_cast<long long>(report.duplicates));
     }
   }
   if (a.json) {
@@ -97,61 +117,63 @@ int RunImport(const ImportArgs& a) {
               {"ok", total.ok},
               {"failed", total.failed},
               {"skipped_lines", total.skipped_lines},
+              {"appended", total.appended},
+              {"duplicates", total.duplicates},
               {"workloads", workloads.size()},
               {"out", a.out},
               {"log_records_before", before},
-              {"log_records_after", store->size()},
+              {"log_records_after", log->records()},
               {"files", files}};
     std::cout << j.dump() << std::endl;
   } else {
-    std::printf("appended %lld records of %zu workloads to %s (now %lld records)\n",
-                static_cast<long long>(total.records), workloads.size(), a.out.c_str(),
-                static_cast<long long>(store->size()));
+    std::printf("appended %lld records of %zu workloads to %s (now %lld records)",
+                static_cast<long long>(total.appended), workloads.size(), a.out.c_str(),
+                static_cast<long long>(log->records()));
+    if (total.duplicates > 0) {
+      std::printf("; %lld records were already in it and were skipped (--allow-duplicates keeps "
+                  "them)",
+                  static_cast<long long>(total.duplicates));
+    }
+    std::printf("\n");
   }
   return kExitOk;
 }
 
 // ------------------------------------------------------------------------------ records
-// Reads a record log; a file that is not one (no log magic number, not empty) is read as a
-// history file instead, so the records commands also work on JSON lines, AutoTVM logs, etc.
-StatusOr<std::vector<Record>> LoadRecords(const std::string& path, RecordLogStats* stats) {
+// Calls fn with each record of a record log, streamed; a file that is not one is read as a
+// history file instead (JSON lines, AutoTVM logs, ...), so the records commands work on those
+// too. Only the records of `selector`'s workload (SelectWorkload) are passed on.
+Status ForEachRecordOrHistory(const std::string& path,
+                              const std::string& selector,
+                              const std::function<void(Record&&)>& fn,
+                              RecordLogStats* stats) {
   *stats = RecordLogStats{};
-  std::error_code ec;
-  const bool non_empty = std::filesystem::file_size(path, ec) > 0 && !ec;
-  if (FILE* f = std::fopen(path.c_str(), "rb"); f != nullptr && non_empty) {
-    unsigned char magic[4] = {0, 0, 0, 0};
-    const size_t got = std::fread(magic, 1, 4, f);
-    std::fclose(f);
-    if (!(got == 4 && magic[0] == 0xA5 && magic[1] == 'S' && magic[2] == 'N' && magic[3] == 'R')) {
-      ImportReport report;
-      return LoadRecordsOrHistory(path, ImportOptions{}, &report);
+  uint64_t key = 0;
+  const bool is_key = HexToWorkloadKey(selector, &key);
+  auto selected = [&](Record&& r) {
+    if (selector.empty() || (is_key && r.workload_key == key) || r.task.name == selector ||
+        r.task.op == selector) {
+      fn(std::move(r));
     }
-  } else if (f != nullptr) {
+  };
+  char head[16];
+  size_t got = 0;
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    got = std::fread(head, 1, sizeof head, f);
     std::fclose(f);
   }
-  StatusOr<std::vector<Record>> records = ReadRecordLog(path, stats);
-  if (records.ok() && stats->skipped_frames > 0) {
+  if (got == 0 || !LooksLikeRecordLog(std::string_view(head, got))) {
+    ImportReport report;
+    return ImportHistory(path, ImportOptions{}, selected, &report);
+  }
+  SONAR_RETURN_IF_ERROR(ForEachRecord(path, selected, stats));
+  if (stats->skipped_frames > 0) {
     std::fprintf(stderr, "sonar: %s: skipped %lld corrupt or torn frames (%lld bytes)%s\n",
                  path.c_str(), static_cast<long long>(stats->skipped_frames),
                  static_cast<long long>(stats->skipped_bytes),
                  stats->torn_tail ? ", the last one a torn tail" : "");
   }
-  return records;
-}
-
-// Keeps the records whose workload matches `selector`: a 16-digit hex workload key, or a
-// task name or op. Empty selector keeps all.
-std::vector<Record> SelectWorkload(std::vector<Record> records, const std::string& selector) {
-  if (selector.empty()) return records;
-  uint64_t key = 0;
-  const bool is_key = HexToWorkloadKey(selector, &key);
-  std::vector<Record> out;
-  for (Record& r : records) {
-    if ((is_key && r.workload_key == key) || r.task.name == selector || r.task.op == selector) {
-      out.push_back(std::move(r));
-    }
-  }
-  return out;
+  return OkStatus();
 }
 
 std::string ConfigToString(const RecordConfig& c) {
@@ -184,56 +206,60 @@ struct RecordsArgs {
 
 int RunStats(const RecordsArgs& a) {
   RecordLogStats stats;
-  StatusOr<std::vector<Record>> all = LoadRecords(a.path, &stats);
-  if (!all.ok()) return Fail(all.status());
-  std::vector<Record> records = SelectWorkload(std::move(*all), a.workload);
-  const std::vector<WorkloadSummary> summaries = SummarizeWorkloads(records);
+  WorkloadSummarizer summarizer;
+  int64_t records = 0;
+  Status s = ForEachRecordOrHistory(a.path, a.workload, [&](Record&& r) {
+    ++records;
+    summarizer.Add(r);
+  }, &stats);
+  if (!s.ok()) return Fail(s);
+  const std::vector<WorkloadSummary>& summaries = summarizer.summaries();
   int64_t ok = 0;
-  for (const WorkloadSummary& s : summaries) ok += s.ok;
+  for (const WorkloadSummary& w : summaries) ok += w.ok;
   if (a.json) {
     Json w = Json::array();
-    for (const WorkloadSummary& s : summaries) {
-      w.push_back({{"key", WorkloadKeyToHex(s.workload_key)},
-                   {"name", s.task.name},
-                   {"op", s.task.op},
-                   {"target", s.task.target},
-                   {"args", s.task.args_json},
-                   {"records", s.records},
-                   {"ok", s.ok},
-                   {"failed", s.records - s.ok},
-                   {"best_seconds", FiniteOrNull(s.best_seconds)}});
+    for (const WorkloadSummary& x : summaries) {
+      w.push_back({{"key", WorkloadKeyToHex(x.workload_key)},
+                   {"name", x.task.name},
+                   {"op", x.task.op},
+                   {"target", x.task.target},
+                   {"args", x.task.args_json},
+                   {"records", x.records},
+                   {"ok", x.ok},
+                   {"failed", x.records - x.ok},
+                   {"best_seconds", FiniteOrNull(x.best_seconds)}});
     }
-    Json j = {{"records", records.size()},
+    Json j = {{"records", records},
               {"ok", ok},
-              {"failed", static_cast<int64_t>(records.size()) - ok},
+              {"failed", records - ok},
               {"skipped_frames", stats.skipped_frames},
               {"torn_tail", stats.torn_tail},
               {"workloads", w}};
     std::cout << j.dump() << std::endl;
     return kExitOk;
   }
-  std::printf("%s: %zu records (%lld ok, %lld failed) in %zu workloads; %lld frames skipped\n",
-              a.path.c_str(), records.size(), static_cast<long long>(ok),
-              static_cast<long long>(records.size()) - ok, summaries.size(),
+  std::printf("%s: %lld records (%lld ok, %lld failed) in %zu workloads; %lld frames skipped\n",
+              a.path.c_str(), static_cast<long long>(records), static_cast<long long>(ok),
+              static_cast<long long>(records - ok), summaries.size(),
               static_cast<long long>(stats.skipped_frames));
   std::printf("%-16s  %7s  %7s  %12s  %s\n", "workload", "records", "ok", "best (s)", "task / target");
-  for (const WorkloadSummary& s : summaries) {
-    std::string args = s.task.args_json;
+  for (const WorkloadSummary& x : summaries) {
+    std::string args = x.task.args_json;
     if (args.size() > 48) args = args.substr(0, 45) + "...";
-    std::printf("%-16s  %7lld  %7lld  %12.4g  %s %s / %s\n", WorkloadKeyToHex(s.workload_key).c_str(),
-                static_cast<long long>(s.records), static_cast<long long>(s.ok),
-                std::isfinite(s.best_seconds) ? s.best_seconds : NAN, s.task.name.c_str(),
-                args.c_str(), s.task.target.c_str());
+    std::printf("%-16s  %7lld  %7lld  %12.4g  %s %s / %s\n", WorkloadKeyToHex(x.workload_key).c_str(),
+                static_cast<long long>(x.records), static_cast<long long>(x.ok),
+                std::isfinite(x.best_seconds) ? x.best_seconds : NAN, x.task.name.c_str(),
+                args.c_str(), x.task.target.c_str());
   }
   return kExitOk;
 }
 
 int RunBest(const RecordsArgs& a) {
   RecordLogStats stats;
-  StatusOr<std::vector<Record>> all = LoadRecords(a.path, &stats);
-  if (!all.ok()) return Fail(all.status());
-  std::vector<Record> records = SelectWorkload(std::move(*all), a.workload);
-  const std::vector<Record> best = BestPerWorkload(records);
+  BestRecordKeeper keeper;
+  Status s = ForEachRecordOrHistory(a.path, a.workload, [&](Record&& r) { keeper.Add(r); }, &stats);
+  if (!s.ok()) return Fail(s);
+  const std::vector<Record> best = keeper.Best();
   if (a.json) {
     Json arr = Json::array();
     for (const Record& r : best) arr.push_back(Json::parse(RecordToJsonLine(r)));
@@ -248,12 +274,32 @@ int RunBest(const RecordsArgs& a) {
   return kExitOk;
 }
 
-int RunDump(const RecordsArgs& a) {
+// Writes the records of a.path (those of a.workload) to `out`, one line each, streamed.
+Status WriteRecords(const std::string& path,
+                    const std::string& workload,
+                    ExportFormat format,
+                    std::FILE* out,
+                    int64_t* written) {
   RecordLogStats stats;
-  StatusOr<std::vector<Record>> all = LoadRecords(a.path, &stats);
-  if (!all.ok()) return Fail(all.status());
-  Status s = ExportHistory(SelectWorkload(std::move(*all), a.workload), ExportFormat::kJsonLines,
-                           std::cout);
+  std::string line;
+  bool write_failed = false;
+  *written = 0;
+  SONAR_RETURN_IF_ERROR(ForEachRecordOrHistory(path, workload, [&](Record&& r) {
+    if (write_failed) return;
+    line = format == ExportFormat::kAutoTvm ? RecordToAutoTvmLine(r) : RecordToJsonLine(r);
+    line += '\n';
+    write_failed = std::fwrite(line.data(), 1, line.size(), out) != line.size();
+    ++*written;
+  }, &stats));
+  if (write_failed || std::fflush(out) != 0) {
+    return InternalError(std::string("write failed: ") + std::strerror(errno));
+  }
+  return OkStatus();
+}
+
+int RunDump(const RecordsArgs& a) {
+  int64_t written = 0;
+  Status s = WriteRecords(a.path, a.workload, ExportFormat::kJsonLines, stdout, &written);
   return s.ok() ? kExitOk : Fail(s);
 }
 
@@ -263,6 +309,7 @@ struct ExportArgs {
   std::string format;
   std::string out;
   std::string workload;
+  bool force = false;
 };
 
 int RunExport(const ExportArgs& a) {
@@ -271,27 +318,51 @@ int RunExport(const ExportArgs& a) {
     std::fprintf(stderr, "sonar export: unknown --format '%s' (autotvm or jsonl)\n", a.format.c_str());
     return kExitUsage;
   }
-  RecordLogStats stats;
-  StatusOr<std::vector<Record>> all = LoadRecords(a.path, &stats);
-  if (!all.ok()) return Fail(all.status());
-  std::vector<Record> records = SelectWorkload(std::move(*all), a.workload);
+  int64_t written = 0;
   if (a.out == "-") {
-    Status s = ExportHistory(records, format, std::cout);
+    Status s = WriteRecords(a.path, a.workload, format, stdout, &written);
     return s.ok() ? kExitOk : Fail(s);
   }
-  // Write to a temporary file and rename, so a failed export never leaves half a file.
-  const std::string tmp = a.out + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Fail(InvalidArgumentError("cannot write " + tmp));
-    Status s = ExportHistory(records, format, out);
-    if (!s.ok()) return Fail(s);
+  if (SameFile(a.path, a.out)) {
+    return Fail(InvalidArgumentError("refusing to export " + a.path +
+                                     " onto itself: it would replace the records it holds; "
+                                     "name another --out"));
   }
-  if (std::rename(tmp.c_str(), a.out.c_str()) != 0) {
-    return Fail(InternalError("cannot rename " + tmp + " to " + a.out));
+  std::error_code ec;
+  if (std::filesystem::exists(a.out, ec) && !a.force) {
+    return Fail(FailedPreconditionError(a.out + " exists; pass --force to replace it (it was "
+                                        "left unchanged)"));
   }
-  std::fprintf(stderr, "exported %zu records to %s (%s)\n", records.size(), a.out.c_str(),
-               a.format.c_str());
+  if (!std::filesystem::exists(a.path, ec)) {
+    return Fail(NotFoundError("cannot open " + a.path + ": no such file"));
+  }
+  // Write a temporary file beside --out and rename it, so that a failed export never leaves
+  // half a file, nor an empty one.
+  std::string tmp = a.out + ".XXXXXX";
+  const int fd = mkstemp(tmp.data());
+  if (fd < 0) {
+    return Fail(InvalidArgumentError("cannot write beside " + a.out + ": " + std::strerror(errno)));
+  }
+  std::FILE* out = fdopen(fd, "wb");
+  Status s = out != nullptr ? WriteRecords(a.path, a.workload, format, out, &written)
+                            : InternalError(std::string("fdopen: ") + std::strerror(errno));
+  if (out != nullptr && std::fclose(out) != 0 && s.ok()) {
+    s = InternalError("cannot write " + tmp + ": " + std::strerror(errno));
+  }
+  if (out == nullptr) close(fd);
+  if (s.ok() && std::rename(tmp.c_str(), a.out.c_str()) != 0) {
+    s = InternalError("cannot rename " + tmp + " to " + a.out + ": " + std::strerror(errno));
+  }
+  if (!s.ok()) {
+    std::remove(tmp.c_str());
+    return Fail(s);
+  }
+  // mkstemp makes the file 0600; give it the permissions a new file normally gets.
+  const mode_t mask = umask(0);
+  umask(mask);
+  chmod(a.out.c_str(), 0666 & ~mask);
+  std::fprintf(stderr, "exported %lld records to %s (%s)\n", static_cast<long long>(written),
+               a.out.c_str(), a.format.c_str());
   return kExitOk;
 }
 
@@ -302,10 +373,13 @@ namespace cli {
 void RegisterRecordCommands(CLI::App& app, int* exit_code) {
   auto import_args = std::make_shared<ImportArgs>();
   CLI::App* import = app.add_subcommand(
-      "import", "Import history files (AutoTVM, Ansor, Kernel Tuner, Sonar JSON lines; gzip ok) "
-                "into a record log, appending when it exists.");
+      "import", "Import history files (AutoTVM, Ansor, Kernel Tuner, Sonar JSON lines, record "
+                "logs; gzip ok) into a record log, appending when it exists. Records the log "
+                "already holds are skipped.");
   import->add_option("files", import_args->files, "History files to import")->required();
-  import->add_option("--out", import_args->out, "Record log to append to (created if missing)")
+  import->add_option("--out", import_args->out,
+                     "Record log to append to (created if missing). A file that is not a record "
+                     "log is refused and left unchanged")
       ->required();
   import->add_option("--format", import_args->format,
                      "auto|autotvm|ansor|kernel-tuner|jsonl (auto looks at the content)")
@@ -313,20 +387,30 @@ void RegisterRecordCommands(CLI::App& app, int* exit_code) {
   import->add_flag("--strict", import_args->strict,
                    "Fail on the first unusable line instead of skipping and counting it; "
                    "a failing file appends nothing");
+  import->add_flag("--allow-duplicates", import_args->allow_duplicates,
+                   "Append records even when the log already holds the very same record (by "
+                   "default they are skipped and counted, so importing a file twice is harmless)");
   import->add_flag("--json", import_args->json, "Print one JSON summary object on stdout");
   import->footer(
       "Example:\n"
       "  sonar import ../shared/datasets/kernel_tuner_cache/pnpoly__RTX_Titan.json.gz \\\n"
       "      ../shared/datasets/autotvm_cuda_v100_nnfusion/dense_records_v0.2.jsonl.gz \\\n"
       "      --out history.sonar --json\n"
-      "Skipped lines are reported on stderr as file:line: reason.");
+      "Skipped lines are reported on stderr as file:line: reason. The import streams: memory\n"
+      "stays bounded whatever the input's size (see docs/records.md). A killed import leaves\n"
+      "a readable log; run it again and the records already in it are skipped.");
   import->callback([=] { *exit_code = RunImport(*import_args); });
 
   auto export_args = std::make_shared<ExportArgs>();
-  CLI::App* exp = app.add_subcommand("export", "Export a record log to AutoTVM v0.2 or JSON lines.");
+  CLI::App* exp = app.add_subcommand(
+      "export", "Export a record log (or any history Sonar reads) to AutoTVM v0.2 or JSON lines.");
   exp->add_option("records", export_args->path, "Record log to read")->required();
   exp->add_option("--format", export_args->format, "autotvm|jsonl")->required();
-  exp->add_option("--out", export_args->out, "Output file ('-' for stdout)")->required();
+  exp->add_option("--out", export_args->out,
+                  "Output file ('-' for stdout). An existing file is refused unless --force; the "
+                  "input itself always is")
+      ->required();
+  exp->add_flag("--force", export_args->force, "Replace --out when it exists");
   exp->add_option("--workload", export_args->workload,
                   "Only this workload (16-digit hex key, task name or op)");
   exp->footer(

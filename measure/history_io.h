@@ -33,9 +33,11 @@
 
 namespace sonar {
 
-enum class HistoryFormat { kAuto, kAutoTvm, kAnsor, kKernelTuner, kJsonLines };
+// kRecordLog: a Sonar record log (measure/record_store.h), read as a history so that logs can
+// be merged with `sonar import` too.
+enum class HistoryFormat { kAuto, kAutoTvm, kAnsor, kKernelTuner, kJsonLines, kRecordLog };
 
-std::string_view HistoryFormatToString(HistoryFormat format);  // "auto", "autotvm", ...
+std::string_view HistoryFormatToString(HistoryFormat format);  // "auto", "autotvm", ..., "sonar-log"
 bool StringToHistoryFormat(std::string_view name, HistoryFormat* format);
 
 struct ImportOptions {
@@ -66,6 +68,10 @@ struct ImportReport {
   int64_t ok = 0;             // of which status ok
   int64_t failed = 0;         // of which a failure status
   int64_t skipped_lines = 0;  // lines that could not be used
+  // ImportHistoryIntoLog only: records written to the log, and records left out because the
+  // log already held them (records = appended + duplicates, unless the import failed).
+  int64_t appended = 0;
+  int64_t duplicates = 0;
   std::vector<std::string> skip_messages;  // "file:line: reason", at most max_logged_skips
   void Merge(const ImportReport& other);
 };
@@ -81,6 +87,45 @@ Status ImportHistory(const std::string& path,
                      const ImportOptions& options,
                      const std::function<void(Record&&)>& sink,
                      ImportReport* report);
+
+// The stages of a chunked import (ImportHistoryInChunks), for a sink whose work per record is
+// worth spreading over the parsing threads (encoding records for a log, say). The file is
+// parsed in chunks of about 64 KB. Each stage gets the chunk's records as records[0, n), in
+// file order, and a slot in [0, kImportSlots) that names the chunk's buffer: the slot is the
+// same for both stages of one chunk, and chunks being prepared at the same time have different
+// slots, so per-slot state (one FrameBatch per slot, say) needs no lock.
+inline constexpr int kImportSlots = 32;
+struct ImportStages {
+  // Optional. Runs on a parsing thread right after the chunk is parsed, concurrently with the
+  // preparation of other chunks. May read or change the records.
+  std::function<void(std::vector<Record>& records, size_t n, int slot)> prepare;
+  // Required. Runs one chunk at a time, in file order, after the chunk's prepare; may move the
+  // records out. Not always on the calling thread.
+  std::function<void(std::vector<Record>& records, size_t n, int slot)> consume;
+};
+
+// Like ImportHistory, handing the records on a chunk at a time through `stages`.
+Status ImportHistoryInChunks(const std::string& path,
+                             const ImportOptions& options,
+                             const ImportStages& stages,
+                             ImportReport* report);
+
+// Imports a history file into a record log: records are encoded on the parsing threads and
+// appended a chunk at a time (one write(2) each), in file order. Memory stays bounded whatever
+// the file's size: a plain file is mapped and its pages given back as the import moves on
+// (4 MB at a time), a gzipped one is decompressed 16 MB at a time, the records of at most two
+// 64 KB chunks per thread are held, and the log's duplicate index (when the writer skips
+// duplicates) costs what RecordLogWriterOptions::skip_duplicates says. report->appended and
+// report->duplicates say what went into the log. With options.strict, a file that fails
+// appends nothing: the log is cut back to where it was. `on_chunk`, when set, sees each chunk's
+// records (records[0, n)) in file order, one chunk at a time.
+class RecordLogWriter;
+Status ImportHistoryIntoLog(
+    const std::string& path,
+    const ImportOptions& options,
+    RecordLogWriter& log,
+    ImportReport* report,
+    const std::function<void(const std::vector<Record>& records, size_t n)>& on_chunk = nullptr);
 
 // Like ImportHistory, collecting the records.
 StatusOr<std::vector<Record>> ImportHistoryFile(const std::string& path,

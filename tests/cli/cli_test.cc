@@ -68,16 +68,27 @@ TEST(Cli, ImportSkipsBadLinesWithFileAndLineAndStillSucceeds) {
   EXPECT_EQ(j["failed"], 0);
   EXPECT_EQ(j["skipped_lines"], 1);
   EXPECT_EQ(j["workloads"], 1);
+  // The two good lines are the same record: the second is a duplicate, counted, not appended.
+  EXPECT_EQ(j["appended"], 1);
+  EXPECT_EQ(j["duplicates"], 1);
   EXPECT_NE(r.err.find("h.log:2:"), std::string::npos) << r.err;
-  // Importing again appends.
+  // Importing again appends nothing; --allow-duplicates appends both.
   r = RunSonar({"import", dir.File("h.log"), "--out", dir.File("o.sonar"), "--json"}, dir);
+  ASSERT_EQ(r.exit_code, 0);
+  j = json::parse(r.out);
+  EXPECT_EQ(j["appended"], 0);
+  EXPECT_EQ(j["duplicates"], 2);
+  EXPECT_EQ(j["log_records_after"], 1);
+  r = RunSonar({"import", dir.File("h.log"), "--out", dir.File("o.sonar"), "--allow-duplicates",
+                "--json"},
+               dir);
   ASSERT_EQ(r.exit_code, 0);
   r = RunSonar({"records", "stats", dir.File("o.sonar"), "--json"}, dir);
   ASSERT_EQ(r.exit_code, 0);
   j = json::parse(r.out);
-  EXPECT_EQ(j["records"], 4);
+  EXPECT_EQ(j["records"], 3);
   ASSERT_EQ(j["workloads"].size(), 1u);
-  EXPECT_EQ(j["workloads"][0]["records"], 4);
+  EXPECT_EQ(j["workloads"][0]["records"], 3);
   EXPECT_EQ(j["workloads"][0]["best_seconds"], 0.5);
   EXPECT_EQ(j["workloads"][0]["name"], "dense");
 }

@@ -114,7 +114,7 @@ TEST(RecordStore, CorruptFrameInTheMiddleIsSkippedAndReadingContinues) {
   const std::string full = ReadFile(path);
   // Offsets of each frame.
   std::vector<size_t> starts;
-  size_t at = 0;
+  size_t at = RecordLogHeader().size();
   for (const Record& r : written) {
     starts.push_back(at);
     at += EncodeRecordFrame(r).size();
