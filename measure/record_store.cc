@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <isa-l/crc.h>
 
 #include <algorithm>
 #include <array>
@@ -40,11 +40,16 @@ void PutU32(std::string* out, uint32_t v) {
 uint32_t GetU32(const unsigned char* p) {
   return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
 }
+// CRC-32 as zlib and gzip compute it (ISA-L's carry-less-multiply version: the same numbers as
+// zlib's crc32, about 6 times faster here, and it was most of the cost of a frame).
 uint32_t Crc32(const void* data, size_t n) {
-  return static_cast<uint32_t>(
-      crc32(crc32(0L, Z_NULL, 0), static_cast<const Bytef*>(data), static_cast<uInt>(n)));
+  return crc32_gzip_refl(0, static_cast<const unsigned char*>(data), n);
 }
-uint64_t PayloadHash(std::string_view payload) { return std::hash<std::string_view>{}(payload); }
+// The duplicate index's hash of a frame: its payload's CRC and length, mixed. A match is only
+// a candidate (the bytes are compared), and 32 bits of CRC plus the length leave few of them.
+uint64_t FrameHash(uint32_t crc, size_t payload_bytes) {
+  return ((static_cast<uint64_t>(payload_bytes) << 32) | crc) * 0x9E3779B97F4A7C15ull;
+}
 
 void ToProto(const Record& r, proto::Record* p) {
   p->set_workload_key(r.workload_key);
@@ -383,8 +388,8 @@ void EncodeFrames(const Record* records, size_t n, FrameBatch* batch) {
     const size_t start = batch->bytes.size();
     AppendFrame(records[i], &encoder, &batch->bytes);
     batch->ends.push_back(static_cast<uint32_t>(batch->bytes.size()));
-    batch->hashes.push_back(PayloadHash(
-        std::string_view(batch->bytes).substr(start + kHeaderBytes)));
+    const auto* p = reinterpret_cast<const unsigned char*>(batch->bytes.data() + start);
+    batch->hashes.push_back(FrameHash(GetU32(p + 8), GetU32(p + 4)));
   }
 }
 
@@ -870,7 +875,10 @@ StatusOr<RecordLogWriter> RecordLogWriter::Open(const std::string& path,
   RecordLogStats decode_stats;
   SONAR_RETURN_IF_ERROR(ScanFrames(source, &impl->stats, [&](const std::vector<FrameRef>& frames) {
     if (options.skip_duplicates) {
-      for (const FrameRef& f : frames) impl->index.Insert(PayloadHash(f.payload), f.offset);
+      for (const FrameRef& f : frames) {
+        const auto* p = reinterpret_cast<const unsigned char*>(f.payload.data()) - kHeaderBytes;
+        impl->index.Insert(FrameHash(GetU32(p + 8), f.payload.size()), f.offset);
+      }
     }
     if (existing) {
       DecodeFrames(frames, 0, &decoded, &ok, &decode_stats);

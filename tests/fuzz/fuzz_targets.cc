@@ -61,9 +61,16 @@ void FuzzRecordLog(const uint8_t* data, size_t size) {
   Require(stats.records == static_cast<int64_t>(records.size()), "stats.records");
   Require(stats.skipped_bytes <= static_cast<int64_t>(size), "skipped bytes within the input");
   std::string again;
-  for (const Record& r : records) again += EncodeRecordFrame(r);
+  for (const Record& r : records) {
+    again += EncodeRecordFrame(r);
+    Require(EncodeRecordFrame(r) == internal::EncodeRecordFrameWithProtobuf(r),
+            "the fast encoder writes Protobuf's bytes");
+  }
   RecordLogStats stats2;
   Require(ParseRecordLog(again, &stats2) == records, "re-encoded records read back the same");
+  // Whatever the bytes, a writer never appends to them unless they open like a log.
+  Require(LooksLikeRecordLog(bytes) == DescribeNonRecordLog(bytes).empty(),
+          "LooksLikeRecordLog and DescribeNonRecordLog agree");
 }
 
 const std::vector<FuzzTarget>& AllFuzzTargets() {

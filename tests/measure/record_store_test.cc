@@ -4,7 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <zlib.h>
+
+#include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <limits>
 
 #include "tests/testing/test_records.h"
 
@@ -215,6 +220,270 @@ TEST(RecordStore, LargeCleanLogsDecodeInParallelAndDamagedOnesFallBack) {
   ParseRecordLog(torn, &stats);
   EXPECT_TRUE(stats.torn_tail);
   EXPECT_EQ(stats.records, 4998);
+}
+
+TEST(RecordFrames, FastEncoderWritesProtobufsBytes) {
+  // Every field set, then the corners of proto3's rules: zero and negative numbers, -0.0 (its
+  // bits are not zero, so it is written), empty strings in a repeated field, an index of 0 (set,
+  // so written), large varints.
+  std::vector<Record> records;
+  for (int i = 0; i < 40; ++i) records.push_back(SampleRecord(i));
+  Record r = SampleRecord(7);
+  r.config.values.push_back(KnobValue{.name = "", .kind = KnobKind::kChoice, .strings = {"", "x"}});
+  r.config.values.push_back(KnobValue{.name = "neg", .kind = KnobKind::kSplit,
+                                      .ints = {-1, -(int64_t{1} << 62), 0, 1 << 30}});
+  r.config.index = 0;
+  r.task.template_version = -3;
+  r.result.source_error_code = -1;
+  r.result.compile_seconds = -0.0;
+  r.result.all_cost_seconds = 0.0;
+  r.result.run_seconds = {0.0, -0.0, 1e300};
+  r.trial = std::numeric_limits<int32_t>::min();
+  r.workload_key = ~uint64_t{0};
+  r.tool_version = std::string(300, 'v');  // a two-byte length
+  records.push_back(r);
+  Record empty;  // every field at its default
+  empty.config.index.reset();
+  records.push_back(empty);
+  for (const Record& x : records) {
+    EXPECT_EQ(EncodeRecordFrame(x), internal::EncodeRecordFrameWithProtobuf(x));
+    RecordLogStats stats;
+    std::vector<Record> back = ParseRecordLog(EncodeRecordFrame(x), &stats);
+    ASSERT_EQ(back.size(), 1u);
+    EXPECT_EQ(back[0], x);
+  }
+  // A batch is the same frames back to back, each with a hash.
+  FrameBatch batch;
+  EncodeFrames(records.data(), records.size(), &batch);
+  std::string expected;
+  for (const Record& x : records) expected += EncodeRecordFrame(x);
+  EXPECT_EQ(batch.bytes, expected);
+  EXPECT_EQ(batch.size(), records.size());
+  EXPECT_EQ(batch.hashes.size(), records.size());
+}
+
+TEST(RecordLogWriter, NewLogsOpenWithTheHeaderAndHeaderlessLogsStillReadAndAppend) {
+  ScratchDir dir;
+  const std::string path = dir.File("new.sonar");
+  WriteSample(path, 2);
+  const std::string bytes = ReadFile(path);
+  ASSERT_EQ(bytes.substr(0, 16), RecordLogHeader());
+  RecordLogStats stats;
+  EXPECT_EQ(ParseRecordLog(bytes, &stats).size(), 2u);
+  EXPECT_TRUE(stats.has_header);
+  // A log written before the header existed: frames from the first byte.
+  const std::string old_path = dir.File("old.sonar");
+  WriteFile(old_path, EncodeRecordFrame(SampleRecord(0)) + EncodeRecordFrame(SampleRecord(1)));
+  {
+    StatusOr<RecordStore> store = RecordStore::Open(old_path, {});
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_EQ(store->size(), 2);
+    ASSERT_TRUE(store->Append(SampleRecord(2)).ok());
+  }
+  StatusOr<std::vector<Record>> all = ReadRecordLog(old_path, &stats);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(*all, (std::vector<Record>{SampleRecord(0), SampleRecord(1), SampleRecord(2)}));
+  EXPECT_EQ(stats.skipped_frames, 0);
+  EXPECT_FALSE(stats.has_header);  // no header is put in the middle of an old log
+  // A header from a newer format is refused, by readers and writers alike.
+  std::string newer = RecordLogHeader();
+  newer[4] = 2;
+  const uint32_t crc = static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(newer.data()), 12));
+  for (int i = 0; i < 4; ++i) newer[12 + i] = static_cast<char>((crc >> (8 * i)) & 0xFF);
+  const std::string newer_path = dir.File("newer.sonar");
+  WriteFile(newer_path, newer + EncodeRecordFrame(SampleRecord(0)));
+  StatusOr<std::vector<Record>> read = ReadRecordLog(newer_path, &stats);
+  ASSERT_FALSE(read.ok());
+  EXPECT_NE(read.status().message().find("newer Sonar"), std::string::npos);
+  EXPECT_FALSE(RecordStore::Open(newer_path, {}).ok());
+  EXPECT_EQ(ReadFile(newer_path), newer + EncodeRecordFrame(SampleRecord(0)));
+}
+
+TEST(RecordLogWriter, ATornHeaderIsCutAndWrittenAgain) {
+  ScratchDir dir;
+  const std::string path = dir.File("torn.sonar");
+  for (size_t cut = 1; cut < 16; ++cut) {
+    WriteFile(path, RecordLogHeader().substr(0, cut));
+    RecordLogStats stats;
+    ASSERT_TRUE(ReadRecordLog(path, &stats).ok());
+    EXPECT_TRUE(stats.torn_tail) << cut;
+    {
+      StatusOr<RecordStore> store = RecordStore::Open(path, {});
+      ASSERT_TRUE(store.ok()) << cut << ": " << store.status().ToString();
+      ASSERT_TRUE(store->Append(SampleRecord(1)).ok());
+    }
+    EXPECT_EQ(ReadFile(path), RecordLogHeader() + EncodeRecordFrame(SampleRecord(1))) << cut;
+  }
+}
+
+TEST(RecordLogWriter, RefusesFilesThatAreNotLogsAndLeavesThemByteForByte) {
+  ScratchDir dir;
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {R"({"input": ["llvm", "dense", [[1, 2]], {}], "config": {"index": 1, "code_hash": null, "entity": []}, "result": [[0.5], 0, 1.0, 2.0], "version": 0.2, "tvm_version": null})"
+       "\n",
+       "AutoTVM log"},
+      {"# Sonar\n\nSome notes.\n", "text file"},
+      {std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00", 8), "gzip"},
+      {std::string("\x7f" "ELF\x02\x01\x01\x00", 8), "binary"},
+  };
+  for (const auto& [bytes, looks_like] : files) {
+    const std::string path = dir.File("user_file");
+    WriteFile(path, bytes);
+    StatusOr<RecordLogWriter> writer = RecordLogWriter::Open(path, {});
+    ASSERT_FALSE(writer.ok()) << looks_like;
+    EXPECT_EQ(writer.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(writer.status().message().find(path), std::string::npos);
+    EXPECT_NE(writer.status().message().find(looks_like), std::string::npos)
+        << writer.status().message();
+    EXPECT_FALSE(RecordStore::Open(path, {}).ok());
+    EXPECT_EQ(ReadFile(path), bytes) << looks_like;
+  }
+}
+
+TEST(RecordLogWriter, ANewLogThatGetsNoRecordIsRemovedAnExistingEmptyFileIsKept) {
+  ScratchDir dir;
+  const std::string path = dir.File("never.sonar");
+  { ASSERT_TRUE(RecordLogWriter::Open(path, {}).ok()); }
+  EXPECT_FALSE(std::filesystem::exists(path));
+  const std::string empty = dir.File("empty.sonar");
+  WriteFile(empty, "");
+  { ASSERT_TRUE(RecordLogWriter::Open(empty, {}).ok()); }
+  ASSERT_TRUE(std::filesystem::exists(empty));
+  EXPECT_EQ(ReadFile(empty), "");
+}
+
+TEST(RecordLogWriter, OneWriterAtATime) {
+  ScratchDir dir;
+  const std::string path = dir.File("log.sonar");
+  StatusOr<RecordStore> first = RecordStore::Open(path, {});
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(first->Append(SampleRecord(0)).ok());
+  StatusOr<RecordLogWriter> second = RecordLogWriter::Open(path, {});
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.status().message().find("another process"), std::string::npos);
+  EXPECT_TRUE(RecordStore::Open(path, {.read_only = true}).ok());  // readers are welcome
+}
+
+TEST(RecordLogWriter, SkipsRecordsTheLogHoldsAndKeepsEveryDistinctOne) {
+  ScratchDir dir;
+  const std::string path = dir.File("log.sonar");
+  std::vector<Record> records;
+  for (int i = 0; i < 300; ++i) records.push_back(SampleRecord(i));
+  // Records that differ from another only in the timestamp, or only in one run time, are not
+  // duplicates.
+  Record later = records[0];
+  later.timestamp_unix_s += 1e-6;
+  Record slower = records[1];
+  slower.result.run_seconds[2] = std::nextafter(slower.result.run_seconds[2], 1.0);
+  RecordLogWriterOptions options;
+  options.skip_duplicates = true;
+  {
+    StatusOr<RecordLogWriter> w = RecordLogWriter::Open(path, options);
+    ASSERT_TRUE(w.ok());
+    FrameBatch batch;
+    // Within one batch: record 5 twice.
+    std::vector<Record> first(records.begin(), records.begin() + 100);
+    first.push_back(records[5]);
+    EncodeFrames(first.data(), first.size(), &batch);
+    AppendCounts counts;
+    ASSERT_TRUE(w->Append(batch, &counts).ok());
+    EXPECT_EQ(counts.appended, 100);
+    EXPECT_EQ(counts.duplicates, 1);
+    // Across batches: 50 old ones, 200 new ones, the two near-copies.
+    std::vector<Record> second(records.begin() + 50, records.end());
+    second.push_back(later);
+    second.push_back(slower);
+    batch.Clear();
+    EncodeFrames(second.data(), second.size(), &batch);
+    ASSERT_TRUE(w->Append(batch, &counts).ok());
+    EXPECT_EQ(counts.appended, 202);
+    EXPECT_EQ(counts.duplicates, 50);
+    EXPECT_EQ(w->records(), 302);
+  }
+  // Reopened: the index is rebuilt from the file.
+  {
+    StatusOr<RecordLogWriter> w = RecordLogWriter::Open(path, options);
+    ASSERT_TRUE(w.ok());
+    FrameBatch batch;
+    EncodeFrames(records.data(), records.size(), &batch);
+    AppendCounts counts;
+    ASSERT_TRUE(w->Append(batch, &counts).ok());
+    EXPECT_EQ(counts.appended, 0);
+    EXPECT_EQ(counts.duplicates, 300);
+  }
+  RecordLogStats stats;
+  StatusOr<std::vector<Record>> all = ReadRecordLog(path, &stats);
+  ASSERT_TRUE(all.ok());
+  std::vector<Record> expected = records;
+  expected.push_back(later);
+  expected.push_back(slower);
+  EXPECT_EQ(*all, expected);
+  // Without skip_duplicates everything is appended.
+  {
+    StatusOr<RecordLogWriter> w = RecordLogWriter::Open(path, {});
+    ASSERT_TRUE(w.ok());
+    FrameBatch batch;
+    EncodeFrames(records.data(), 10, &batch);
+    AppendCounts counts;
+    ASSERT_TRUE(w->Append(batch, &counts).ok());
+    EXPECT_EQ(counts.appended, 10);
+    EXPECT_EQ(w->records(), 312);
+  }
+}
+
+TEST(RecordLogWriter, TruncateToUndoesAppends) {
+  ScratchDir dir;
+  const std::string path = dir.File("log.sonar");
+  WriteSample(path, 3);
+  const std::string before = ReadFile(path);
+  StatusOr<RecordLogWriter> w = RecordLogWriter::Open(path, {.skip_duplicates = true});
+  ASSERT_TRUE(w.ok());
+  const RecordLogWriter::Mark mark = w->mark();
+  FrameBatch batch;
+  std::vector<Record> more = {SampleRecord(10), SampleRecord(11)};
+  EncodeFrames(more.data(), more.size(), &batch);
+  ASSERT_TRUE(w->Append(batch).ok());
+  EXPECT_EQ(w->records(), 5);
+  ASSERT_TRUE(w->TruncateTo(mark).ok());
+  EXPECT_EQ(w->records(), 3);
+  EXPECT_EQ(ReadFile(path), before);
+  EXPECT_EQ(w->Append(batch).code(), StatusCode::kFailedPrecondition);  // the index is stale
+}
+
+TEST(RecordLog, StreamedReadsAgreeWithInMemoryOnesAcrossWindows) {
+  // About 20 MB: several 8 MB windows, a frame larger than a window, and damage that straddles
+  // a window's end; the streamed reader and the in-memory one agree on records and counts.
+  ScratchDir dir;
+  std::string log = RecordLogHeader();
+  std::vector<Record> written;
+  for (int i = 0; i < 12000; ++i) {
+    Record r = SampleRecord(i);
+    r.result.error_msg = std::string(1500, static_cast<char>('a' + i % 26));
+    if (i == 5000) r.result.error_msg = std::string(9u << 20, 'x');
+    written.push_back(r);
+    log += EncodeRecordFrame(r);
+  }
+  const size_t window = 8u << 20;
+  // Garbage over the first window's end.
+  log.replace(window - 40, 80, std::string(80, '\x5A'));
+  const std::string path = dir.File("big.sonar");
+  WriteFile(path, log);
+  RecordLogStats memory_stats, file_stats;
+  const std::vector<Record> in_memory = ParseRecordLog(log, &memory_stats);
+  std::vector<Record> streamed;
+  ASSERT_TRUE(ForEachRecord(path, [&](Record&& r) { streamed.push_back(std::move(r)); },
+                            &file_stats)
+                  .ok());
+  EXPECT_EQ(streamed, in_memory);
+  EXPECT_EQ(file_stats.records, memory_stats.records);
+  EXPECT_EQ(file_stats.skipped_frames, memory_stats.skipped_frames);
+  EXPECT_EQ(file_stats.skipped_bytes, memory_stats.skipped_bytes);
+  EXPECT_GE(file_stats.skipped_frames, 1);
+  EXPECT_LE(file_stats.skipped_frames, 2);
+  EXPECT_GE(static_cast<int64_t>(streamed.size()), 12000 - 2);
+  EXPECT_TRUE(std::any_of(streamed.begin(), streamed.end(), [](const Record& r) {
+    return r.result.error_msg.size() == (9u << 20);  // the frame larger than a window
+  }));
 }
 
 TEST(MeasureResult, MedianAndMean) {
