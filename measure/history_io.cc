@@ -1777,6 +1777,10 @@ void ImportJsonLine(Importer& im, int64_t line_no, std::string_view line) {
   im.Emit(std::move(r));
 }
 
+// Parsed chunks a thread may hold while the chunks before them are still being parsed or
+// handed on by others.
+constexpr int kBuffersPerThread = 2;
+
 // Where the records of an import go: one record at a time to `sink`, or a chunk at a time
 // through `stages` (exactly one is set). `release(upto)` is told, in file order, that the text
 // before `upto` is done with (a mapped file gives those pages back); it may be empty.
@@ -1867,14 +1871,14 @@ Status ImportLines(std::string_view text,
       const char* chunk_end = nullptr;
       int slot = 0;
     };
-    Buffer buffers[2];
+    Buffer buffers[kBuffersPerThread];
     std::unique_lock<std::mutex> lock(mu);
     const int me = next_thread++;
     lock.unlock();
-    for (int b = 0; b < 2; ++b) {
+    for (int b = 0; b < kBuffersPerThread; ++b) {
       buffers[b].importer =
           std::make_unique<Importer>(source, options, readable_end, nullptr, &buffers[b].report);
-      buffers[b].slot = 2 * me + b;
+      buffers[b].slot = kBuffersPerThread * me + b;
     }
     // The buffer holding this thread's oldest parsed chunk, or null.
     auto oldest = [&]() -> Buffer* {
@@ -1903,9 +1907,13 @@ Status ImportLines(std::string_view text,
         cv.notify_all();
         continue;
       }
-      Buffer* idle = buffers[0].chunk < 0   ? &buffers[0]
-                     : buffers[1].chunk < 0 ? &buffers[1]
-                                            : nullptr;
+      Buffer* idle = nullptr;
+      for (Buffer& b : buffers) {
+        if (b.chunk < 0) {
+          idle = &b;
+          break;
+        }
+      }
       if (idle != nullptr && cursor < end) {
         const char* chunk_begin = cursor;
         const char* chunk_end = chunk_end_after(cursor, kChunkBytes);
@@ -1941,7 +1949,7 @@ Status ImportLines(std::string_view text,
 int ImportThreads(const ImportOptions& options, size_t bytes) {
   int threads = options.threads > 0 ? options.threads
                                     : static_cast<int>(std::thread::hardware_concurrency());
-  threads = std::clamp(threads, 1, kImportSlots / 2);
+  threads = std::clamp(threads, 1, kImportSlots / kBuffersPerThread);
   if (bytes < (8u << 20) || options.strict) threads = 1;
   return threads;
 }
