@@ -23,6 +23,9 @@
 #include "measure/history_io.h"
 #include "measure/record.pb.h"
 
+#include <google/protobuf/stubs/common.h>
+#include <google/protobuf/stubs/logging.h>
+
 namespace sonar {
 namespace {
 
@@ -337,6 +340,323 @@ class WireEncoder {
   std::array<CachedTask, 64> tasks_;
 };
 
+// ------------------------------------------------------------------------------ fast decoder
+// Reads a Record payload straight into a Record, reusing its storage: the inverse of
+// WireEncoder, and a reader of every payload Protobuf reads, with the same result as
+// proto::Record::ParseFromArray followed by FromProto (fields in any order, repeated scalars
+// packed or not, a field seen twice keeps its last value, sub-messages seen twice merge,
+// unknown fields and groups skipped, invalid UTF-8 in `strings` and enum values outside Sonar's
+// enums rejected). Decoding through the message cost about 3 us a record, mostly allocation; a
+// test and the fuzz target check the two readers agree on valid and mutated payloads.
+class WireDecoder {
+ public:
+  bool Decode(std::string_view payload, Record* r) {
+    Reset(r);
+    knobs_ = 0;
+    const auto* p = reinterpret_cast<const uint8_t*>(payload.data());
+    depth_ = 0;
+    const bool ok = Message(p, p + payload.size(), r, &WireDecoder::RecordField);
+    r->config.values.resize(knobs_);
+    return ok;
+  }
+
+ private:
+  using FieldFn = bool (WireDecoder::*)(uint32_t field, uint32_t type, const uint8_t** p,
+                                        const uint8_t* end, void* out, bool* known);
+
+  static void Reset(Record* r) {
+    r->workload_key = 0;
+    r->task.name.clear();
+    r->task.op.clear();
+    r->task.args_json.clear();
+    r->task.target.clear();
+    r->task.template_version = 0;
+    r->config.index.reset();
+    r->config.code_hash.clear();
+    MeasureResult& m = r->result;
+    m.status = MeasureStatus::kOk;
+    m.run_seconds.clear();
+    m.compile_seconds = m.all_cost_seconds = m.reference_seconds = m.reported_seconds = 0;
+    m.error_msg.clear();
+    m.source_error_code = 0;
+    r->timestamp_unix_s = 0;
+    r->tuner.clear();
+    r->trial = 0;
+    r->hardware_id.clear();
+    r->source_version.clear();
+    r->tool_version.clear();
+  }
+
+  static bool Varint(const uint8_t** p, const uint8_t* end, uint64_t* v) {
+    uint64_t x = 0;
+    for (int i = 0; i < 10; ++i) {
+      if (*p >= end) return false;
+      const uint8_t b = *(*p)++;
+      x |= static_cast<uint64_t>(b & 0x7F) << (7 * i);
+      if ((b & 0x80) == 0) {
+        *v = x;
+        return true;
+      }
+    }
+    return false;
+  }
+  // A tag as Protobuf reads it: at most 5 bytes, the value kept modulo 2^32; field 0 is refused.
+  static bool Tag(const uint8_t** p, const uint8_t* end, uint32_t* tag) {
+    uint32_t x = 0;
+    for (int i = 0; i < 5; ++i) {
+      if (*p >= end) return false;
+      const uint8_t b = *(*p)++;
+      x |= static_cast<uint32_t>(b & 0x7F) << (7 * i);
+      if ((b & 0x80) == 0) {
+        *tag = x;
+        return (x >> 3) != 0;
+      }
+    }
+    return false;
+  }
+  static bool Fixed64(const uint8_t** p, const uint8_t* end, uint64_t* v) {
+    if (end - *p < 8) return false;
+    uint64_t x = 0;
+    for (int i = 0; i < 8; ++i) x |= static_cast<uint64_t>((*p)[i]) << (8 * i);
+    *p += 8;
+    *v = x;
+    return true;
+  }
+  static bool Double(const uint8_t** p, const uint8_t* end, double* d) {
+    uint64_t bits;
+    if (!Fixed64(p, end, &bits)) return false;
+    std::memcpy(d, &bits, sizeof bits);
+    return true;
+  }
+  static bool Length(const uint8_t** p, const uint8_t* end, std::string_view* s) {
+    uint64_t n;
+    if (!Varint(p, end, &n) || n > static_cast<uint64_t>(end - *p) || n > (1u << 31) - 16) {
+      return false;
+    }
+    *s = std::string_view(reinterpret_cast<const char*>(*p), static_cast<size_t>(n));
+    *p += n;
+    return true;
+  }
+  static bool Bytes(const uint8_t** p, const uint8_t* end, std::string* out) {
+    std::string_view s;
+    if (!Length(p, end, &s)) return false;
+    out->assign(s);
+    return true;
+  }
+  static int32_t ZigZag32(uint64_t v) {
+    const auto u = static_cast<uint32_t>(v);
+    return static_cast<int32_t>((u >> 1) ^ (~(u & 1) + 1));
+  }
+
+  // Skips a field Sonar does not know (or knows with another wire type).
+  bool Skip(uint32_t field, uint32_t type, const uint8_t** p, const uint8_t* end) {
+    uint64_t v;
+    std::string_view s;
+    switch (type) {
+      case 0: return Varint(p, end, &v);
+      case 1: return Fixed64(p, end, &v);
+      case 2: return Length(p, end, &s);
+      case 5:
+        if (end - *p < 4) return false;
+        *p += 4;
+        return true;
+      case 3: {  // a group: fields until the matching end-group tag
+        if (++depth_ > kMaxDepth) return false;
+        while (true) {
+          uint32_t tag;
+          if (!Tag(p, end, &tag)) return false;
+          if ((tag & 7) == 4) {
+            --depth_;
+            return (tag >> 3) == field;
+          }
+          if (!Skip(static_cast<uint32_t>(tag >> 3), static_cast<uint32_t>(tag & 7), p, end)) {
+            return false;
+          }
+        }
+      }
+      default: return false;  // an end-group outside a group, or wire types 6 and 7
+    }
+  }
+
+  // Reads the fields of one message in [p, end) with `fn`.
+  bool Message(const uint8_t* p, const uint8_t* end, void* out, FieldFn fn) {
+    while (p < end) {
+      uint32_t tag;
+      if (!Tag(&p, end, &tag) || (tag & 7) == 4) return false;
+      const auto field = static_cast<uint32_t>(tag >> 3);
+      const auto type = static_cast<uint32_t>(tag & 7);
+      bool known = false;
+      if (!(this->*fn)(field, type, &p, end, out, &known)) return false;
+      if (!known && !Skip(field, type, &p, end)) return false;
+    }
+    return true;
+  }
+  bool Sub(const uint8_t** p, const uint8_t* end, void* out, FieldFn fn) {
+    std::string_view s;
+    if (!Length(p, end, &s)) return false;
+    if (++depth_ > kMaxDepth) return false;
+    const auto* b = reinterpret_cast<const uint8_t*>(s.data());
+    const bool ok = Message(b, b + s.size(), out, fn);
+    --depth_;
+    return ok;
+  }
+
+  bool RecordField(uint32_t f, uint32_t t, const uint8_t** p, const uint8_t* e, void* o, bool* k) {
+    Record* r = static_cast<Record*>(o);
+    uint64_t v;
+    *k = true;
+    if (f == 1 && t == 1) return Fixed64(p, e, &r->workload_key);
+    if (f == 2 && t == 2) return Sub(p, e, &r->task, &WireDecoder::TaskField);
+    if (f == 3 && t == 2) return Sub(p, e, r, &WireDecoder::ConfigField);
+    if (f == 4 && t == 2) return Sub(p, e, &r->result, &WireDecoder::ResultField);
+    if (f == 5 && t == 1) return Double(p, e, &r->timestamp_unix_s);
+    if (f == 6 && t == 2) return Bytes(p, e, &r->tuner);
+    if (f == 7 && t == 0) {
+      if (!Varint(p, e, &v)) return false;
+      r->trial = ZigZag32(v);
+      return true;
+    }
+    if (f == 8 && t == 2) return Bytes(p, e, &r->hardware_id);
+    if (f == 9 && t == 2) return Bytes(p, e, &r->source_version);
+    if (f == 10 && t == 2) return Bytes(p, e, &r->tool_version);
+    *k = false;
+    return true;
+  }
+  bool TaskField(uint32_t f, uint32_t t, const uint8_t** p, const uint8_t* e, void* o, bool* k) {
+    TaskIdentity* task = static_cast<TaskIdentity*>(o);
+    *k = true;
+    if (t == 2 && f >= 1 && f <= 4) {
+      std::string* s[] = {&task->name, &task->op, &task->args_json, &task->target};
+      return Bytes(p, e, s[f - 1]);
+    }
+    if (f == 5 && t == 0) {
+      uint64_t v;
+      if (!Varint(p, e, &v)) return false;
+      task->template_version = static_cast<int32_t>(v);
+      return true;
+    }
+    *k = false;
+    return true;
+  }
+  bool ConfigField(uint32_t f, uint32_t t, const uint8_t** p, const uint8_t* e, void* o, bool* k) {
+    Record* r = static_cast<Record*>(o);
+    *k = true;
+    if (f == 1 && t == 2) {
+      std::vector<KnobValue>& values = r->config.values;
+      if (knobs_ == values.size()) values.emplace_back();
+      KnobValue& knob = values[knobs_++];
+      knob.name.clear();
+      knob.kind = KnobKind::kSplit;
+      knob.ints.clear();
+      knob.strings.clear();
+      knob.source_type.clear();
+      return Sub(p, e, &knob, &WireDecoder::KnobField);
+    }
+    if (f == 2 && t == 0) {
+      uint64_t v;
+      if (!Varint(p, e, &v)) return false;
+      r->config.index = static_cast<int64_t>(v);
+      return true;
+    }
+    if (f == 3 && t == 2) return Bytes(p, e, &r->config.code_hash);
+    *k = false;
+    return true;
+  }
+  bool KnobField(uint32_t f, uint32_t t, const uint8_t** p, const uint8_t* e, void* o, bool* k) {
+    KnobValue* knob = static_cast<KnobValue*>(o);
+    uint64_t v;
+    *k = true;
+    if (f == 1 && t == 2) return Bytes(p, e, &knob->name);
+    if (f == 2 && t == 0) {
+      if (!Varint(p, e, &v)) return false;
+      const auto kind = static_cast<int32_t>(v);
+      if (kind < 0 || kind > static_cast<int32_t>(KnobKind::kBool)) return false;
+      knob->kind = static_cast<KnobKind>(kind);
+      return true;
+    }
+    if (f == 3 && t == 2) {
+      std::string_view s;
+      if (!Length(p, e, &s)) return false;
+      const auto* q = reinterpret_cast<const uint8_t*>(s.data());
+      const uint8_t* qe = q + s.size();
+      while (q < qe) {
+        if (!Varint(&q, qe, &v)) return false;
+        knob->ints.push_back(static_cast<int64_t>(v));
+      }
+      return true;
+    }
+    if (f == 3 && t == 0) {
+      if (!Varint(p, e, &v)) return false;
+      knob->ints.push_back(static_cast<int64_t>(v));
+      return true;
+    }
+    if (f == 4 && t == 2) {
+      std::string_view s;
+      if (!Length(p, e, &s) ||
+          !google::protobuf::internal::IsStructurallyValidUTF8(s.data(), static_cast<int>(s.size()))) {
+        return false;
+      }
+      knob->strings.emplace_back(s);
+      return true;
+    }
+    if (f == 5 && t == 2) return Bytes(p, e, &knob->source_type);
+    *k = false;
+    return true;
+  }
+  bool ResultField(uint32_t f, uint32_t t, const uint8_t** p, const uint8_t* e, void* o, bool* k) {
+    MeasureResult* m = static_cast<MeasureResult*>(o);
+    uint64_t v;
+    *k = true;
+    if (f == 1 && t == 0) {
+      if (!Varint(p, e, &v)) return false;
+      const auto status = static_cast<int32_t>(v);
+      if (status < 0 || status > static_cast<int32_t>(MeasureStatus::kUnknownError)) return false;
+      m->status = static_cast<MeasureStatus>(status);
+      return true;
+    }
+    if (f == 2 && t == 2) {
+      std::string_view s;
+      if (!Length(p, e, &s) || s.size() % 8 != 0) return false;
+      const auto* q = reinterpret_cast<const uint8_t*>(s.data());
+      for (size_t i = 0; i < s.size(); i += 8) {
+        double d;
+        const uint8_t* at = q + i;
+        Double(&at, q + s.size(), &d);
+        m->run_seconds.push_back(d);
+      }
+      return true;
+    }
+    if (f == 2 && t == 1) {
+      double d;
+      if (!Double(p, e, &d)) return false;
+      m->run_seconds.push_back(d);
+      return true;
+    }
+    if (t == 1 && (f == 3 || f == 4 || f == 7 || f == 8)) {
+      double* d[] = {&m->compile_seconds, &m->all_cost_seconds, nullptr, nullptr,
+                     &m->reference_seconds, &m->reported_seconds};
+      return Double(p, e, d[f - 3]);
+    }
+    if (f == 5 && t == 2) return Bytes(p, e, &m->error_msg);
+    if (f == 6 && t == 0) {
+      if (!Varint(p, e, &v)) return false;
+      m->source_error_code = ZigZag32(v);
+      return true;
+    }
+    *k = false;
+    return true;
+  }
+
+  static constexpr int kMaxDepth = 100;  // Protobuf's default recursion limit
+  size_t knobs_ = 0;
+  int depth_ = 0;  // sub-messages and groups open
+};
+
+WireDecoder& ThreadDecoder() {
+  thread_local WireDecoder decoder;
+  return decoder;
+}
+
 // Appends one frame holding `record` to *out.
 void AppendFrame(const Record& record, WireEncoder* encoder, std::string* out) {
   const size_t start = out->size();
@@ -374,6 +694,17 @@ std::string internal::EncodeRecordFrameWithProtobuf(const Record& record) {
   PutU32(&out, static_cast<uint32_t>(payload.size()));
   PutU32(&out, Crc32(payload.data(), payload.size()));
   return out + payload;
+}
+
+bool internal::DecodeRecordPayloadWithProtobuf(std::string_view payload, Record* record) {
+  google::protobuf::LogSilencer quiet;  // it would log each string that is not UTF-8
+  proto::Record message;
+  return message.ParseFromArray(payload.data(), static_cast<int>(payload.size())) &&
+         FromProto(message, record);
+}
+
+bool DecodeRecordPayload(std::string_view payload, Record* record) {
+  return ThreadDecoder().Decode(payload, record);
 }
 
 std::string EncodeRecordFrame(const Record& record) {
@@ -581,12 +912,9 @@ void DecodeFrames(const std::vector<FrameRef>& frames,
       frames.size(),
       threads,
       [&](size_t begin, size_t end) {
-        proto::Record scratch;
+        WireDecoder& decoder = ThreadDecoder();
         for (size_t i = begin; i < end; ++i) {
-          scratch.Clear();
-          const std::string_view payload = frames[i].payload;
-          (*ok)[i] = scratch.ParseFromArray(payload.data(), static_cast<int>(payload.size())) &&
-                     FromProto(scratch, &(*records)[i]);
+          (*ok)[i] = decoder.Decode(frames[i].payload, &(*records)[i]);
         }
       },
       2048);

@@ -72,9 +72,15 @@ struct FrameBatch {
   }
 };
 
+// Decodes one frame's payload into *record, reusing its storage. False when the bytes are not
+// a Record (anything Protobuf would refuse, or an enum value outside Sonar's). Thread-safe.
+bool DecodeRecordPayload(std::string_view payload, Record* record);
+
 namespace internal {
-// A frame built through the Protobuf message: the reference EncodeRecordFrame is tested against.
+// Through the Protobuf message: the references EncodeRecordFrame and DecodeRecordPayload are
+// tested against.
 std::string EncodeRecordFrameWithProtobuf(const Record& record);
+bool DecodeRecordPayloadWithProtobuf(std::string_view payload, Record* record);
 }  // namespace internal
 
 // Appends the frames of records[0, n) to *batch. The frames are byte for byte those of

@@ -22,6 +22,7 @@ void FuzzAnsor(const uint8_t* data, size_t size);
 void FuzzKernelTuner(const uint8_t* data, size_t size);
 void FuzzJsonLines(const uint8_t* data, size_t size);
 void FuzzRecordLog(const uint8_t* data, size_t size);
+void FuzzRecordPayload(const uint8_t* data, size_t size);
 
 struct FuzzTarget {
   const char* name;  // also the corpus folder: tests/fuzz/corpus/<name>/
