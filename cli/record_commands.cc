@@ -112,6 +112,12 @@ int RunImport(const ImportArgs& a) {
                   static_cast<long long>(report.duplicates));
     }
   }
+  if (log->unchecked() > 0) {
+    std::fprintf(stderr,
+                 "sonar import: warning: the duplicate index of %s is full; %lld records of the "
+                 "log are not in it, so a later copy of one of them would be appended\n",
+                 a.out.c_str(), static_cast<long long>(log->unchecked()));
+  }
   if (a.json) {
     Json j = {{"records", total.records},
               {"ok", total.ok},
@@ -119,6 +125,7 @@ int RunImport(const ImportArgs& a) {
               {"skipped_lines", total.skipped_lines},
               {"appended", total.appended},
               {"duplicates", total.duplicates},
+              {"unchecked_for_duplicates", log->unchecked()},
               {"workloads", workloads.size()},
               {"out", a.out},
               {"log_records_before", before},

@@ -2225,6 +2225,7 @@ void ImportReport::Merge(const ImportReport& o) {
   skipped_lines += o.skipped_lines;
   appended += o.appended;
   duplicates += o.duplicates;
+  unchecked += o.unchecked;
   skip_messages.insert(skip_messages.end(), o.skip_messages.begin(), o.skip_messages.end());
 }
 
@@ -2350,7 +2351,7 @@ Status ImportHistoryIntoLog(
   const RecordLogWriter::Mark mark = log.mark();
   std::vector<FrameBatch> batches(kImportSlots);
   Status append_status;
-  int64_t appended = 0, duplicates = 0;
+  int64_t appended = 0, duplicates = 0, unchecked = 0;
   ImportStages stages;
   stages.prepare = [&](std::vector<Record>& records, size_t n, int slot) {
     FrameBatch& b = batches[static_cast<size_t>(slot)];
@@ -2363,12 +2364,14 @@ Status ImportHistoryIntoLog(
     append_status = log.Append(batches[static_cast<size_t>(slot)], &counts);
     appended += counts.appended;
     duplicates += counts.duplicates;
+    unchecked += counts.unchecked;
     if (append_status.ok() && on_chunk) on_chunk(records, n);
   };
   Status s = ImportHistoryInChunks(path, options, stages, report);
   if (s.ok()) s = append_status;
   report->appended = appended;
   report->duplicates = duplicates;
+  report->unchecked = unchecked;
   if (!s.ok() && options.strict) {
     // All or nothing: what this file appended goes again.
     Status undo = log.TruncateTo(mark);

@@ -72,6 +72,7 @@ struct ImportReport {
   // log already held them (records = appended + duplicates, unless the import failed).
   int64_t appended = 0;
   int64_t duplicates = 0;
+  int64_t unchecked = 0;  // appended records the log's full duplicate index could not take
   std::vector<std::string> skip_messages;  // "file:line: reason", at most max_logged_skips
   void Merge(const ImportReport& other);
 };

@@ -1059,10 +1059,16 @@ Status WriteAll(int fd, const std::string& path, const struct iovec* parts, int 
 // candidate only; the caller compares the frames' bytes.
 class FrameIndex {
  public:
-  void Insert(uint64_t hash, int64_t offset) {
-    if (4 * (count_ + 1) > 3 * slots_.size()) Grow();
+  explicit FrameIndex(size_t max_bytes = 0) : max_slots_(max_bytes / sizeof(Slot)) {}
+  // False, leaving the index as it was, when it is full: growing would pass max_bytes.
+  bool Insert(uint64_t hash, int64_t offset) {
+    if (4 * (count_ + 1) > 3 * slots_.size()) {
+      if (std::max<size_t>(1024, 2 * slots_.size()) > max_slots_) return false;
+      Grow();
+    }
     Place({hash, offset + 1});
     ++count_;
+    return true;
   }
   // Calls same(offset) for each indexed frame with this hash until one returns true.
   template <typename Same>
@@ -1101,6 +1107,7 @@ class FrameIndex {
     }
   }
 
+  size_t max_slots_ = 0;
   std::vector<Slot> slots_;
   size_t count_ = 0;
 };
@@ -1118,6 +1125,7 @@ struct RecordLogWriter::Impl {
   int64_t records = 0;
   RecordLogStats stats;
   FrameIndex index;
+  int64_t unchecked = 0;  // frames the full index could not take (never checked against)
   std::string out;    // the frames an Append keeps
   std::string probe;  // a frame read back to confirm a duplicate
 
@@ -1156,7 +1164,12 @@ struct RecordLogWriter::Impl {
   }
 };
 
-Status RecordLogWriterOptions::Validate() const { return OkStatus(); }
+Status RecordLogWriterOptions::Validate() const {
+  if (skip_duplicates && max_index_bytes < (64u << 10)) {
+    return InvalidArgumentError("RecordLogWriterOptions::max_index_bytes must be at least 64 KB");
+  }
+  return OkStatus();
+}
 
 RecordLogWriter::RecordLogWriter(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 RecordLogWriter::RecordLogWriter(RecordLogWriter&&) noexcept = default;
@@ -1170,6 +1183,7 @@ StatusOr<RecordLogWriter> RecordLogWriter::Open(const std::string& path,
   auto impl = std::make_unique<Impl>();
   impl->path = path;
   impl->options = options;
+  impl->index = FrameIndex(options.max_index_bytes);
   // Open without creating first, so that we know whether we created it.
   impl->fd = open(path.c_str(), O_RDWR | O_APPEND | O_CLOEXEC);
   if (impl->fd < 0 && errno == ENOENT && options.create_if_missing) {
@@ -1205,7 +1219,9 @@ StatusOr<RecordLogWriter> RecordLogWriter::Open(const std::string& path,
     if (options.skip_duplicates) {
       for (const FrameRef& f : frames) {
         const auto* p = reinterpret_cast<const unsigned char*>(f.payload.data()) - kHeaderBytes;
-        impl->index.Insert(FrameHash(GetU32(p + 8), f.payload.size()), f.offset);
+        if (!impl->index.Insert(FrameHash(GetU32(p + 8), f.payload.size()), f.offset)) {
+          ++impl->unchecked;
+        }
       }
     }
     if (existing) {
@@ -1265,7 +1281,10 @@ Status RecordLogWriter::Append(const FrameBatch& batch, AppendCounts* counts) {
         }
         continue;
       }
-      m.index.Insert(h, base + static_cast<int64_t>(copying ? m.out.size() : kept_end));
+      if (!m.index.Insert(h, base + static_cast<int64_t>(copying ? m.out.size() : kept_end))) {
+        ++c.unchecked;
+        ++m.unchecked;
+      }
       if (copying) {
         m.out.append(frame);
       } else {
@@ -1313,6 +1332,7 @@ Status RecordLogWriter::TruncateTo(const Mark& mark) {
 
 int64_t RecordLogWriter::size_bytes() const { return impl_->size_bytes; }
 int64_t RecordLogWriter::records() const { return impl_->records; }
+int64_t RecordLogWriter::unchecked() const { return impl_->unchecked; }
 const RecordLogStats& RecordLogWriter::open_stats() const { return impl_->stats; }
 const std::string& RecordLogWriter::path() const { return impl_->path; }
 

@@ -131,10 +131,16 @@ struct RecordLogWriterOptions {
   bool create_if_missing = true;
   // Leave out of every Append the records that the log already holds, byte for byte the same
   // frame (same task, config, result, timestamp and every other field), counting them. Open
-  // then hashes every frame of the log; the index costs 8 bytes per record at a load of at most
-  // 3/4 (about 11 bytes a record; 32 MB for 3 million). A hash match is confirmed by comparing
-  // the frames' bytes, so no distinct record is ever left out.
+  // then hashes every frame of the log into an index of 16-byte slots at a load of at most 3/4
+  // (21-43 bytes a record: 64 MB of slots for 3 million records). A hash match is confirmed by
+  // comparing the frames' bytes, so no distinct record is ever left out.
   bool skip_duplicates = false;
+  // The most memory the duplicate index may take, in bytes (at least 64 KB). Once it is full
+  // (at 3/4 of max_index_bytes / 16 records: 6.3 million at the default), further frames are
+  // still checked against the index but no longer go into it, and are counted as unchecked
+  // (AppendCounts::unchecked): memory stays bounded, and a duplicate of an unchecked record is
+  // appended, never a distinct record dropped. Raise it to check larger logs completely.
+  size_t max_index_bytes = size_t{128} << 20;
   Status Validate() const;
 };
 
@@ -142,6 +148,7 @@ struct RecordLogWriterOptions {
 struct AppendCounts {
   int64_t appended = 0;    // frames written
   int64_t duplicates = 0;  // frames left out as already in the log (skip_duplicates only)
+  int64_t unchecked = 0;   // frames written that the full duplicate index could not take
 };
 
 // Appends frames to a record log.
@@ -175,6 +182,9 @@ class RecordLogWriter {
   int64_t size_bytes() const;
   // Frames in the log: read at Open plus appended since.
   int64_t records() const;
+  // Frames of the log (read at Open or appended) that a full duplicate index could not take:
+  // a later duplicate of one of them is not recognised. 0 unless max_index_bytes was reached.
+  int64_t unchecked() const;
   // What Open found while reading the existing log.
   const RecordLogStats& open_stats() const;
   const std::string& path() const;

@@ -474,6 +474,36 @@ TEST(RecordLogWriter, SkipsRecordsTheLogHoldsAndKeepsEveryDistinctOne) {
   }
 }
 
+TEST(RecordLogWriter, AFullDuplicateIndexBoundsMemoryAndNeverDropsADistinctRecord) {
+  // 64 KB of index: 4,096 slots, full at 3,072 records. Records past that still go in, are
+  // counted as unchecked, and a copy of one of them is appended rather than recognised; the
+  // ones in the index are still recognised.
+  ScratchDir dir;
+  const std::string path = dir.File("log.sonar");
+  RecordLogWriterOptions options;
+  options.skip_duplicates = true;
+  options.max_index_bytes = 64u << 10;
+  std::vector<Record> records;
+  for (int i = 0; i < 4000; ++i) records.push_back(SampleRecord(i));
+  StatusOr<RecordLogWriter> w = RecordLogWriter::Open(path, options);
+  ASSERT_TRUE(w.ok());
+  FrameBatch batch;
+  EncodeFrames(records.data(), records.size(), &batch);
+  AppendCounts counts;
+  ASSERT_TRUE(w->Append(batch, &counts).ok());
+  EXPECT_EQ(counts.appended, 4000);
+  EXPECT_EQ(counts.unchecked, 4000 - 3072);
+  EXPECT_EQ(w->unchecked(), 4000 - 3072);
+  batch.Clear();
+  std::vector<Record> again = {records[10], records[3500]};
+  EncodeFrames(again.data(), again.size(), &batch);
+  ASSERT_TRUE(w->Append(batch, &counts).ok());
+  EXPECT_EQ(counts.duplicates, 1);  // records[10] is in the index
+  EXPECT_EQ(counts.appended, 1);    // records[3500] is not: appended again, nothing dropped
+  options.max_index_bytes = 1000;
+  EXPECT_FALSE(RecordLogWriter::Open(dir.File("x.sonar"), options).ok());
+}
+
 TEST(RecordLogWriter, TruncateToUndoesAppends) {
   ScratchDir dir;
   const std::string path = dir.File("log.sonar");
