@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "common/random.h"
+#include "common/statistics.h"
 #include "common/types.h"
 #include "measure/measurer.h"
 #include "measure/operators.h"
@@ -47,13 +48,6 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 // Runs f() with this thread pinned to `cpu` (the core the measurer pins its timed runs to), then

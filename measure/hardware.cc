@@ -29,6 +29,7 @@
 #endif
 
 #include "common/random.h"
+#include "common/statistics.h"
 #include "measure/hardware_probes.h"
 #include "measure/perf_counters.h"
 
@@ -363,13 +364,6 @@ Timed TimeRepeats(const Run& run, int64_t work, int repeats) {
     out.seconds.push_back(SecondsSince(t0));
   }
   return out;
-}
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return kNaN;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 // Turns per-repeat seconds into per-repeat rates (value = per_repeat_amount / seconds, or

@@ -56,16 +56,6 @@ StatusOr<HarnessOutput> ParseHarnessOutput(const std::string& stdout_text) {
   return out;
 }
 
-double Median(std::vector<double> values) {
-  SONAR_CHECK(!values.empty()) << "Median of no values";
-  const size_t n = values.size();
-  std::nth_element(values.begin(), values.begin() + n / 2, values.end());
-  const double hi = values[n / 2];
-  if (n % 2 == 1) return hi;
-  const double lo = *std::max_element(values.begin(), values.begin() + n / 2);
-  return 0.5 * (lo + hi);
-}
-
 double RepeatSpread(const std::vector<double>& values) {
   SONAR_CHECK(!values.empty()) << "RepeatSpread of no values";
   const auto [mn, mx] = std::minmax_element(values.begin(), values.end());

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/statistics.h"  // Median
 #include "common/status.h"
 
 namespace sonar {
@@ -30,8 +31,6 @@ struct HarnessOutput {
 // when there is none or it is malformed (e.g. the kernel printed over it).
 StatusOr<HarnessOutput> ParseHarnessOutput(const std::string& stdout_text);
 
-// Median of `values` (mean of the two middle ones for an even count). requires: non-empty.
-double Median(std::vector<double> values);
 
 // max/min - 1 of the repeats: 0 for identical repeats; +inf if min <= 0. requires: non-empty.
 double RepeatSpread(const std::vector<double>& values);

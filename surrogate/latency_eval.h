@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/statistics.h"  // SpearmanRho, KendallTauB
 #include "common/status.h"
 #include "surrogate/latency_data.h"
 #include "surrogate/latency_predictor.h"
@@ -44,10 +45,6 @@ struct LatencyMetrics {
 // requires: predicted_ms.size() == true_ms.size() >= 2, true_ms > 0.
 LatencyMetrics ComputeLatencyMetrics(const Eigen::VectorXd& predicted_ms,
                                      const Eigen::VectorXd& true_ms);
-// Spearman's rho with average ranks for ties; NaN when either side is constant. O(n log n).
-double SpearmanRho(const Eigen::VectorXd& a, const Eigen::VectorXd& b);
-// Kendall's tau-b (Knight's O(n log n) algorithm); NaN when either side is constant.
-double KendallTauB(const Eigen::VectorXd& a, const Eigen::VectorXd& b);
 
 // The methods compared by the evaluation.
 enum class LatencyEvalMethod {

@@ -18,8 +18,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/statistics.h"
 #include "measure/measurer.h"
-#include "surrogate/latency_eval.h"
 #include "space/task.h"
 
 extern char** environ;
@@ -29,23 +29,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-double Quantile(std::vector<double> v, double q) {
-  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
-  std::sort(v.begin(), v.end());
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const size_t lo = static_cast<size_t>(std::floor(pos));
-  const size_t hi = std::min(lo + 1, v.size() - 1);
-  if (!std::isfinite(v[lo]) || !std::isfinite(v[hi])) return v[hi];
-  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
-}
 
 Json NumberOrNull(double x) { return std::isfinite(x) ? Json(x) : Json(nullptr); }
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/random.h"
+#include "common/statistics.h"
 #include "surrogate/gaussian_process.h"
 
 namespace sonar {
@@ -62,20 +63,6 @@ DkgpOptions SmallOptions() {
   o.zero_shot_weight = 1.0;
   o.seed = 3;
   return o;
-}
-
-double Spearman(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
-  auto ranks = [](const Eigen::VectorXd& v) {
-    std::vector<int> idx(static_cast<size_t>(v.size()));
-    std::iota(idx.begin(), idx.end(), 0);
-    std::sort(idx.begin(), idx.end(), [&](int i, int j) { return v(i) < v(j); });
-    Eigen::VectorXd r(v.size());
-    for (size_t i = 0; i < idx.size(); ++i) r(idx[i]) = static_cast<double>(i);
-    return r;
-  };
-  const Eigen::VectorXd ra = ranks(a), rb = ranks(b);
-  const Eigen::VectorXd ca = ra.array() - ra.mean(), cb = rb.array() - rb.mean();
-  return ca.dot(cb) / std::sqrt(ca.squaredNorm() * cb.squaredNorm());
 }
 
 // Mean held-out log density of y under a Gaussian prediction (noise-free variance + floor).
@@ -168,7 +155,7 @@ TEST(DeepKernelGp, PretrainingRaisesTargetLikelihoodAndBeatsPlainGp) {
   const double dk = MeanLogDensity(model.Predict(xt), yt, noise);
   const double plain = MeanLogDensity(gp.Predict(xt), yt, noise);
   EXPECT_GT(dk, plain) << "deep kernel " << dk << " vs plain GP " << plain;
-  EXPECT_GT(Spearman(model.Predict(xt).mean, yt), Spearman(gp.Predict(xt).mean, yt));
+  EXPECT_GT(SpearmanRho(model.Predict(xt).mean, yt), SpearmanRho(gp.Predict(xt).mean, yt));
 }
 
 TEST(DeepKernelGp, ZeroShotMeanRanksARelatedTarget) {
@@ -179,7 +166,7 @@ TEST(DeepKernelGp, ZeroShotMeanRanksARelatedTarget) {
   const Eigen::MatrixXd xt = Points(300, 3, rng);
   const Eigen::VectorXd yt = Related(xt, 1.3, 7.0, -0.03);
   const Prediction p = model.Predict(xt);
-  EXPECT_GT(Spearman(p.mean, yt), 0.8);
+  EXPECT_GT(SpearmanRho(p.mean, yt), 0.8);
   EXPECT_TRUE((p.variance.array() > 0).all());
 }
 
@@ -291,13 +278,13 @@ TEST(DeepKernelGp, SourceWeightsSelectWhichSourceThePriorFollows) {
   const Eigen::VectorXd truth = Related(x, 1.0, -4.0, 0.0);
   const Eigen::MatrixXd views = model.SourcePriorMeans(x);
   ASSERT_EQ(views.cols(), 2);
-  EXPECT_GT(Spearman(views.col(0), truth), 0.6);
-  EXPECT_LT(Spearman(views.col(1), truth), -0.6);
+  EXPECT_GT(SpearmanRho(views.col(0), truth), 0.6);
+  EXPECT_LT(SpearmanRho(views.col(1), truth), -0.6);
   ASSERT_TRUE(model.SetSourceWeights({3.0, 0.0}).ok());
   EXPECT_DOUBLE_EQ(model.source_weights()[0], 1.0);
-  EXPECT_GT(Spearman(model.PriorMean(x), truth), 0.6);
+  EXPECT_GT(SpearmanRho(model.PriorMean(x), truth), 0.6);
   ASSERT_TRUE(model.SetSourceWeights({0.0, 1.0}).ok());
-  EXPECT_LT(Spearman(model.PriorMean(x), truth), -0.6);
+  EXPECT_LT(SpearmanRho(model.PriorMean(x), truth), -0.6);
   EXPECT_FALSE(model.SetSourceWeights({1.0}).ok());
   EXPECT_FALSE(model.SetSourceWeights({-1.0, 2.0}).ok());
   EXPECT_FALSE(model.SetSourceWeights({0.0, 0.0}).ok());
@@ -367,9 +354,9 @@ TEST(DeepKernelGp, TaskColumnsReadEachSourceAtItsOwnTask) {
   const Eigen::MatrixXd r_across = across.SourceResiduals(target);
   for (int t = 0; t < 2; ++t) {
     // Column t carries source t's detail, not the other source's, and only when read at its task.
-    const double mine = Spearman(r_own.col(t), detail.col(t));
-    const double other = Spearman(r_own.col(t), detail.col(1 - t));
-    const double faded = Spearman(r_across.col(t), detail.col(t));
+    const double mine = SpearmanRho(r_own.col(t), detail.col(t));
+    const double other = SpearmanRho(r_own.col(t), detail.col(1 - t));
+    const double faded = SpearmanRho(r_across.col(t), detail.col(t));
     std::printf("source %d's residual at task 6, rank correlation with its detail: own task columns %.3f "
                 "(other source's detail %.3f), across tasks %.3f\n", t, mine, other, faded);
     EXPECT_GT(mine, 0.4);

@@ -10,25 +10,10 @@
 #include <vector>
 
 #include "common/random.h"
+#include "common/statistics.h"
 
 namespace sonar {
 namespace {
-
-// Ranks (0-based, average not needed: inputs are continuous) of v.
-Eigen::VectorXd Ranks(const Eigen::VectorXd& v) {
-  std::vector<Eigen::Index> order(static_cast<size_t>(v.size()));
-  std::iota(order.begin(), order.end(), Eigen::Index{0});
-  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return v[a] < v[b]; });
-  Eigen::VectorXd r(v.size());
-  for (Eigen::Index i = 0; i < v.size(); ++i) r[order[static_cast<size_t>(i)]] = static_cast<double>(i);
-  return r;
-}
-
-double Spearman(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
-  const Eigen::VectorXd ra = Ranks(a).array() - Ranks(a).mean();
-  const Eigen::VectorXd rb = Ranks(b).array() - Ranks(b).mean();
-  return ra.dot(rb) / std::sqrt(ra.squaredNorm() * rb.squaredNorm());
-}
 
 // n x 5 features in [0, 1) and a smooth target (larger is better), normalised to max 1.
 void MakeData(int n, uint64_t seed, Eigen::MatrixXd* x, Eigen::VectorXd* y) {
@@ -89,7 +74,7 @@ TEST(XgbCostModel, LearnsARankingThatHoldsOnUnseenRows) {
   const Eigen::VectorXd score = model.Predict(x_test).value();
   ASSERT_EQ(score.size(), 300);
   EXPECT_TRUE(score.allFinite());
-  EXPECT_GT(Spearman(score, y_test), 0.9);
+  EXPECT_GT(SpearmanRho(score, y_test), 0.9);
 }
 
 TEST(XgbCostModel, RegressionObjectiveAndHeldOutEarlyStoppingWork) {
@@ -103,7 +88,7 @@ TEST(XgbCostModel, RegressionObjectiveAndHeldOutEarlyStoppingWork) {
   o.truncate_to_best_round = true;
   XgbCostModel model(o);
   ASSERT_TRUE(model.Fit(x_train, y_train).ok());
-  EXPECT_GT(Spearman(model.Predict(x_test).value(), y_test), 0.9);
+  EXPECT_GT(SpearmanRho(model.Predict(x_test).value(), y_test), 0.9);
 }
 
 TEST(XgbCostModel, SameSeedGivesTheSameModel) {

@@ -14,6 +14,7 @@
 #include <set>
 #include <vector>
 
+#include "common/statistics.h"
 #include "tuner/tuner.h"
 
 namespace sonar {
@@ -96,12 +97,6 @@ int TrialsToReach(Tuner& tuner, const CostFn& cost, double threshold, int budget
     tuner.Observe(obs);
   }
   return budget + 1;
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 std::vector<Config> AllConfigs(const ConfigSpace& space) {
