@@ -2,7 +2,7 @@
 // Copyright 2026 The Sonar Authors
 //
 // sonar latency train | adapt | predict | eval: the hardware-descriptor latency predictor
-// (surrogate/latency_predictor.h) on HELP's latency tables. docs/latency.md has the details.
+// (surrogate/latency/latency_predictor.h) on HELP's latency tables. docs/latency.md has the details.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "cli/commands.h"
-#include "surrogate/latency_data.h"
-#include "surrogate/latency_eval.h"
-#include "surrogate/latency_predictor.h"
+#include "surrogate/latency/latency_data.h"
+#include "surrogate/latency/latency_eval.h"
+#include "surrogate/latency/latency_predictor.h"
 
 namespace sonar {
 namespace {

@@ -4,7 +4,7 @@
 // Tests of the few-shot evaluation: rank metrics against brute force, the poisoning test
 // (adaptation never reads target latencies other than the k samples and the references),
 // determinism, and `sonar latency` end to end (eval --json, train/adapt/predict).
-#include "surrogate/latency_eval.h"
+#include "surrogate/latency/latency_eval.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -17,7 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/testing/cli_runner.h"
-#include "tests/surrogate/latency_testing.h"
+#include "tests/surrogate/latency/latency_testing.h"
 #include "tests/testing/test_records.h"
 
 extern char** environ;

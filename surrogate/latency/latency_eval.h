@@ -27,8 +27,8 @@
 
 #include "common/statistics.h"  // SpearmanRho, KendallTauB
 #include "common/status.h"
-#include "surrogate/latency_data.h"
-#include "surrogate/latency_predictor.h"
+#include "surrogate/latency/latency_data.h"
+#include "surrogate/latency/latency_predictor.h"
 
 namespace sonar {
 

@@ -3,13 +3,13 @@
 //
 // Tests of the latency data layer: the three encoders on known architectures, the CSV loader
 // (join on arch_idx, absent values, errors) and reference-latency descriptors.
-#include "surrogate/latency_data.h"
+#include "surrogate/latency/latency_data.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "tests/surrogate/latency_testing.h"
+#include "tests/surrogate/latency/latency_testing.h"
 #include "tests/testing/test_records.h"
 
 namespace sonar {

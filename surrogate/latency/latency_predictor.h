@@ -143,7 +143,7 @@ struct LatencyPredictorOptions {
 // Thread safety: value type.
 struct LatencyTrainingSet {
   std::string space;                           // free-form tag kept in the model, e.g. "nasbench201"
-  Eigen::MatrixXd architectures;               // n x d encodings (surrogate/latency_data.h)
+  Eigen::MatrixXd architectures;               // n x d encodings (surrogate/latency/latency_data.h)
   std::vector<HardwareDescriptor> devices;     // m source devices
   Eigen::MatrixXd latency_ms;                  // n x m
   // Encodings of the architectures that descriptor features "ref_arch_<idx>" name; row i is

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Sonar Authors
-#include "surrogate/latency_predictor.h"
+#include "surrogate/latency/latency_predictor.h"
 
 #include <Eigen/Cholesky>
 #include <Eigen/Dense>
@@ -13,8 +13,8 @@
 #include <sstream>
 
 #include "common/random.h"
-#include "surrogate/latency_data.h"
-#include "surrogate/latency_mlp.h"
+#include "surrogate/latency/latency_data.h"
+#include "surrogate/latency/latency_mlp.h"
 
 namespace sonar {
 namespace {

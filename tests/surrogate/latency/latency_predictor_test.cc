@@ -3,14 +3,14 @@
 //
 // Tests of LatencyPredictor on a synthetic table: options, adaptation quality, determinism,
 // the save/load round trip and malformed model files.
-#include "surrogate/latency_predictor.h"
+#include "surrogate/latency/latency_predictor.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "surrogate/latency_eval.h"
-#include "tests/surrogate/latency_testing.h"
+#include "surrogate/latency/latency_eval.h"
+#include "tests/surrogate/latency/latency_testing.h"
 #include "tests/testing/test_records.h"
 
 namespace sonar {

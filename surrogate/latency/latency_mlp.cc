@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Sonar Authors
-#include "surrogate/latency_mlp.h"
+#include "surrogate/latency/latency_mlp.h"
 
 #include <cmath>
 #include <numeric>

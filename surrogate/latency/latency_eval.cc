@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Sonar Authors
-#include "surrogate/latency_eval.h"
+#include "surrogate/latency/latency_eval.h"
 
 #include <Eigen/Dense>
 
@@ -18,7 +18,7 @@
 
 #include "common/random.h"
 #include "common/statistics.h"
-#include "surrogate/latency_mlp.h"
+#include "surrogate/latency/latency_mlp.h"
 
 namespace sonar {
 namespace {

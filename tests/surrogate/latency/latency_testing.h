@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "common/random.h"
-#include "surrogate/latency_data.h"
-#include "surrogate/latency_predictor.h"
+#include "surrogate/latency/latency_data.h"
+#include "surrogate/latency/latency_predictor.h"
 
 namespace sonar::testing {
 
