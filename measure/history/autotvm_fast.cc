@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Sonar Authors
+//
+// The AutoTVM v0.2 fast reader (simdjson On-Demand into reused records).
+#include "measure/history/internal.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <limits>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+#include "space/task.h"
+
+namespace sonar::history_internal {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// AutoTVM v0.2, fast path.
+//
+// The general reader (ImportAutoTvmLine below) builds a DOM of each line and a Record from
+// scratch. This one reads a v0.2 line with simdjson's On-Demand API straight into a Record
+// whose storage is reused from line to line, and looks the task input up by its raw text in a
+// table of identities already built: a log repeats each task's input on every line, and
+// minifying and hashing it is most of the work of a record.
+//
+// It accepts a line only when the general reader would make the same record of it. Every value
+// it keeps is read through a typed getter, which validates it; every value it does not keep
+// (a null code_hash, a failure's sentinel cost) is validated the same way; the task input is
+// parsed by the general reader's own code (FillTvmTask, on a DOM) the first time its text is
+// seen; and nothing may follow the object. For anything else (another version, a key it does
+// not expect or one written twice, a value type the general reader treats specially, any
+// error) it returns false, and the caller reads the line with the general reader, which also
+// words the skip message. A test checks that both give equal records and reports on every
+// AutoTVM file in the data sets and on thousands of mutated lines.
+
+namespace od = simdjson::ondemand;
+
+// An integer the way GetInt reads one from the DOM: an integer token that fits an int64
+// (On-Demand refuses a fraction, an exponent and a larger value, as the DOM types them).
+bool OdInt(od::value v, int64_t* out) { return !v.get_int64().get(*out); }
+
+// A number the way GetNumber reads one from the DOM: an integer token converted, else a double.
+bool OdNumber(od::value v, double* out) {
+  od::number_type type;
+  if (v.get_number_type().get(type)) return false;
+  switch (type) {
+    case od::number_type::signed_integer: {
+      int64_t i = 0;
+      if (v.get_int64().get(i)) return false;
+      *out = static_cast<double>(i);
+      return true;
+    }
+    case od::number_type::unsigned_integer: {
+      uint64_t u = 0;
+      if (v.get_uint64().get(u)) return false;
+      *out = static_cast<double>(u);
+      return true;
+    }
+    case od::number_type::floating_point_number:
+      return !v.get_double().get(*out);
+  }
+  return false;
+}
+
+// True when `v` is a valid null.
+bool OdNull(od::value v) {
+  bool is_null = false;
+  return !v.is_null().get(is_null) && is_null;
+}
+
+// Sets *s to the string `v`. When *s already holds it, as consecutive records of a task do for
+// their knob names and types, it only compares: the token's bytes between its quotes equal *s,
+// which holds no backslash, quote or control character, so the token has no escapes and is
+// that string. The value is then consumed without being unescaped or copied.
+bool OdStringInto(od::value v, std::string* s) {
+  const std::string_view token = v.raw_json_token();
+  const size_t n = s->size();
+  bool same = token.size() >= n + 2 && token[0] == '"' && token[n + 1] == '"';
+  for (size_t i = 0; same && i < n; ++i) {
+    const char c = token[i + 1];
+    same = c == (*s)[i] && c != '\\' && c != '"' && static_cast<unsigned char>(c) >= 0x20;
+  }
+  if (same) {
+    od::raw_json_string raw;
+    return !v.get_raw_json_string().get(raw);
+  }
+  std::string_view value;
+  if (v.get_string().get(value)) return false;
+  s->assign(value);
+  return true;
+}
+
+// Sets (*list)[i] to `value`, reusing the string's storage when it exists (i <= size()).
+void AssignString(std::string_view value, size_t i, std::vector<std::string>* list) {
+  if (i < list->size()) {
+    (*list)[i].assign(value);
+  } else {
+    list->emplace_back(value);
+  }
+}
+
+// Resets every field of a record to its default, keeping the storage of its strings and
+// vectors.
+void ResetKeepingStorage(Record* r) {
+  r->workload_key = 0;
+  r->task.name.clear();
+  r->task.op.clear();
+  r->task.args_json.clear();
+  r->task.target.clear();
+  r->task.template_version = 0;
+  r->config.index.reset();
+  r->config.code_hash.clear();
+  // config.values: sized by the reader, each value reset as it is filled.
+  r->result.status = MeasureStatus::kUnknownError;
+  r->result.run_seconds.clear();
+  r->result.compile_seconds = 0;
+  r->result.all_cost_seconds = 0;
+  r->result.error_msg.clear();
+  r->result.source_error_code = -1;
+  r->result.reference_seconds = 0;
+  r->result.reported_seconds = 0;
+  r->timestamp_unix_s = 0;
+  r->tuner.clear();
+  r->trial = -1;
+  r->hardware_id.clear();
+  r->source_version.clear();
+  r->tool_version.clear();
+}
+
+// Thread safety: thread-compatible; one per importer.
+class FastReader {
+ public:
+  // Reads `line` (SIMDJSON_PADDING readable bytes after it) into *r. False when the general
+  // reader must read the line instead; *r is then unspecified.
+  bool Read(Importer& im, std::string_view line, Record* r) {
+    od::document doc;
+    od::object o;
+    if (parser_.iterate(line.data(), line.size(), line.size() + simdjson::SIMDJSON_PADDING)
+            .get(doc) ||
+        doc.get_object().get(o)) {
+      return false;
+    }
+    ResetKeepingStorage(r);
+    enum : unsigned { kInput = 1, kConfig = 2, kResult = 4, kVersion = 8, kTvmVersion = 16 };
+    unsigned seen = 0;
+    for (auto field_or_error : o) {
+      od::field field;
+      if (std::move(field_or_error).get(field)) return false;
+      const od::raw_json_string key = field.key();
+      od::value value = field.value();
+      unsigned which = 0;
+      bool ok = false;
+      if (key == "input") {
+        which = kInput;
+        ok = ReadInput(im, value, r);
+      } else if (key == "config") {
+        which = kConfig;
+        ok = ReadConfig(value, r);
+      } else if (key == "result") {
+        which = kResult;
+        ok = ReadResult(value, r);
+      } else if (key == "version") {
+        which = kVersion;
+        double v = 0;
+        ok = OdNumber(value, &v) && v == 0.2;
+      } else if (key == "tvm_version") {
+        which = kTvmVersion;
+        std::string_view tv;
+        if (!value.get_string().get(tv)) {
+          r->tool_version.assign(tv);
+          ok = true;
+        } else {
+          ok = OdNull(value);
+        }
+      }
+      if (!ok || (seen & which) != 0) return false;
+      seen |= which;
+    }
+    // Nothing may follow the object (the DOM rejects trailing content).
+    const char* rest = nullptr;
+    if ((seen | kTvmVersion) != 31 || doc.current_location().get(rest) != simdjson::OUT_OF_BOUNDS) {
+      return false;
+    }
+    r->source_version = "autotvm-0.2";
+    r->tuner = "autotvm-log";
+    return true;
+  }
+
+ private:
+  struct Interned {
+    TaskIdentity task;
+    uint64_t workload_key = 0;
+  };
+  struct TextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  // A bound on the table, against a file where every line names another task.
+  static constexpr size_t kMaxInterned = 1u << 14;
+
+  // "input": [target, task_name, args, kwargs], by its raw text.
+  bool ReadInput(Importer& im, od::value value, Record* r) {
+    od::array a;
+    std::string_view raw;
+    if (value.get_array().get(a) || a.raw_json().get(raw)) return false;
+    if (last_ == nullptr || raw != last_text_) {
+      auto it = tasks_.find(raw);
+      if (it == tasks_.end()) {
+        // First sight: the general reader's code, on a DOM of the input alone. `raw` lies
+        // inside the line, so SIMDJSON_PADDING bytes after it are readable.
+        element doc;
+        array in;
+        element parts[3];
+        Record scratch;
+        std::string why;
+        if (im.parser().parse(raw.data(), raw.size(), false).get(doc) || doc.get_array().get(in) ||
+            FirstElements(in, parts) < 3 ||
+            !FillTvmTask(im, parts[0], parts[1], parts[2], &scratch, &why)) {
+          return false;
+        }
+        if (tasks_.size() >= kMaxInterned) {
+          tasks_.clear();
+          last_ = nullptr;
+        }
+        it = tasks_.emplace(std::string(raw), Interned{scratch.task, scratch.workload_key}).first;
+      }
+      last_ = &it->second;
+      last_text_.assign(raw);
+    }
+    r->task = last_->task;
+    r->workload_key = last_->workload_key;
+    return true;
+  }
+
+  // "config": {"index", "code_hash", "entity"} (v0.2 names only).
+  bool ReadConfig(od::value value, Record* r) {
+    od::object o;
+    if (value.get_object().get(o)) return false;
+    bool has_index = false, has_hash = false, has_entity = false;
+    for (auto field_or_error : o) {
+      od::field field;
+      if (std::move(field_or_error).get(field)) return false;
+      const od::raw_json_string key = field.key();
+      od::value v = field.value();
+      if (key == "index" && !has_index) {
+        has_index = true;
+        int64_t i = 0;
+        if (!OdInt(v, &i) || i < 0) return false;
+        r->config.index = i;
+      } else if (key == "code_hash" && !has_hash) {
+        has_hash = true;
+        std::string_view hash;
+        if (!v.get_string().get(hash)) {
+          r->config.code_hash.assign(hash);
+        } else if (!OdNull(v)) {
+          return false;
+        }
+      } else if (key == "entity" && !has_entity) {
+        has_entity = true;
+        if (!ReadEntity(v, &r->config.values)) return false;
+      } else {
+        return false;
+      }
+    }
+    return has_entity;
+  }
+
+  // [[name, type, value], ...] as ParseEntity reads it.
+  bool ReadEntity(od::value value, std::vector<KnobValue>* values) {
+    od::array items;
+    if (value.get_array().get(items)) return false;
+    size_t n = 0;
+    for (auto item_or_error : items) {
+      od::array triple;
+      if (item_or_error.get_array().get(triple)) return false;
+      if (n == values->size()) {
+        if (spare_knobs_.empty()) {
+          values->emplace_back();
+        } else {
+          values->push_back(std::move(spare_knobs_.back()));
+          spare_knobs_.pop_back();
+        }
+      }
+      KnobValue& kv = (*values)[n++];
+      kv.ints.clear();
+      size_t part = 0;
+      size_t num_strings = 0;
+      for (auto x_or_error : triple) {
+        od::value x;
+        if (std::move(x_or_error).get(x)) return false;
+        switch (part++) {
+          case 0:
+            if (!OdStringInto(x, &kv.name)) return false;
+            break;
+          case 1:
+            if (!OdStringInto(x, &kv.source_type)) return false;
+            break;
+          case 2:
+            if (!ReadKnobValue(kv.source_type, x, &kv, &num_strings)) return false;
+            break;
+          default:
+            return false;  // not a triple
+        }
+      }
+      if (part != 3) return false;
+      kv.strings.resize(num_strings);
+    }
+    // Knob values beyond this record's keep their storage for a later record.
+    for (size_t i = n; i < values->size(); ++i) spare_knobs_.push_back(std::move((*values)[i]));
+    values->resize(n);
+    return true;
+  }
+
+  bool ReadKnobValue(std::string_view type, od::value x, KnobValue* kv, size_t* num_strings) {
+    // AutoTVM's two-letter knob types, compared without a call per comparison.
+    auto is = [&](std::string_view name) {
+      return type.size() == 2 && type[0] == name[0] && type[1] == name[1];
+    };
+    if (is("sp") || is("re")) {
+      kv->kind = is("sp") ? KnobKind::kSplit : KnobKind::kReorder;
+      od::array list;
+      if (x.get_array().get(list)) return false;
+      for (auto e_or_error : list) {
+        od::value e;
+        int64_t i = 0;
+        if (std::move(e_or_error).get(e) || !OdInt(e, &i)) return false;
+        kv->ints.push_back(i);
+      }
+      return true;
+    }
+    if (is("an")) {
+      kv->kind = KnobKind::kChoice;
+      od::array list;
+      if (x.get_array().get(list)) return false;
+      for (auto e_or_error : list) {
+        std::string_view label;
+        if (e_or_error.get_string().get(label)) return false;
+        AssignString(label, (*num_strings)++, &kv->strings);
+      }
+      return true;
+    }
+    if (!is("ot")) return false;
+    od::json_type json_type;
+    if (x.type().get(json_type)) return false;
+    switch (json_type) {
+      case od::json_type::number: {
+        od::number_type number_type;
+        if (x.get_number_type().get(number_type)) return false;
+        if (number_type == od::number_type::signed_integer) {
+          int64_t i = 0;
+          if (x.get_int64().get(i)) return false;
+          kv->kind = KnobKind::kChoice;
+          kv->ints.push_back(i);
+          return true;
+        }
+        double d = 0;
+        if (number_type != od::number_type::floating_point_number || x.get_double().get(d)) {
+          return false;
+        }
+        kv->kind = KnobKind::kChoice;
+        number_text_.clear();
+        AppendDouble(d, &number_text_);  // as Minified() spells it
+        AssignString(number_text_, (*num_strings)++, &kv->strings);
+        return true;
+      }
+      case od::json_type::boolean: {
+        bool b = false;
+        if (x.get_bool().get(b)) return false;
+        kv->kind = KnobKind::kBool;
+        kv->ints.push_back(b ? 1 : 0);
+        return true;
+      }
+      case od::json_type::string: {
+        std::string_view label;
+        if (x.get_string().get(label)) return false;
+        kv->kind = KnobKind::kChoice;
+        AssignString(label, (*num_strings)++, &kv->strings);
+        return true;
+      }
+      case od::json_type::null:
+        if (!OdNull(x)) return false;
+        kv->kind = KnobKind::kChoice;
+        AssignString("null", (*num_strings)++, &kv->strings);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  // "result": [costs, error_no, all_cost, timestamp] as ParseTvmResult reads it.
+  bool ReadResult(od::value value, Record* r) {
+    od::array a;
+    if (value.get_array().get(a)) return false;
+    MeasureResult& result = r->result;
+    bool has_string_cost = false;
+    size_t part = 0;
+    for (auto x_or_error : a) {
+      od::value x;
+      if (std::move(x_or_error).get(x)) return false;
+      switch (part++) {
+        case 0: {
+          // The costs come before error_no: numbers are kept and strings noted, and both are
+          // judged once error_no is known.
+          od::array costs;
+          if (x.get_array().get(costs)) return false;
+          for (auto c_or_error : costs) {
+            od::value c;
+            if (std::move(c_or_error).get(c)) return false;
+            std::string_view msg;
+            double seconds = 0;
+            if (OdNumber(c, &seconds)) {
+              result.run_seconds.push_back(seconds);
+            } else if (!c.get_string().get(msg)) {
+              if (result.error_msg.empty()) result.error_msg.assign(msg);  // the first non-empty
+              has_string_cost = true;
+            } else {
+              return false;
+            }
+          }
+          break;
+        }
+        case 1: {
+          int64_t error_no = 0;
+          if (!OdInt(x, &error_no) || !AutoTvmErrorToStatus(error_no, &result.status)) return false;
+          result.source_error_code = static_cast<int32_t>(error_no);
+          break;
+        }
+        case 2:
+          if (!OdNumber(x, &result.all_cost_seconds) || !std::isfinite(result.all_cost_seconds) ||
+              result.all_cost_seconds < 0) {
+            return false;
+          }
+          break;
+        case 3:
+          if (!OdNumber(x, &r->timestamp_unix_s) || !std::isfinite(r->timestamp_unix_s)) {
+            return false;
+          }
+          break;
+        default:
+          return false;  // the general reader ignores a fifth element
+      }
+    }
+    if (part < 2) return false;
+    if (result.ok()) {
+      if (has_string_cost || result.run_seconds.empty()) return false;
+      for (double s : result.run_seconds) {
+        if (!std::isfinite(s) || s <= 0 || s >= kAutoTvmFailureCost) return false;
+      }
+      result.error_msg.clear();
+      if (result.run_seconds.size() > 1) result.reported_seconds = result.mean_seconds();
+    } else {
+      // Failures carry a sentinel or a message, never a time.
+      result.run_seconds.clear();
+    }
+    return true;
+  }
+
+  od::parser parser_;
+  std::unordered_map<std::string, Interned, TextHash, std::equal_to<>> tasks_;
+  const Interned* last_ = nullptr;  // the entry of the previous line's input
+  std::string last_text_;           // and its text
+  std::string number_text_;
+  std::vector<KnobValue> spare_knobs_;  // storage of knob values that records no longer use
+};
+
+}  // namespace
+
+// The importer's handle on the fast reader; the reader itself has internal linkage, so that the
+// compiler inlines its helpers as it did when everything was one file (with external linkage
+// they were called out of line, and parsing took 30-40% longer).
+class AutoTvmFastReader {
+ public:
+  FastReader reader;
+};
+
+Importer::Importer(std::string_view source,
+                   const ImportOptions& options,
+                   const char* readable_end,
+                   const std::function<void(Record&&)>* sink,
+                   ImportReport* report)
+    : source_(source),
+      options_(options),
+      readable_end_(readable_end),
+      sink_(sink),
+      report_(report) {}
+
+Importer::~Importer() = default;
+
+AutoTvmFastReader* Importer::autotvm_fast_reader() {
+  if (!options_.autotvm_fast_path) return nullptr;
+  if (autotvm_fast_ == nullptr) autotvm_fast_ = std::make_unique<AutoTvmFastReader>();
+  return autotvm_fast_.get();
+}
+
+
+bool ReadAutoTvmLineFast(Importer& im, std::string_view line, Record* r) {
+  AutoTvmFastReader* fast = im.autotvm_fast_reader();
+  return fast != nullptr && fast->reader.Read(im, line, r);
+}
+
+}  // namespace sonar::history_internal
