@@ -174,21 +174,14 @@ struct TemplateTiming {
 };
 
 void PrintTiming(const TemplateTiming& t) {
-  std::printf("| %s | %d | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f | %d |\n",
-              t.name.c_str(),
-              t.trials,
-              t.batch_wall_s / std::max(1, t.trials),
-              Median(t.compile_s),
-              Median(t.run_s),
-              Median(t.compile_s) + Median(t.run_s),
-              t.default_gflops,
-              t.best_gflops,
-              t.failed);
+  std::printf("| %s | %d | %.2f | %.2f | %.2f | %.2f | %.1f | %.1f | %d |\n", t.name.c_str(),
+              t.trials, t.batch_wall_s / std::max(1, t.trials), Median(t.compile_s),
+              Median(t.run_s), Median(t.compile_s) + Median(t.run_s), t.default_gflops,
+              t.best_gflops, t.failed);
 }
 
 // Measures `configs` of `task` in one batch; fills `timing` and returns the results.
-std::vector<MeasureResult> MeasureBatch(Measurer& measurer,
-                                        const Task& task,
+std::vector<MeasureResult> MeasureBatch(Measurer& measurer, const Task& task,
                                         const std::vector<Config>& configs,
                                         const std::vector<std::string>& origins,
                                         TemplateTiming* timing) {
@@ -206,14 +199,9 @@ std::vector<MeasureResult> MeasureBatch(Measurer& measurer,
     if (i == 0) timing->default_gflops = g;
     timing->best_gflops = std::max(timing->best_gflops, g);
     std::printf("%-11s %-13s %8.2f GFLOP/s  compile %.2f s run %.2f s  %s%s%s\n",
-                origins[i].c_str(),
-                std::string(MeasureStatusToString(r.status)).c_str(),
-                g,
-                r.compile_seconds,
-                r.all_cost_seconds,
-                task.space.ToString(configs[i]).c_str(),
-                r.ok() ? "" : "\n    ",
-                r.ok() ? "" : r.error_msg.substr(0, 300).c_str());
+                origins[i].c_str(), std::string(MeasureStatusToString(r.status)).c_str(), g,
+                r.compile_seconds, r.all_cost_seconds, task.space.ToString(configs[i]).c_str(),
+                r.ok() ? "" : "\n    ", r.ok() ? "" : r.error_msg.substr(0, 300).c_str());
   }
   std::fflush(stdout);
   return results;
@@ -244,8 +232,8 @@ int Main(int argc, char** argv) {
   StatusOr<std::unique_ptr<Measurer>> search = MakeLocalMeasurer(search_options);
   StatusOr<std::unique_ptr<Measurer>> retime = MakeLocalMeasurer(retime_options);
   if (!search.ok() || !retime.ok()) {
-    std::fprintf(
-        stderr, "%s\n", (search.ok() ? retime.status() : search.status()).ToString().c_str());
+    std::fprintf(stderr, "%s\n",
+                 (search.ok() ? retime.status() : search.status()).ToString().c_str());
     return 1;
   }
   const int cpu = LastAllowedCpu();  // where the measurer pins its timed runs (pin_cpu = -1)
@@ -260,11 +248,8 @@ int Main(int argc, char** argv) {
   std::printf(
       "dense 512x512x512: %llu raw configs; default + %d hand-picked + %d random "
       "(seed %llu); timed runs and Eigen on cpu %d\n",
-      static_cast<unsigned long long>(task.space.raw_size()),
-      static_cast<int>(HandPicked().size()),
-      samples,
-      static_cast<unsigned long long>(seed),
-      cpu);
+      static_cast<unsigned long long>(task.space.raw_size()), static_cast<int>(HandPicked().size()),
+      samples, static_cast<unsigned long long>(seed), cpu);
 
   std::vector<Config> configs = {DefaultConfig(task)};
   std::vector<std::string> origins = {"default"};
@@ -312,14 +297,14 @@ int Main(int argc, char** argv) {
     const std::vector<MeasureResult> again = (*retime)->Measure(task, {configs[best]});
     if (again[0].ok()) sonar_s.push_back(again[0].median_seconds());
     eigen_s.push_back(PinnedTo(cpu, [&] {
-      return TimeEigen(
-          512, min_repeat_ms, retime_options.max_repeat_spread, retime_options.max_remeasure);
+      return TimeEigen(512, min_repeat_ms, retime_options.max_repeat_spread,
+                       retime_options.max_remeasure);
     }));
   }
   const double sonar_gflops = flops / Median(sonar_s) * 1e-9;
   const double eigen_gflops = flops / Median(eigen_s) * 1e-9;
-  std::printf(
-      "\nbest found (%s): %s\n", origins[best].c_str(), task.space.ToString(configs[best]).c_str());
+  std::printf("\nbest found (%s): %s\n", origins[best].c_str(),
+              task.space.ToString(configs[best]).c_str());
   if (best_random >= 0) {
     std::printf("best random config: %.2f GFLOP/s  %s\n",
                 flops / results[best_random].median_seconds() * 1e-9,

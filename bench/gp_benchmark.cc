@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -29,7 +30,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-#include <algorithm>
 
 #include "common/random.h"
 #include "surrogate/gaussian_process.h"
@@ -114,9 +114,10 @@ double Seconds(std::chrono::steady_clock::time_point t0) {
 // What a BO iteration costs at 3000 observations with default GpOptions (hyperparameters on
 // 1000 of them), and the subset-of-data approximation beyond.
 void ScaleReport(uint64_t seed) {
-  std::printf("\nScale (d=%d, default GpOptions: 5 restarts, <= 200 iterations, hyperparameters "
-              "on max_fit_samples=1000, exact up to 3000):\n\n| operation | seconds |\n|---|---|\n",
-              kDim);
+  std::printf(
+      "\nScale (d=%d, default GpOptions: 5 restarts, <= 200 iterations, hyperparameters "
+      "on max_fit_samples=1000, exact up to 3000):\n\n| operation | seconds |\n|---|---|\n",
+      kDim);
   Rng rng = MakeRng(seed, 7);
   Eigen::MatrixXd x, xc;
   Eigen::VectorXd y, yc;
@@ -169,14 +170,22 @@ int Main(int argc, char** argv) {
   std::string python = "/usr/bin/python3";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
-    if (flag == "--sizes") sizes = ParseList(value);
-    else if (flag == "--restarts") restarts = ParseList(value);
-    else if (flag == "--max-iterations") max_iterations = std::stoi(value);
-    else if (flag == "--test") num_test = std::stoi(value);
-    else if (flag == "--threads") threads = std::stoi(value);
-    else if (flag == "--seed") seed = std::stoull(value);
-    else if (flag == "--python") python = value;
-    else if (flag == "--scale") scale = std::stoi(value);
+    if (flag == "--sizes")
+      sizes = ParseList(value);
+    else if (flag == "--restarts")
+      restarts = ParseList(value);
+    else if (flag == "--max-iterations")
+      max_iterations = std::stoi(value);
+    else if (flag == "--test")
+      num_test = std::stoi(value);
+    else if (flag == "--threads")
+      threads = std::stoi(value);
+    else if (flag == "--seed")
+      seed = std::stoull(value);
+    else if (flag == "--python")
+      python = value;
+    else if (flag == "--scale")
+      scale = std::stoi(value);
     else {
       std::cerr << "unknown flag " << flag << "\n";
       return 2;
@@ -238,7 +247,8 @@ int Main(int argc, char** argv) {
       for (int rep = 0; rep < 7; ++rep) {
         const auto p0 = std::chrono::steady_clock::now();
         p = gp.Predict(xt);
-        predict_s.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - p0).count());
+        predict_s.push_back(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - p0).count());
       }
       std::nth_element(predict_s.begin(), predict_s.begin() + 3, predict_s.end());
       Side& out = variant == 0 ? row.map : row.ml;
@@ -272,17 +282,20 @@ int Main(int argc, char** argv) {
     }
     if (!row.sk_ok) std::cerr << "sklearn run failed (exit " << rc << "); see " << out_json << "\n";
     rows.push_back(row);
-    std::cerr << "n=" << row.n << " sonar fit " << row.map.fit << " s, sklearn fit "
-              << row.sk_fit << " s\n";
+    std::cerr << "n=" << row.n << " sonar fit " << row.map.fit << " s, sklearn fit " << row.sk_fit
+              << " s\n";
   }
-  std::printf("GP vs scikit-learn GaussianProcessRegressor: d=%d, %d test points, Matern 5/2 ARD, "
-              "<= %d L-BFGS iterations per restart, sonar threads=%d\n\n",
-              kDim, num_test, max_iterations, threads);
-  std::printf("Sonar MAP = default GpOptions (priors); Sonar ML = priors off (sklearn's objective). "
-              "Ratios are sklearn time / Sonar time. NLPD: held-out mean negative log predictive "
-              "density, noise included (lower is better).\n\n");
-  std::printf("| n | restarts | model | fit ratio | predict ratio | fit s | predict s | NLPD | "
-              "RMSE |\n");
+  std::printf(
+      "GP vs scikit-learn GaussianProcessRegressor: d=%d, %d test points, Matern 5/2 ARD, "
+      "<= %d L-BFGS iterations per restart, sonar threads=%d\n\n",
+      kDim, num_test, max_iterations, threads);
+  std::printf(
+      "Sonar MAP = default GpOptions (priors); Sonar ML = priors off (sklearn's objective). "
+      "Ratios are sklearn time / Sonar time. NLPD: held-out mean negative log predictive "
+      "density, noise included (lower is better).\n\n");
+  std::printf(
+      "| n | restarts | model | fit ratio | predict ratio | fit s | predict s | NLPD | "
+      "RMSE |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|\n");
   for (const Row& r : rows) {
     auto ratio = [&](double sk, double ours) {

@@ -75,9 +75,12 @@ int main(int argc, char** argv) {
   std::string keep;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--lines") n = std::atoll(argv[i + 1]);
-    else if (flag == "--python") python = argv[i + 1];
-    else if (flag == "--keep") keep = argv[i + 1];
+    if (flag == "--lines")
+      n = std::atoll(argv[i + 1]);
+    else if (flag == "--python")
+      python = argv[i + 1];
+    else if (flag == "--keep")
+      keep = argv[i + 1];
   }
   const std::string datasets = std::string(SONAR_SHARED_DIR) + "/datasets";
   if (!std::filesystem::is_directory(datasets)) {
@@ -105,9 +108,12 @@ int main(int argc, char** argv) {
   sonar::ImportReport report;
   double checksum = 0;
   auto t0 = Clock::now();
-  sonar::Status streamed = sonar::ImportHistory(log_path, options, [&](sonar::Record&& r) {
-    checksum += r.result.run_seconds.empty() ? 0 : r.result.run_seconds[0];
-  }, &report);
+  sonar::Status streamed = sonar::ImportHistory(
+      log_path, options,
+      [&](sonar::Record&& r) {
+        checksum += r.result.run_seconds.empty() ? 0 : r.result.run_seconds[0];
+      },
+      &report);
   auto t1 = Clock::now();
   if (!streamed.ok() || report.records != n) {
     std::fprintf(stderr, "streaming import failed or miscounted\n");
@@ -120,8 +126,7 @@ int main(int argc, char** argv) {
   double general_checksum = 0;
   auto t0g = Clock::now();
   sonar::Status general = sonar::ImportHistory(
-      log_path,
-      general_options,
+      log_path, general_options,
       [&](sonar::Record&& r) {
         general_checksum += r.result.run_seconds.empty() ? 0 : r.result.run_seconds[0];
       },
@@ -156,7 +161,8 @@ int main(int argc, char** argv) {
   argvp.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
   pid_t pid;
   double python_s = -1;
   long long python_lines = 0;
@@ -176,8 +182,9 @@ int main(int argc, char** argv) {
     if (!store.ok()) return 1;
     const size_t chunk = 65536;
     for (size_t i = 0; i < records->size(); i += chunk) {
-      std::vector<sonar::Record> part(records->begin() + static_cast<std::ptrdiff_t>(i),
-                                      records->begin() + static_cast<std::ptrdiff_t>(std::min(records->size(), i + chunk)));
+      std::vector<sonar::Record> part(
+          records->begin() + static_cast<std::ptrdiff_t>(i),
+          records->begin() + static_cast<std::ptrdiff_t>(std::min(records->size(), i + chunk)));
       if (!store->AppendBatch(part).ok()) return 1;
     }
   }
@@ -192,8 +199,7 @@ int main(int argc, char** argv) {
               1e6 * sonar_s / n, checksum);
   std::printf("sonar import, into memory: %8.3f s  %7.3f us/record\n", sonar_memory_s,
               1e6 * sonar_memory_s / n);
-  std::printf("sonar import, streamed, general reader only: %8.3f s  %7.3f us/record\n",
-              general_s,
+  std::printf("sonar import, streamed, general reader only: %8.3f s  %7.3f us/record\n", general_s,
               1e6 * general_s / n);
   if (python_s > 0 && python_lines == n) {
     std::printf("python json.loads:    %8.3f s  %7.3f us/record  (%s)\n", python_s,

@@ -52,7 +52,9 @@ int main(int argc, char** argv) {
   std::vector<sonar::MeasureResult> first = (*measurer)->Measure(*task, candidates);
   size_t best = 0;
   for (size_t i = 0; i < first.size(); ++i) {
-    if (first[i].ok() && (!first[best].ok() || first[i].median_seconds() < first[best].median_seconds())) best = i;
+    if (first[i].ok() &&
+        (!first[best].ok() || first[i].median_seconds() < first[best].median_seconds()))
+      best = i;
   }
   if (!first[best].ok()) return 1;
   const sonar::Config config = candidates[best];

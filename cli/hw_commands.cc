@@ -87,15 +87,15 @@ int RunDescribe(const DescribeArgs& a) {
     std::printf("\n%-12s %-14s %10s %10s %10s  %s\n", "probe", "variant", "median", "min", "max",
                 "unit (repeats)");
     for (const ProbeSummary& p : hw->probes) {
-      std::printf("%-12s %-14s %10.4g %10.4g %10.4g  %s (%d)\n", p.name.c_str(),
-                  p.variant.c_str(), p.median, p.min, p.max, p.unit.c_str(), p.repeats);
+      std::printf("%-12s %-14s %10.4g %10.4g %10.4g  %s (%d)\n", p.name.c_str(), p.variant.c_str(),
+                  p.median, p.min, p.max, p.unit.c_str(), p.repeats);
     }
   }
   std::printf("\ncounters:\n");
   for (const CounterInfo& c : hw->counters) {
-    std::printf("  %-18s %-9s %s\n", c.name.c_str(), c.kind.c_str(),
-                c.available ? ("available via " + c.method).c_str()
-                            : ("unavailable: " + c.error).c_str());
+    std::printf(
+        "  %-18s %-9s %s\n", c.name.c_str(), c.kind.c_str(),
+        c.available ? ("available via " + c.method).c_str() : ("unavailable: " + c.error).c_str());
   }
   for (const std::string& n : hw->notes) std::printf("note: %s\n", n.c_str());
   return kExitOk;

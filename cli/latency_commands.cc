@@ -2,7 +2,8 @@
 // Copyright 2026 The Sonar Authors
 //
 // sonar latency train | adapt | predict | eval: the hardware-descriptor latency predictor
-// (surrogate/latency/latency_predictor.h) on HELP's latency tables. docs/latency.md has the details.
+// (surrogate/latency/latency_predictor.h) on HELP's latency tables. docs/latency.md has the
+// details.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -82,7 +83,8 @@ StatusOr<HardwareDescriptor> ReadDescriptorJson(const std::string& path) {
   ss << in.rdbuf();
   nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("features") || !j["features"].is_array()) {
-    return InvalidArgumentError(path + " is not a descriptor JSON object with a \"features\" array");
+    return InvalidArgumentError(path +
+                                " is not a descriptor JSON object with a \"features\" array");
   }
   HardwareDescriptor hw;
   hw.device_name = j.value("device_name", std::string("target"));
@@ -99,11 +101,13 @@ StatusOr<HardwareDescriptor> ReadDescriptorJson(const std::string& path) {
       }
       name = f[i]["name"].get<std::string>();
       if (f[i].contains("value") && f[i]["value"].is_number()) value = f[i]["value"].get<double>();
-      if (f[i].contains("source") && f[i]["source"].is_string()) source = f[i]["source"].get<std::string>();
+      if (f[i].contains("source") && f[i]["source"].is_string())
+        source = f[i]["source"].get<std::string>();
     } else {
       if (!j.contains("feature_names") || !j["feature_names"].is_array() ||
           j["feature_names"].size() != f.size() || !j["feature_names"][i].is_string()) {
-        return InvalidArgumentError(path + ": \"features\" numbers need \"feature_names\" of the same length");
+        return InvalidArgumentError(
+            path + ": \"features\" numbers need \"feature_names\" of the same length");
       }
       name = j["feature_names"][i].get<std::string>();
       if (f[i].is_number()) value = f[i].get<double>();
@@ -195,7 +199,10 @@ int RunAdapt(const AdaptArgs& a) {
   }
   LatencyAdaptation method = p->options().adaptation;
   if (!a.method.empty() && !StringToLatencyAdaptation(a.method, &method)) {
-    return Usage("adapt", "unknown --method '" + a.method + "' (auto, auto_select, map_head, maple_mix, calibrate, affine_source, source_mix)");
+    return Usage(
+        "adapt",
+        "unknown --method '" + a.method +
+            "' (auto, auto_select, map_head, maple_mix, calibrate, affine_source, source_mix)");
   }
   Eigen::MatrixXd x;
   std::vector<int64_t> idx;
@@ -239,7 +246,8 @@ int RunAdapt(const AdaptArgs& a) {
   }
   hw.feature_names = names;
   hw.feature_sources = sources;
-  hw.features = Eigen::Map<Eigen::VectorXd>(values.data(), static_cast<Eigen::Index>(values.size()));
+  hw.features =
+      Eigen::Map<Eigen::VectorXd>(values.data(), static_cast<Eigen::Index>(values.size()));
   Eigen::MatrixXd kx(static_cast<Eigen::Index>(k_rows.size()), x.cols());
   Eigen::VectorXd kms(static_cast<Eigen::Index>(k_rows.size()));
   for (size_t i = 0; i < k_rows.size(); ++i) {
@@ -291,7 +299,7 @@ int RunPredict(const PredictArgs& a) {
   if (!p.ok()) return Fail(p.status());
   if (!p->adapted()) {
     return Fail(FailedPreconditionError(a.model + " is not adapted to a device; run "
-                                        "'sonar latency adapt' first"));
+                                                  "'sonar latency adapt' first"));
   }
   LatencySpace space;
   if (!StringToLatencySpace(p->space(), &space)) {
@@ -399,7 +407,8 @@ int RunEval(EvalArgs& a) {
     o.methods.clear();
     for (const std::string& m : SplitList(a.methods)) {
       LatencyEvalMethod method;
-      if (!StringToLatencyEvalMethod(m, &method)) return Usage("eval", "unknown method '" + m + "'");
+      if (!StringToLatencyEvalMethod(m, &method))
+        return Usage("eval", "unknown method '" + m + "'");
       o.methods.push_back(method);
     }
   }
@@ -415,7 +424,8 @@ int RunEval(EvalArgs& a) {
   o.ceilings = !a.no_ceilings;
   o.threads = a.threads > 0 ? a.threads
                             : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  if (a.verbose) o.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+  if (a.verbose)
+    o.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
   if (Status s = o.Validate(); !s.ok()) return Usage("eval", s.message());
   StatusOr<LatencyTable> table = LoadLatencyTable(a.c.data, a.c.space);
   if (!table.ok()) return Fail(table.status());
@@ -476,12 +486,8 @@ int RunEval(EvalArgs& a) {
                          {"ceiling_test_archs", d.ceiling_test_archs},
                          {"seconds", d.seconds}});
     }
-    std::cout << Json{{"space", s->space},
-                      {"repeats", o.repeats},
-                      {"seed", o.seed},
-                      {"seconds", s->seconds},
-                      {"results", results},
-                      {"devices", devices}}
+    std::cout << Json{{"space", s->space},     {"repeats", o.repeats}, {"seed", o.seed},
+                      {"seconds", s->seconds}, {"results", results},   {"devices", devices}}
                      .dump()
               << std::endl;
   } else {
@@ -506,8 +512,9 @@ namespace cli {
 
 void RegisterLatencyCommands(CLI::App& app, int* exit_code) {
   CLI::App* latency = app.add_subcommand(
-      "latency", "Architecture latency across devices: train, adapt to a new device from a few "
-                 "samples, predict, evaluate (MAPLE/HELP-style hardware descriptors).");
+      "latency",
+      "Architecture latency across devices: train, adapt to a new device from a few "
+      "samples, predict, evaluate (MAPLE/HELP-style hardware descriptors).");
   latency->require_subcommand(1);
   latency->footer(
       "Examples:\n"
@@ -518,15 +525,18 @@ void RegisterLatencyCommands(CLI::App& app, int* exit_code) {
       "See docs/latency.md.");
 
   auto train_args = std::make_shared<TrainArgs>();
-  CLI::App* train = latency->add_subcommand("train", "Train a latency predictor on source devices.");
+  CLI::App* train =
+      latency->add_subcommand("train", "Train a latency predictor on source devices.");
   AddDataOptions(train, train_args->c);
   train->add_option("--devices", train_args->devices,
                     "Source devices (comma-separated; default: every device column)");
   train->add_option("--out", train_args->out, "Model file to write (JSON)")->required();
   train->add_option("--seed", train_args->seed, "Seed")->capture_default_str();
   train->add_option("--epochs", train_args->epochs, "Training epochs (default 80)");
-  train->add_option("--ensemble", train_args->ensemble, "Shared networks in the ensemble (default 5)");
-  train->add_option("--hidden", train_args->hidden, "Hidden widths (default 64,64)")->delimiter(',');
+  train->add_option("--ensemble", train_args->ensemble,
+                    "Shared networks in the ensemble (default 5)");
+  train->add_option("--hidden", train_args->hidden, "Hidden widths (default 64,64)")
+      ->delimiter(',');
   train->add_option("--feature-size", train_args->feature_size, "Feature layer width (default 32)");
   train->add_option("--maple-steps", train_args->maple_steps,
                     "Training steps of the MAPLE network (default 6000)");
@@ -544,16 +554,18 @@ void RegisterLatencyCommands(CLI::App& app, int* exit_code) {
   CLI::App* adapt = latency->add_subcommand(
       "adapt", "Adapt a trained model to a new device from a few measured architectures.");
   adapt->add_option("--model", adapt_args->model, "Model file from 'latency train'")->required();
-  adapt->add_option("--samples", adapt_args->samples,
-                    "CSV: the space's key columns (arch_str | op_idx_list | ks,e,d,r), latency_ms "
-                    "and optionally arch_idx; rows whose arch_idx is a reference architecture "
-                    "form the device's descriptor, the others are the k samples")
+  adapt
+      ->add_option("--samples", adapt_args->samples,
+                   "CSV: the space's key columns (arch_str | op_idx_list | ks,e,d,r), latency_ms "
+                   "and optionally arch_idx; rows whose arch_idx is a reference architecture "
+                   "form the device's descriptor, the others are the k samples")
       ->required();
   adapt->add_option("--descriptor", adapt_args->descriptor,
                     "Descriptor JSON (e.g. from 'sonar hw describe --json') to add");
   adapt->add_option("--device", adapt_args->device, "Name of the device")->capture_default_str();
   adapt->add_option("--method", adapt_args->method,
-                    "auto (default) | auto_select | map_head | maple_mix | calibrate | affine_source | source_mix");
+                    "auto (default) | auto_select | map_head | maple_mix | calibrate | "
+                    "affine_source | source_mix");
   adapt->add_option("--out", adapt_args->out, "Adapted model file to write")->required();
   adapt->add_flag("--json", adapt_args->json, "Print one JSON summary object on stdout");
   adapt->footer(
@@ -593,10 +605,12 @@ void RegisterLatencyCommands(CLI::App& app, int* exit_code) {
                    "Source devices (default: all other devices, i.e. leave one device out)");
   eval->add_option("--shots", eval_args->shots, "Values of k (comma-separated)")
       ->capture_default_str();
-  eval->add_option("--repeats", eval_args->repeats, "Draws of the k samples")->capture_default_str();
-  eval->add_option("--methods", eval_args->methods,
-                   "Subset of auto,map_head,maple_mix,calibrated_no_descriptor,samples_only,"
-                   "nearest_device,best_affine_device,auto_select,affine_source,source_mix (default: all)");
+  eval->add_option("--repeats", eval_args->repeats, "Draws of the k samples")
+      ->capture_default_str();
+  eval->add_option(
+      "--methods", eval_args->methods,
+      "Subset of auto,map_head,maple_mix,calibrated_no_descriptor,samples_only,"
+      "nearest_device,best_affine_device,auto_select,affine_source,source_mix (default: all)");
   eval->add_option("--seed", eval_args->seed, "Seed")->capture_default_str();
   eval->add_option("--threads", eval_args->threads, "Worker threads (default: all cores)");
   eval->add_option("--epochs", eval_args->epochs, "Training epochs of the predictor (default 80)");
@@ -614,8 +628,9 @@ void RegisterLatencyCommands(CLI::App& app, int* exit_code) {
   eval->add_option("--markdown", eval_args->markdown,
                    "Also write the full and compact Markdown tables to this file");
   eval->add_flag("--no-ceilings", eval_args->no_ceilings, "Skip the per-device ceiling models");
-  eval->add_flag("--compact", eval_args->compact,
-                 "One row per device and k (+-10% / Spearman per method) instead of the full table");
+  eval->add_flag(
+      "--compact", eval_args->compact,
+      "One row per device and k (+-10% / Spearman per method) instead of the full table");
   eval->add_flag("--verbose", eval_args->verbose, "Progress on stderr");
   eval->add_flag("--json", eval_args->json, "Print one JSON object on stdout");
   eval->footer(

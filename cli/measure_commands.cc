@@ -75,7 +75,8 @@ StatusOr<std::vector<int64_t>> ParseShape(const std::string& text) {
   for (std::string part; std::getline(in, part, ',');) {
     char* end = nullptr;
     const long long v = std::strtoll(part.c_str(), &end, 10);
-    if (part.empty() || *end != '\0') return InvalidArgumentError("--shape: '" + part + "' is not an integer");
+    if (part.empty() || *end != '\0')
+      return InvalidArgumentError("--shape: '" + part + "' is not an integer");
     shape.push_back(v);
   }
   if (shape.empty()) return InvalidArgumentError("--shape is empty");
@@ -102,7 +103,8 @@ StatusOr<Config> ParseConfigJson(const ConfigSpace& space, const std::string& te
     v.kind = knob.kind;
     if (value.is_array()) {
       for (const Json& e : value) {
-        if (!e.is_number_integer()) return InvalidArgumentError("--config: " + name + ": expected integers");
+        if (!e.is_number_integer())
+          return InvalidArgumentError("--config: " + name + ": expected integers");
         v.ints.push_back(e.get<int64_t>());
       }
     } else if (value.is_string()) {
@@ -142,10 +144,12 @@ Json ValuesToJson(const std::vector<KnobValue>& values) {
 int RunMeasure(const MeasureArgs& a) {
   const bool by_op = !a.op.empty();
   const bool by_kernel = !a.kernel.empty();
-  if (by_op == by_kernel) return Usage("give either --op (with --shape) or --kernel (with --space)");
+  if (by_op == by_kernel)
+    return Usage("give either --op (with --shape) or --kernel (with --space)");
   if (by_op && a.shape.empty()) return Usage("--op needs --shape, e.g. --shape 512,512,512");
   if (by_kernel && a.space.empty()) return Usage("--kernel needs --space SPACE.json");
-  if (a.config.empty() == (a.sample <= 0)) return Usage("give either --config JSON or --sample N (N >= 1)");
+  if (a.config.empty() == (a.sample <= 0))
+    return Usage("give either --config JSON or --sample N (N >= 1)");
 
   MeasureOptions options;
   options.use_cache = !a.no_cache;
@@ -220,8 +224,11 @@ int RunMeasure(const MeasureArgs& a) {
     if (store) {
       Record rec;
       rec.workload_key = task.WorkloadKey();
-      rec.task = {.name = task.name, .op = task.op, .args_json = ShapeToJson(task.shape),
-                  .target = task.target, .template_version = task.template_version};
+      rec.task = {.name = task.name,
+                  .op = task.op,
+                  .args_json = ShapeToJson(task.shape),
+                  .target = task.target,
+                  .template_version = task.template_version};
       rec.config.values = values;
       const int64_t index = task.space.IndexOf(configs[i]);
       if (index >= 0) rec.config.index = index;
@@ -270,23 +277,30 @@ int RunMeasure(const MeasureArgs& a) {
   const MeasurerStats st = (*measurer)->stats();
   if (a.json) {
     Json o;
-    o["task"] = {{"name", task.name}, {"op", task.op}, {"shape", task.shape},
-                 {"target", task.target}, {"workload_key", WorkloadKeyToHex(task.WorkloadKey())}};
+    o["task"] = {{"name", task.name},
+                 {"op", task.op},
+                 {"shape", task.shape},
+                 {"target", task.target},
+                 {"workload_key", WorkloadKeyToHex(task.WorkloadKey())}};
     o["hardware_id"] = (*measurer)->hardware_id();
     o["flops"] = flops;
     o["results"] = std::move(out_results);
-    o["stats"] = {{"builds", st.builds}, {"cache_hits", st.cache_hits},
-                  {"timed_runs", st.timed_runs}, {"remeasured", st.remeasured},
-                  {"build_seconds", st.build_seconds}, {"run_seconds", st.run_seconds},
+    o["stats"] = {{"builds", st.builds},
+                  {"cache_hits", st.cache_hits},
+                  {"timed_runs", st.timed_runs},
+                  {"remeasured", st.remeasured},
+                  {"build_seconds", st.build_seconds},
+                  {"run_seconds", st.run_seconds},
                   {"wall_seconds", wall}};
     std::cout << o.dump() << std::endl;
   } else {
     const double ref = results.empty() ? 0 : results[0].reference_seconds;
-    std::printf("reference median %.4g s; %lld build(s), %lld cache hit(s), %lld timed run(s); "
-                "%.2f s wall%s\n",
-                ref, static_cast<long long>(st.builds), static_cast<long long>(st.cache_hits),
-                static_cast<long long>(st.timed_runs), wall,
-                store ? ("; records appended to " + a.records).c_str() : "");
+    std::printf(
+        "reference median %.4g s; %lld build(s), %lld cache hit(s), %lld timed run(s); "
+        "%.2f s wall%s\n",
+        ref, static_cast<long long>(st.builds), static_cast<long long>(st.cache_hits),
+        static_cast<long long>(st.timed_runs), wall,
+        store ? ("; records appended to " + a.records).c_str() : "");
   }
   return kExitOk;
 }
@@ -321,7 +335,8 @@ void RegisterMeasureCommands(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   m->add_option("--cache-dir", args->cache_dir,
                 "Kernel cache directory (default $XDG_CACHE_HOME/sonar/kernels)");
-  m->add_option("--target", args->target, "Target string of the task (default: cpu-<arch> <hardware id> of this machine)");
+  m->add_option("--target", args->target,
+                "Target string of the task (default: cpu-<arch> <hardware id> of this machine)");
   m->add_option("--repeat", args->repeat, "Timed repeats per config (default 5)");
   m->add_option("--min-repeat-ms", args->min_repeat_ms,
                 "Minimum wall time of one repeat, ms (default 50)");

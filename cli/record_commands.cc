@@ -2,19 +2,19 @@
 // Copyright 2026 The Sonar Authors
 //
 // sonar import | export | records: moving histories in and out of record logs.
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <functional>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <limits>
 #include <memory>
@@ -90,7 +90,8 @@ int RunImport(const ImportArgs& a) {
     total.Merge(report);
     if (!s.ok()) {
       if (a.strict) {
-        std::fprintf(stderr, "sonar import: nothing from %s was appended (--strict)\n", file.c_str());
+        std::fprintf(stderr, "sonar import: nothing from %s was appended (--strict)\n",
+                     file.c_str());
       }
       return Fail(s);
     }
@@ -103,13 +104,13 @@ int RunImport(const ImportArgs& a) {
                      {"appended", report.appended},
                      {"duplicates", report.duplicates}});
     if (!a.json) {
-      std::printf("%s: %s, %lld records (%lld ok, %lld failed), %lld lines skipped, "
-                  "%lld already in the log\n",
-                  file.c_str(), std::string(HistoryFormatToString(report.format)).c_str(),
-                  static_cast<long long>(report.records), static_cast<long long>(report.ok),
-                  static_cast<long long>(report.failed),
-                  static_cast<long long>(report.skipped_lines),
-                  static_cast<long long>(report.duplicates));
+      std::printf(
+          "%s: %s, %lld records (%lld ok, %lld failed), %lld lines skipped, "
+          "%lld already in the log\n",
+          file.c_str(), std::string(HistoryFormatToString(report.format)).c_str(),
+          static_cast<long long>(report.records), static_cast<long long>(report.ok),
+          static_cast<long long>(report.failed), static_cast<long long>(report.skipped_lines),
+          static_cast<long long>(report.duplicates));
     }
   }
   if (log->unchecked() > 0) {
@@ -137,9 +138,10 @@ int RunImport(const ImportArgs& a) {
                 static_cast<long long>(total.appended), workloads.size(), a.out.c_str(),
                 static_cast<long long>(log->records()));
     if (total.duplicates > 0) {
-      std::printf("; %lld records were already in it and were skipped (--allow-duplicates keeps "
-                  "them)",
-                  static_cast<long long>(total.duplicates));
+      std::printf(
+          "; %lld records were already in it and were skipped (--allow-duplicates keeps "
+          "them)",
+          static_cast<long long>(total.duplicates));
     }
     std::printf("\n");
   }
@@ -150,10 +152,8 @@ int RunImport(const ImportArgs& a) {
 // Calls fn with each record of a record log, streamed; a file that is not one is read as a
 // history file instead (JSON lines, AutoTVM logs, ...), so the records commands work on those
 // too. Only the records of `selector`'s workload (SelectWorkload) are passed on.
-Status ForEachRecordOrHistory(const std::string& path,
-                              const std::string& selector,
-                              const std::function<void(Record&&)>& fn,
-                              RecordLogStats* stats) {
+Status ForEachRecordOrHistory(const std::string& path, const std::string& selector,
+                              const std::function<void(Record&&)>& fn, RecordLogStats* stats) {
   *stats = RecordLogStats{};
   uint64_t key = 0;
   const bool is_key = HexToWorkloadKey(selector, &key);
@@ -197,7 +197,8 @@ std::string ConfigToString(const RecordConfig& c) {
       s += ']';
     } else {
       for (size_t i = 0; i < v.strings.size(); ++i) {
-        std::string t = v.strings[i].size() > 40 ? v.strings[i].substr(0, 37) + "..." : v.strings[i];
+        std::string t =
+            v.strings[i].size() > 40 ? v.strings[i].substr(0, 37) + "..." : v.strings[i];
         s += (i ? "," : "") + t;
       }
     }
@@ -215,10 +216,13 @@ int RunStats(const RecordsArgs& a) {
   RecordLogStats stats;
   WorkloadSummarizer summarizer;
   int64_t records = 0;
-  Status s = ForEachRecordOrHistory(a.path, a.workload, [&](Record&& r) {
-    ++records;
-    summarizer.Add(r);
-  }, &stats);
+  Status s = ForEachRecordOrHistory(
+      a.path, a.workload,
+      [&](Record&& r) {
+        ++records;
+        summarizer.Add(r);
+      },
+      &stats);
   if (!s.ok()) return Fail(s);
   const std::vector<WorkloadSummary>& summaries = summarizer.summaries();
   int64_t ok = 0;
@@ -236,12 +240,9 @@ int RunStats(const RecordsArgs& a) {
                    {"failed", x.records - x.ok},
                    {"best_seconds", FiniteOrNull(x.best_seconds)}});
     }
-    Json j = {{"records", records},
-              {"ok", ok},
-              {"failed", records - ok},
-              {"skipped_frames", stats.skipped_frames},
-              {"torn_tail", stats.torn_tail},
-              {"workloads", w}};
+    Json j = {{"records", records},           {"ok", ok},
+              {"failed", records - ok},       {"skipped_frames", stats.skipped_frames},
+              {"torn_tail", stats.torn_tail}, {"workloads", w}};
     std::cout << j.dump() << std::endl;
     return kExitOk;
   }
@@ -249,14 +250,15 @@ int RunStats(const RecordsArgs& a) {
               a.path.c_str(), static_cast<long long>(records), static_cast<long long>(ok),
               static_cast<long long>(records - ok), summaries.size(),
               static_cast<long long>(stats.skipped_frames));
-  std::printf("%-16s  %7s  %7s  %12s  %s\n", "workload", "records", "ok", "best (s)", "task / target");
+  std::printf("%-16s  %7s  %7s  %12s  %s\n", "workload", "records", "ok", "best (s)",
+              "task / target");
   for (const WorkloadSummary& x : summaries) {
     std::string args = x.task.args_json;
     if (args.size() > 48) args = args.substr(0, 45) + "...";
-    std::printf("%-16s  %7lld  %7lld  %12.4g  %s %s / %s\n", WorkloadKeyToHex(x.workload_key).c_str(),
-                static_cast<long long>(x.records), static_cast<long long>(x.ok),
-                std::isfinite(x.best_seconds) ? x.best_seconds : NAN, x.task.name.c_str(),
-                args.c_str(), x.task.target.c_str());
+    std::printf("%-16s  %7lld  %7lld  %12.4g  %s %s / %s\n",
+                WorkloadKeyToHex(x.workload_key).c_str(), static_cast<long long>(x.records),
+                static_cast<long long>(x.ok), std::isfinite(x.best_seconds) ? x.best_seconds : NAN,
+                x.task.name.c_str(), args.c_str(), x.task.target.c_str());
   }
   return kExitOk;
 }
@@ -264,7 +266,8 @@ int RunStats(const RecordsArgs& a) {
 int RunBest(const RecordsArgs& a) {
   RecordLogStats stats;
   BestRecordKeeper keeper;
-  Status s = ForEachRecordOrHistory(a.path, a.workload, [&](Record&& r) { keeper.Add(r); }, &stats);
+  Status s = ForEachRecordOrHistory(
+      a.path, a.workload, [&](Record&& r) { keeper.Add(r); }, &stats);
   if (!s.ok()) return Fail(s);
   const std::vector<Record> best = keeper.Best();
   if (a.json) {
@@ -282,22 +285,22 @@ int RunBest(const RecordsArgs& a) {
 }
 
 // Writes the records of a.path (those of a.workload) to `out`, one line each, streamed.
-Status WriteRecords(const std::string& path,
-                    const std::string& workload,
-                    ExportFormat format,
-                    std::FILE* out,
-                    int64_t* written) {
+Status WriteRecords(const std::string& path, const std::string& workload, ExportFormat format,
+                    std::FILE* out, int64_t* written) {
   RecordLogStats stats;
   std::string line;
   bool write_failed = false;
   *written = 0;
-  SONAR_RETURN_IF_ERROR(ForEachRecordOrHistory(path, workload, [&](Record&& r) {
-    if (write_failed) return;
-    line = format == ExportFormat::kAutoTvm ? RecordToAutoTvmLine(r) : RecordToJsonLine(r);
-    line += '\n';
-    write_failed = std::fwrite(line.data(), 1, line.size(), out) != line.size();
-    ++*written;
-  }, &stats));
+  SONAR_RETURN_IF_ERROR(ForEachRecordOrHistory(
+      path, workload,
+      [&](Record&& r) {
+        if (write_failed) return;
+        line = format == ExportFormat::kAutoTvm ? RecordToAutoTvmLine(r) : RecordToJsonLine(r);
+        line += '\n';
+        write_failed = std::fwrite(line.data(), 1, line.size(), out) != line.size();
+        ++*written;
+      },
+      &stats));
   if (write_failed || std::fflush(out) != 0) {
     return InternalError(std::string("write failed: ") + std::strerror(errno));
   }
@@ -322,7 +325,8 @@ struct ExportArgs {
 int RunExport(const ExportArgs& a) {
   ExportFormat format;
   if (!StringToExportFormat(a.format, &format)) {
-    std::fprintf(stderr, "sonar export: unknown --format '%s' (autotvm or jsonl)\n", a.format.c_str());
+    std::fprintf(stderr, "sonar export: unknown --format '%s' (autotvm or jsonl)\n",
+                 a.format.c_str());
     return kExitUsage;
   }
   int64_t written = 0;
@@ -338,7 +342,7 @@ int RunExport(const ExportArgs& a) {
   std::error_code ec;
   if (std::filesystem::exists(a.out, ec) && !a.force) {
     return Fail(FailedPreconditionError(a.out + " exists; pass --force to replace it (it was "
-                                        "left unchanged)"));
+                                                "left unchanged)"));
   }
   if (!std::filesystem::exists(a.path, ec)) {
     return Fail(NotFoundError("cannot open " + a.path + ": no such file"));
@@ -380,16 +384,19 @@ namespace cli {
 void RegisterRecordCommands(CLI::App& app, int* exit_code) {
   auto import_args = std::make_shared<ImportArgs>();
   CLI::App* import = app.add_subcommand(
-      "import", "Import history files (AutoTVM, Ansor, Kernel Tuner, Sonar JSON lines, record "
-                "logs; gzip ok) into a record log, appending when it exists. Records the log "
-                "already holds are skipped.");
+      "import",
+      "Import history files (AutoTVM, Ansor, Kernel Tuner, Sonar JSON lines, record "
+      "logs; gzip ok) into a record log, appending when it exists. Records the log "
+      "already holds are skipped.");
   import->add_option("files", import_args->files, "History files to import")->required();
-  import->add_option("--out", import_args->out,
-                     "Record log to append to (created if missing). A file that is not a record "
-                     "log is refused and left unchanged")
+  import
+      ->add_option("--out", import_args->out,
+                   "Record log to append to (created if missing). A file that is not a record "
+                   "log is refused and left unchanged")
       ->required();
-  import->add_option("--format", import_args->format,
-                     "auto|autotvm|ansor|kernel-tuner|jsonl (auto looks at the content)")
+  import
+      ->add_option("--format", import_args->format,
+                   "auto|autotvm|ansor|kernel-tuner|jsonl (auto looks at the content)")
       ->capture_default_str();
   import->add_flag("--strict", import_args->strict,
                    "Fail on the first unusable line instead of skipping and counting it; "
@@ -406,54 +413,54 @@ void RegisterRecordCommands(CLI::App& app, int* exit_code) {
       "Skipped lines are reported on stderr as file:line: reason. The import streams: memory\n"
       "stays bounded whatever the input's size (see docs/records.md). A killed import leaves\n"
       "a readable log; run it again and the records already in it are skipped.");
-  import->callback([=] { *exit_code = RunImport(*import_args); });
+  import->callback([=] { *exit_code = RunImport(*import_args);
+});
 
-  auto export_args = std::make_shared<ExportArgs>();
-  CLI::App* exp = app.add_subcommand(
-      "export", "Export a record log (or any history Sonar reads) to AutoTVM v0.2 or JSON lines.");
-  exp->add_option("records", export_args->path, "Record log to read")->required();
-  exp->add_option("--format", export_args->format, "autotvm|jsonl")->required();
-  exp->add_option("--out", export_args->out,
-                  "Output file ('-' for stdout). An existing file is refused unless --force; the "
-                  "input itself always is")
-      ->required();
-  exp->add_flag("--force", export_args->force, "Replace --out when it exists");
-  exp->add_option("--workload", export_args->workload,
-                  "Only this workload (16-digit hex key, task name or op)");
-  exp->footer(
-      "Example:\n"
-      "  sonar export history.sonar --format autotvm --out history.log");
-  exp->callback([=] { *exit_code = RunExport(*export_args); });
+auto export_args = std::make_shared<ExportArgs>();
+CLI::App* exp = app.add_subcommand(
+    "export", "Export a record log (or any history Sonar reads) to AutoTVM v0.2 or JSON lines.");
+exp->add_option("records", export_args->path, "Record log to read")->required();
+exp->add_option("--format", export_args->format, "autotvm|jsonl")->required();
+exp->add_option("--out", export_args->out,
+                "Output file ('-' for stdout). An existing file is refused unless --force; the "
+                "input itself always is")
+    ->required();
+exp->add_flag("--force", export_args->force, "Replace --out when it exists");
+exp->add_option("--workload", export_args->workload,
+                "Only this workload (16-digit hex key, task name or op)");
+exp->footer(
+    "Example:\n"
+    "  sonar export history.sonar --format autotvm --out history.log");
+exp->callback([=] { *exit_code = RunExport(*export_args); });
 
-  auto records_args = std::make_shared<RecordsArgs>();
-  CLI::App* records = app.add_subcommand("records", "Inspect a record log: stats, best, dump.");
-  records->require_subcommand(1);
-  records->footer(
-      "Examples:\n"
-      "  sonar records stats history.sonar --json\n"
-      "  sonar records best history.sonar --workload topi_nn_dense\n"
-      "  sonar records dump history.sonar --workload 3f2a9c0d11e4b7a5 > one.jsonl");
-  auto add_records_cmd = [&](const char* name, const char* help, const char* example) {
-    CLI::App* c = records->add_subcommand(name, help);
-    c->add_option("records", records_args->path, "Record log to read")->required();
-    c->add_option("--workload", records_args->workload,
-                  "Only this workload (16-digit hex key, task name or op)");
-    c->footer(std::string("Example:\n  ") + example);
-    return c;
-  };
-  CLI::App* stats = add_records_cmd("stats", "Records, successes and best time per workload.",
-                                    "sonar records stats history.sonar --json");
-  stats->add_flag("--json", records_args->json, "Print one JSON object on stdout");
-  stats->callback([=] { *exit_code = RunStats(*records_args); });
-  CLI::App* best = add_records_cmd("best", "The best successful record of each workload.",
-                                   "sonar records best history.sonar");
-  best->add_flag("--json", records_args->json, "Print one JSON object on stdout");
-  best->callback([=] { *exit_code = RunBest(*records_args); });
-  CLI::App* dump = add_records_cmd("dump", "Print records as Sonar JSON lines.",
-                                   "sonar records dump history.sonar | head");
-  dump->callback([=] { *exit_code = RunDump(*records_args); });
-}
-
+auto records_args = std::make_shared<RecordsArgs>();
+CLI::App* records = app.add_subcommand("records", "Inspect a record log: stats, best, dump.");
+records->require_subcommand(1);
+records->footer(
+    "Examples:\n"
+    "  sonar records stats history.sonar --json\n"
+    "  sonar records best history.sonar --workload topi_nn_dense\n"
+    "  sonar records dump history.sonar --workload 3f2a9c0d11e4b7a5 > one.jsonl");
+auto add_records_cmd = [&](const char* name, const char* help, const char* example) {
+  CLI::App* c = records->add_subcommand(name, help);
+  c->add_option("records", records_args->path, "Record log to read")->required();
+  c->add_option("--workload", records_args->workload,
+                "Only this workload (16-digit hex key, task name or op)");
+  c->footer(std::string("Example:\n  ") + example);
+  return c;
+};
+CLI::App* stats = add_records_cmd("stats", "Records, successes and best time per workload.",
+                                  "sonar records stats history.sonar --json");
+stats->add_flag("--json", records_args->json, "Print one JSON object on stdout");
+stats->callback([=] { *exit_code = RunStats(*records_args); });
+CLI::App* best = add_records_cmd("best", "The best successful record of each workload.",
+                                 "sonar records best history.sonar");
+best->add_flag("--json", records_args->json, "Print one JSON object on stdout");
+best->callback([=] { *exit_code = RunBest(*records_args); });
+CLI::App* dump = add_records_cmd("dump", "Print records as Sonar JSON lines.",
+                                 "sonar records dump history.sonar | head");
+dump->callback([=] { *exit_code = RunDump(*records_args); });
 }  // namespace cli
-}  // namespace sonar
 
+}  // namespace sonar
+}  // namespace sonar

@@ -38,7 +38,8 @@ StatusOr<std::vector<int64_t>> ParseShape(const std::string& text) {
       if (used != part.size()) throw std::invalid_argument(part);
       shape.push_back(v);
     } catch (...) {
-      return InvalidArgumentError("--shape: '" + part + "' is not an integer (expected e.g. 512,512,512)");
+      return InvalidArgumentError("--shape: '" + part +
+                                  "' is not an integer (expected e.g. 512,512,512)");
     }
   }
   if (shape.empty()) return InvalidArgumentError("--shape is empty");
@@ -189,7 +190,8 @@ int RunTune(const TuneArgs& a) {
     StatusOr<std::vector<Record>> transfer = LoadAll(a.transfer_from);
     if (!transfer.ok()) return Fail(transfer.status());
     for (Record& r : *transfer) {
-      if (r.workload_key != task.WorkloadKey()) tuner_options.transfer_records.push_back(std::move(r));
+      if (r.workload_key != task.WorkloadKey())
+        tuner_options.transfer_records.push_back(std::move(r));
     }
   }
   StatusOr<std::unique_ptr<Tuner>> tuner = MakeTuner(task, tuner_options);
@@ -226,27 +228,32 @@ int RunTune(const TuneArgs& a) {
   if (a.json) {
     Json best = nullptr;
     if (summary->best) best = Json::parse(RecordToJsonLine(*summary->best));
-    Json j = {{"task", task.name},
-              {"workload", WorkloadKeyToHex(task.WorkloadKey())},
-              {"tuner", a.tuner},
-              {"reason", std::string(TerminationReasonToString(summary->reason))},
-              {"message", summary->message},
-              {"trials", summary->num_trials},
-              {"resumed", summary->num_resumed},
-              {"failed", summary->num_failed},
-              {"wall_seconds", summary->wall_seconds},
-              {"best_seconds", std::isfinite(best_seconds) ? Json(best_seconds) : Json(nullptr)},
-              {"best_gflops", flops > 0 && std::isfinite(best_seconds) ? Json(flops / best_seconds * 1e-9) : Json(nullptr)},
-              {"default_seconds", default_seconds > 0 ? Json(default_seconds) : Json(nullptr)},
-              {"speedup_over_default", default_seconds > 0 && std::isfinite(best_seconds) ? Json(default_seconds / best_seconds) : Json(nullptr)},
-              {"records", records_path},
-              {"best", best}};
+    Json j = {
+        {"task", task.name},
+        {"workload", WorkloadKeyToHex(task.WorkloadKey())},
+        {"tuner", a.tuner},
+        {"reason", std::string(TerminationReasonToString(summary->reason))},
+        {"message", summary->message},
+        {"trials", summary->num_trials},
+        {"resumed", summary->num_resumed},
+        {"failed", summary->num_failed},
+        {"wall_seconds", summary->wall_seconds},
+        {"best_seconds", std::isfinite(best_seconds) ? Json(best_seconds) : Json(nullptr)},
+        {"best_gflops", flops > 0 && std::isfinite(best_seconds) ? Json(flops / best_seconds * 1e-9)
+                                                                 : Json(nullptr)},
+        {"default_seconds", default_seconds > 0 ? Json(default_seconds) : Json(nullptr)},
+        {"speedup_over_default", default_seconds > 0 && std::isfinite(best_seconds)
+                                     ? Json(default_seconds / best_seconds)
+                                     : Json(nullptr)},
+        {"records", records_path},
+        {"best", best}};
     std::cout << j.dump() << std::endl;
     return kExitOk;
   }
   std::printf("%s\n", summary->FullReport().c_str());
   if (summary->best) {
-    if (flops > 0) std::printf("best: %.4g s, %.2f GFLOP/s\n", best_seconds, flops / best_seconds * 1e-9);
+    if (flops > 0)
+      std::printf("best: %.4g s, %.2f GFLOP/s\n", best_seconds, flops / best_seconds * 1e-9);
     if (default_seconds > 0) {
       std::printf("default config: %.4g s -> speed-up %.2fx\n", default_seconds,
                   default_seconds / best_seconds);
@@ -320,7 +327,8 @@ int RunCompare(const CompareArgs& a) {
     if (!records.ok()) return Fail(records.status());
     std::string stem = std::filesystem::path(path).filename().string();
     for (const char* ext : {".gz", ".json", ".jsonl", ".log", ".sonar", "_records_v0.2"}) {
-      if (stem.size() > std::strlen(ext) && stem.ends_with(ext)) stem.resize(stem.size() - std::strlen(ext));
+      if (stem.size() > std::strlen(ext) && stem.ends_with(ext))
+        stem.resize(stem.size() - std::strlen(ext));
     }
     std::vector<CompareTable> t = TablesFromRecords(*records, stem, a.min_configs);
     if (a.workload != "all") {
@@ -358,14 +366,17 @@ int RunCompare(const CompareArgs& a) {
               "to10%", "r1%", "r5%", "r10%");
   for (const CompareTableResult& tr : result->tables) {
     for (const CompareTunerResult& t : tr.tuners) {
-      std::printf("%-44s %-11s %6lld %7.1f %7.1f %7.1f %7.2f %7.2f %7.2f\n", tr.name.substr(0, 44).c_str(),
-                  std::string(TunerKindToString(t.tuner)).c_str(), static_cast<long long>(tr.size),
-                  t.median_trials_to[0], t.median_trials_to[1], t.median_trials_to[2],
-                  t.ratio_to_random[0], t.ratio_to_random[1], t.ratio_to_random[2]);
+      std::printf("%-44s %-11s %6lld %7.1f %7.1f %7.1f %7.2f %7.2f %7.2f\n",
+                  tr.name.substr(0, 44).c_str(), std::string(TunerKindToString(t.tuner)).c_str(),
+                  static_cast<long long>(tr.size), t.median_trials_to[0], t.median_trials_to[1],
+                  t.median_trials_to[2], t.ratio_to_random[0], t.ratio_to_random[1],
+                  t.ratio_to_random[2]);
     }
   }
-  std::printf("(median over %d seeds of the trials to reach within 1/5/10%% of the table's best; "
-              "r = ratio to random search; %.1f s)\n", a.seeds, result->wall_seconds);
+  std::printf(
+      "(median over %d seeds of the trials to reach within 1/5/10%% of the table's best; "
+      "r = ratio to random search; %.1f s)\n",
+      a.seeds, result->wall_seconds);
   return kExitOk;
 }
 
@@ -374,8 +385,9 @@ int RunCompare(const CompareArgs& a) {
 void RegisterTuneCommands(CLI::App& app, int* exit_code) {
   auto t = std::make_shared<TuneArgs>();
   CLI::App* tune = app.add_subcommand(
-      "tune", "Tune one workload: a built-in operator or a user kernel measured on this machine, "
-              "or a replayed table. Killing it and running the same command again resumes.");
+      "tune",
+      "Tune one workload: a built-in operator or a user kernel measured on this machine, "
+      "or a replayed table. Killing it and running the same command again resumes.");
   tune->add_option("--op", t->op, "Built-in operator: dense | conv2d | depthwise_conv2d");
   tune->add_option("--shape", t->shape,
                    "Operator shape, comma-separated (dense M,N,K; conv2d N,C,H,W,K,R,S,stride,pad; "
@@ -386,12 +398,15 @@ void RegisterTuneCommands(CLI::App& app, int* exit_code) {
   tune->add_option("--workload", t->workload, "Workload of --replay (hex key, task name or op)");
   tune->add_option("--tuner", t->tuner,
                    "random | grid | ga | autotvm | bo | transfer-bo | rgpe (the last two need "
-                   "--transfer-from)")->capture_default_str();
+                   "--transfer-from)")
+      ->capture_default_str();
   tune->add_option("--trials", t->trials, "Trial budget, counting records already in --records")
       ->capture_default_str();
   tune->add_option("--batch", t->batch, "Configs per round")->capture_default_str();
-  tune->add_option("--early-stop", t->early_stop, "Stop after N trials without a new best (0 = off)");
-  tune->add_option("--min-gain", t->min_gain, "Stop when the best improves by less than this fraction...");
+  tune->add_option("--early-stop", t->early_stop,
+                   "Stop after N trials without a new best (0 = off)");
+  tune->add_option("--min-gain", t->min_gain,
+                   "Stop when the best improves by less than this fraction...");
   tune->add_option("--gain-window", t->gain_window, "... over this many trials");
   tune->add_option("--max-wall-seconds", t->max_wall_seconds, "Wall-time budget (0 = none)");
   tune->add_option("--records", t->records, "Record log to append to and resume from")
@@ -406,32 +421,37 @@ void RegisterTuneCommands(CLI::App& app, int* exit_code) {
   tune->add_flag("--quiet", t->quiet, "No progress display");
   tune->footer(
       "Examples:\n"
-      "  sonar tune --op dense --shape 512,512,512 --tuner autotvm --trials 64 --records dense.sonar\n"
+      "  sonar tune --op dense --shape 512,512,512 --tuner autotvm --trials 64 --records "
+      "dense.sonar\n"
       "  sonar tune --replay ../shared/datasets/kernel_tuner_cache/pnpoly__RTX_Titan.json.gz \\\n"
       "      --tuner ga --trials 200 --records replay.sonar --json");
   tune->callback([=] { *exit_code = RunTune(*t); });
 
   auto c = std::make_shared<CompareArgs>();
   CLI::App* compare = app.add_subcommand(
-      "compare", "Compare tuners over replayed tables: trials to reach within 1/5/10% of each "
-                 "table's best, median over seeds, as ratios to random search.");
+      "compare",
+      "Compare tuners over replayed tables: trials to reach within 1/5/10% of each "
+      "table's best, median over seeds, as ratios to random search.");
   compare->add_option("--replay", c->replay, "Record logs, history files or Kernel Tuner caches");
-  compare->add_option("--op", c->op,
-                      "Live instead of --replay: a built-in operator (dense | conv2d | "
-                      "depthwise_conv2d) compiled and measured here for every trial, runs one at a time");
+  compare->add_option(
+      "--op", c->op,
+      "Live instead of --replay: a built-in operator (dense | conv2d | "
+      "depthwise_conv2d) compiled and measured here for every trial, runs one at a time");
   compare->add_option("--shape", c->shape, "Shape of --op (as in sonar tune)");
   compare->add_flag("--no-cache", c->no_cache, "Live: recompile kernels even when cached");
-  compare->add_option("--workload", c->workload, "Only this workload (hex key, task name, op) or all")
+  compare
+      ->add_option("--workload", c->workload, "Only this workload (hex key, task name, op) or all")
       ->capture_default_str();
   compare->add_option("--tuners", c->tuners, "Comma-separated tuners")->capture_default_str();
   compare->add_option("--seeds", c->seeds, "Seeds per tuner and table")->capture_default_str();
   compare->add_option("--trials", c->trials, "Trial budget per run")->capture_default_str();
   compare->add_option("--batch", c->batch, "Configs per round")->capture_default_str();
   compare->add_option("--threads", c->threads, "Worker threads (0 = one per core)");
-  compare->add_option("--stop-within", c->stop_within,
-                      "Replay only: end a run once it is within PCT% of the table's best (0 = "
-                      "never). Trials-to thresholds >= PCT are unchanged; smaller ones are "
-                      "reported as null. Saves the long tails of runs judged at 5%")
+  compare
+      ->add_option("--stop-within", c->stop_within,
+                   "Replay only: end a run once it is within PCT% of the table's best (0 = "
+                   "never). Trials-to thresholds >= PCT are unchanged; smaller ones are "
+                   "reported as null. Saves the long tails of runs judged at 5%")
       ->check(CLI::Range(0.0, 99.0))
       ->capture_default_str();
   compare->add_option("--min-configs", c->min_configs, "Skip tables with fewer ok configs")
@@ -443,12 +463,14 @@ void RegisterTuneCommands(CLI::App& app, int* exit_code) {
   compare->add_option("--out", c->out, "Directory for curves.csv, summary.csv/json and plots");
   compare->add_flag("--json", c->json, "Print the summary as one JSON object on stdout");
   compare->footer(
-      "Tuners: random, grid, ga, autotvm, bo, transfer-bo, rgpe (the last two need --transfer-from).\n"
+      "Tuners: random, grid, ga, autotvm, bo, transfer-bo, rgpe (the last two need "
+      "--transfer-from).\n"
       "Examples:\n"
       "  sonar compare --replay ../shared/datasets/kernel_tuner_cache/*.json.gz \\\n"
       "      --tuners random,ga,autotvm --seeds 20 --trials 1000 --out compare_kt --json\n"
       "  D=../shared/datasets/autotvm_cuda_v100_nnfusion/conv2d_records_v0.2.jsonl.gz\n"
-      "  sonar compare --replay $D --transfer-from $D --tuners bo,transfer-bo,rgpe,autotvm --seeds 5\n"
+      "  sonar compare --replay $D --transfer-from $D --tuners bo,transfer-bo,rgpe,autotvm --seeds "
+      "5\n"
       "  sonar compare --op conv2d --shape 1,128,28,28,128,3,3,1,1 --tuners bo,transfer-bo \\\n"
       "      --transfer-from datasets/cpu_epyc_zen4/*.jsonl --seeds 2 --trials 30");
   compare->callback([=] { *exit_code = RunCompare(*c); });

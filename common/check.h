@@ -30,7 +30,7 @@ struct CheckVoidify {
 
 }  // namespace sonar::internal
 
-#define SONAR_CHECK(condition)              \
-  (condition) ? (void)0                     \
+#define SONAR_CHECK(condition)                      \
+  (condition) ? (void)0                             \
               : ::sonar::internal::CheckVoidify() & \
                     ::sonar::internal::CheckFailure(__FILE__, __LINE__, #condition).stream()

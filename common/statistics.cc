@@ -20,7 +20,8 @@ Eigen::VectorXd Ranks(const Eigen::VectorXd& v) {
   const Eigen::Index n = v.size();
   std::vector<Eigen::Index> idx(n);
   std::iota(idx.begin(), idx.end(), 0);
-  std::stable_sort(idx.begin(), idx.end(), [&](Eigen::Index a, Eigen::Index b) { return v(a) < v(b); });
+  std::stable_sort(idx.begin(), idx.end(),
+                   [&](Eigen::Index a, Eigen::Index b) { return v(a) < v(b); });
   Eigen::VectorXd r(n);
   for (Eigen::Index i = 0; i < n;) {
     Eigen::Index j = i;
@@ -72,10 +73,12 @@ int64_t MergeCount(std::vector<double>& v, std::vector<double>& buf, size_t lo, 
 double Median(std::vector<double> values) {
   if (values.empty()) return kNaN;
   const size_t n = values.size();
-  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(n / 2), values.end());
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(n / 2),
+                   values.end());
   const double hi = values[n / 2];
   if (n % 2 == 1) return hi;
-  const double lo = *std::max_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(n / 2));
+  const double lo =
+      *std::max_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(n / 2));
   return 0.5 * (lo + hi);
 }
 
@@ -104,14 +107,12 @@ double KendallTauB(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
   if (n < 2) return kNaN;
   std::vector<size_t> idx(n);
   std::iota(idx.begin(), idx.end(), 0);
-  std::sort(idx.begin(), idx.end(), [&](size_t i, size_t j) {
-    return a(i) < a(j) || (a(i) == a(j) && b(i) < b(j));
-  });
+  std::sort(idx.begin(), idx.end(),
+            [&](size_t i, size_t j) { return a(i) < a(j) || (a(i) == a(j) && b(i) < b(j)); });
   const int64_t n0 = static_cast<int64_t>(n) * (static_cast<int64_t>(n) - 1) / 2;
   const int64_t n1 = TiedPairs(n, [&](size_t i, size_t j) { return a(idx[i]) == a(idx[j]); });
-  const int64_t n3 = TiedPairs(n, [&](size_t i, size_t j) {
-    return a(idx[i]) == a(idx[j]) && b(idx[i]) == b(idx[j]);
-  });
+  const int64_t n3 = TiedPairs(
+      n, [&](size_t i, size_t j) { return a(idx[i]) == a(idx[j]) && b(idx[i]) == b(idx[j]); });
   std::vector<double> bs(n), buf(n);
   for (size_t i = 0; i < n; ++i) bs[i] = b(idx[i]);
   const int64_t swaps = MergeCount(bs, buf, 0, n);

@@ -116,10 +116,10 @@ class [[nodiscard]] StatusOr {
 #define SONAR_STATUS_CONCAT_(a, b) SONAR_STATUS_CONCAT_INNER_(a, b)
 
 // Returns the Status from the enclosing function if `expr` is not OK.
-#define SONAR_RETURN_IF_ERROR(expr)                 \
-  do {                                              \
-    ::sonar::Status sonar_status_ = (expr);         \
-    if (!sonar_status_.ok()) return sonar_status_;  \
+#define SONAR_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::sonar::Status sonar_status_ = (expr);        \
+    if (!sonar_status_.ok()) return sonar_status_; \
   } while (false)
 
 // `lhs = value of expr`, or returns its Status from the enclosing function.

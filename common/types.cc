@@ -38,8 +38,7 @@ std::string_view ToName(const std::array<std::pair<E, std::string_view>, N>& tab
 }
 
 template <typename E, size_t N>
-bool FromName(const std::array<std::pair<E, std::string_view>, N>& table,
-              std::string_view name,
+bool FromName(const std::array<std::pair<E, std::string_view>, N>& table, std::string_view name,
               E* value) {
   for (const auto& [e, n] : table) {
     if (n == name) {

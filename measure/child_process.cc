@@ -144,8 +144,8 @@ ChildResult RunChild(const ChildOptions& options) {
   const pid_t pid = fork();
   if (pid < 0) {
     result.error = std::string("fork: ") + strerror(errno);
-    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1], exec_pipe[0],
-                   exec_pipe[1], dev_null}) {
+    for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1], exec_pipe[0], exec_pipe[1],
+                   dev_null}) {
       if (fd >= 0) close(fd);
     }
     return result;

@@ -79,7 +79,8 @@ KernelBuild FromCompiler(const ChildResult& r, double timeout_s) {
   } else if (r.exit_code != 0) {
     b.status = MeasureStatus::kCompileError;
     b.error_msg = FirstLines(r.stderr_text, kErrorLines);
-    if (b.error_msg.empty()) b.error_msg = "the compiler exited with " + std::to_string(r.exit_code);
+    if (b.error_msg.empty())
+      b.error_msg = "the compiler exited with " + std::to_string(r.exit_code);
   } else {
     b.status = MeasureStatus::kOk;
   }
@@ -141,9 +142,15 @@ StatusOr<std::unique_ptr<CompileCache>> CompileCache::Make(const CompileCacheOpt
 std::string CompileCache::KeyOf(const std::string& source,
                                 const std::vector<std::string>& extra_flags) const {
   std::string data = "kernel\x1f" + source + "\x1fharness\x1f" + internal::kHarnessMainSource +
-                     "\x1f" "compiler\x1f" + identity_ + "\x1f" "flags";
+                     "\x1f"
+                     "compiler\x1f" +
+                     identity_ +
+                     "\x1f"
+                     "flags";
   for (const std::string& f : options_.flags) data += "\x1f" + f;
-  data += "\x1f" "extra";
+  data +=
+      "\x1f"
+      "extra";
   for (const std::string& f : extra_flags) data += "\x1f" + f;
   return Hash128(data);
 }
@@ -156,8 +163,7 @@ std::string CompileCache::HarnessObject(KernelBuild* failure) {
     failure->error_msg = harness_error_;
     return "";
   }
-  std::string data = std::string("harness\x1f") + internal::kHarnessMainSource + "\x1f" +
-                     identity_;
+  std::string data = std::string("harness\x1f") + internal::kHarnessMainSource + "\x1f" + identity_;
   for (const std::string& f : options_.flags) data += "\x1f" + f;
   const std::string key = Hash128(data);
   const std::string base = options_.use_cache ? dir_ : scratch_;
@@ -198,8 +204,7 @@ std::string CompileCache::HarnessObject(KernelBuild* failure) {
   return object;
 }
 
-KernelBuild CompileCache::Build(const std::string& source,
-                                const std::string& source_path,
+KernelBuild CompileCache::Build(const std::string& source, const std::string& source_path,
                                 const std::vector<std::string>& extra_flags) {
   KernelBuild failure;
   const std::string key = KeyOf(source, extra_flags);
@@ -244,7 +249,8 @@ KernelBuild CompileCache::Build(const std::string& source,
     return b;
   }
   if (options_.use_cache && options_.keep_sources) {
-    WriteFileAtomically(dir_ + "/k-" + key + ".cc", source, dir_ + "/k-" + key + ".cc.tmp-" + unique);
+    WriteFileAtomically(dir_ + "/k-" + key + ".cc", source,
+                        dir_ + "/k-" + key + ".cc.tmp-" + unique);
   }
   const std::string final_path =
       options_.use_cache ? cached : scratch_ + "/k-" + key + "-" + unique;

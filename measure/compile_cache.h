@@ -51,8 +51,8 @@ struct KernelBuild {
   std::string binary_path;     // the executable, when kOk
   double compile_seconds = 0;  // wall time of the compiler run; 0 on a cache hit
   bool cache_hit = false;
-  std::string error_msg;       // first lines of the compiler's stderr, or the reason
-  std::string key;             // the cache key (32 hex digits)
+  std::string error_msg;  // first lines of the compiler's stderr, or the reason
+  std::string key;        // the cache key (32 hex digits)
 };
 
 // Thread safety: Build() may be called from several threads at once.
@@ -70,8 +70,7 @@ class CompileCache {
   // instead, so its diagnostics and relative #includes refer to the user's file, and `source`
   // must hold its current text, which is what the key hashes) with the cache flags plus
   // `extra_flags` (each one argv entry, e.g. "-DTILE=8"), and links it with the harness main.
-  KernelBuild Build(const std::string& source,
-                    const std::string& source_path,
+  KernelBuild Build(const std::string& source, const std::string& source_path,
                     const std::vector<std::string>& extra_flags);
 
   // The cache key Build would use (32 hex digits).

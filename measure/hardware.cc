@@ -120,12 +120,10 @@ CacheFacts CpuidCaches(const internal::CpuidFacts& f) {
 CacheFacts SysconfCaches() {
   CacheFacts out;
 #if defined(_SC_LEVEL1_DCACHE_SIZE)
-  const std::pair<const char*, int> names[] = {{"l1d", _SC_LEVEL1_DCACHE_SIZE},
-                                               {"l1i", _SC_LEVEL1_ICACHE_SIZE},
-                                               {"l2", _SC_LEVEL2_CACHE_SIZE},
-                                               {"l3", _SC_LEVEL3_CACHE_SIZE},
-                                               {"l4", _SC_LEVEL4_CACHE_SIZE},
-                                               {"line", _SC_LEVEL1_DCACHE_LINESIZE}};
+  const std::pair<const char*, int> names[] = {
+      {"l1d", _SC_LEVEL1_DCACHE_SIZE}, {"l1i", _SC_LEVEL1_ICACHE_SIZE},
+      {"l2", _SC_LEVEL2_CACHE_SIZE},   {"l3", _SC_LEVEL3_CACHE_SIZE},
+      {"l4", _SC_LEVEL4_CACHE_SIZE},   {"line", _SC_LEVEL1_DCACHE_LINESIZE}};
   for (const auto& [key, name] : names) {
     const long v = sysconf(name);
     if (v > 0) out[key] = {v, "sysconf"};
@@ -234,12 +232,9 @@ void AddStaticFacts(const internal::CpuidFacts& cpuid, HardwareDescriptor* hw,
   // glibc's sysconf has been seen to report an AMD L3 ten times too large; disagreements are
   // noted, never averaged.
   const CacheFacts sources[] = {SysfsCaches(), CpuidCaches(cpuid), SysconfCaches()};
-  const std::pair<const char*, const char*> caches[] = {{"l1d", "cache_l1d_bytes"},
-                                                        {"l1i", "cache_l1i_bytes"},
-                                                        {"l2", "cache_l2_bytes"},
-                                                        {"l3", "cache_l3_bytes"},
-                                                        {"l4", "cache_l4_bytes"},
-                                                        {"line", "cache_line_bytes"}};
+  const std::pair<const char*, const char*> caches[] = {
+      {"l1d", "cache_l1d_bytes"}, {"l1i", "cache_l1i_bytes"}, {"l2", "cache_l2_bytes"},
+      {"l3", "cache_l3_bytes"},   {"l4", "cache_l4_bytes"},   {"line", "cache_line_bytes"}};
   for (const auto& [key, feature] : caches) {
     const CacheFact* chosen = nullptr;
     for (const CacheFacts& s : sources) {
@@ -368,9 +363,8 @@ Timed TimeRepeats(const Run& run, int64_t work, int repeats) {
 
 // Turns per-repeat seconds into per-repeat rates (value = per_repeat_amount / seconds, or
 // seconds * scale / work for latencies) and fills a summary.
-ProbeSummary Summarize(const std::string& name, const std::string& unit,
-                       const std::string& variant, int64_t working_set, const Timed& t,
-                       const std::vector<double>& values) {
+ProbeSummary Summarize(const std::string& name, const std::string& unit, const std::string& variant,
+                       int64_t working_set, const Timed& t, const std::vector<double>& values) {
   ProbeSummary p;
   p.name = name;
   p.unit = unit;
@@ -391,8 +385,7 @@ struct ProbeRun {
   double timed_seconds = 0;          // wall time of the timed repeats
 };
 
-ProbeRun RunFmaProbe(const HardwareOptions& o, internal::FmaVariant v,
-                     internal::CounterGroup& hw) {
+ProbeRun RunFmaProbe(const HardwareOptions& o, internal::FmaVariant v, internal::CounterGroup& hw) {
   auto run = [v](int64_t iterations) {
     g_sink = g_sink + static_cast<uint64_t>(internal::RunFmaKernel(v, iterations));
   };
@@ -450,8 +443,8 @@ StatusOr<ProbeRun> RunTriadProbe(const HardwareOptions& o, int64_t array_bytes,
 }
 
 // Pointer chase over a random cyclic permutation of the cache lines of `bytes` bytes.
-StatusOr<ProbeRun> RunLatencyProbe(const HardwareOptions& o, const std::string& name,
-                                   int64_t bytes, int64_t line_bytes, uint64_t stream,
+StatusOr<ProbeRun> RunLatencyProbe(const HardwareOptions& o, const std::string& name, int64_t bytes,
+                                   int64_t line_bytes, uint64_t stream,
                                    internal::CounterGroup& hw) {
   const int64_t stride = std::max<int64_t>(1, line_bytes / 8);  // uint64 per line
   const int64_t lines = std::max<int64_t>(2, bytes / (stride * 8));
@@ -535,10 +528,9 @@ std::string HardwareDescriptor::FeatureSource(const std::string& name) const {
   return "";
 }
 
-void HardwareDescriptor::AddFeature(const std::string& name, double value,
-                                    const std::string& unit, const std::string& feature_source) {
-  SONAR_CHECK(std::find(feature_names.begin(), feature_names.end(), name) ==
-              feature_names.end())
+void HardwareDescriptor::AddFeature(const std::string& name, double value, const std::string& unit,
+                                    const std::string& feature_source) {
+  SONAR_CHECK(std::find(feature_names.begin(), feature_names.end(), name) == feature_names.end())
       << "feature '" << name << "' added twice";
   SONAR_CHECK(static_cast<size_t>(features.size()) == feature_names.size())
       << "features and feature_names differ in length";
@@ -606,8 +598,7 @@ StatusOr<HardwareDescriptor> DescribeThisMachine(const HardwareOptions& options)
     PinGuard pin(options.pin_thread && any_probe);
     internal::CounterGroup hwc(internal::CounterGroup::Kind::kHardware,
                                options.try_hardware_counters && any_probe);
-    internal::CounterGroup swc(internal::CounterGroup::Kind::kSoftware,
-                               options.software_counters);
+    internal::CounterGroup swc(internal::CounterGroup::Kind::kSoftware, options.software_counters);
     swc.Start();
     std::vector<std::pair<std::string, ProbeRun>> runs;  // feature stem -> run
 
@@ -640,8 +631,8 @@ StatusOr<HardwareDescriptor> DescribeThisMachine(const HardwareOptions& options)
       // Half of each cache: the chase stays inside it despite associativity and other data.
       // L1 falls back to 16 KiB (smaller than any L1d of the last two decades); L2 and L3 are
       // skipped when their size is unknown.
-      levels.push_back({"latency_l1", std::isfinite(l1) ? static_cast<int64_t>(l1 / 2)
-                                                        : 16 * kKiB});
+      levels.push_back(
+          {"latency_l1", std::isfinite(l1) ? static_cast<int64_t>(l1 / 2) : 16 * kKiB});
       if (std::isfinite(l2)) levels.push_back({"latency_l2", static_cast<int64_t>(l2 / 2)});
       if (std::isfinite(l3)) levels.push_back({"latency_l3", static_cast<int64_t>(l3 / 2)});
       int64_t mem = options.latency_memory_bytes;
@@ -686,17 +677,16 @@ StatusOr<HardwareDescriptor> DescribeThisMachine(const HardwareOptions& options)
       any_hardware = any_hardware || hw.feature_names.size() > before;
     }
 
-    const std::pair<const char*, const char*> sw_features[] = {
-        {"task_clock", "seconds"},
-        {"page_faults", "count"},
-        {"context_switches", "count"},
-        {"cpu_migrations", "count"}};
+    const std::pair<const char*, const char*> sw_features[] = {{"task_clock", "seconds"},
+                                                               {"page_faults", "count"},
+                                                               {"context_switches", "count"},
+                                                               {"cpu_migrations", "count"}};
     for (const auto& [name, unit] : sw_features) {
       auto it = sw.find(name);
       if (swc.available(name) && it != sw.end() && std::isfinite(it->second)) {
-        hw.AddFeature(std::string("sw_") + name + (std::strcmp(unit, "seconds") == 0 ? "_seconds"
-                                                                                  : ""),
-                      it->second, unit, "software_counter");
+        hw.AddFeature(
+            std::string("sw_") + name + (std::strcmp(unit, "seconds") == 0 ? "_seconds" : ""),
+            it->second, unit, "software_counter");
       }
     }
     hw.counters = hwc.infos();

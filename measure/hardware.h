@@ -59,9 +59,9 @@ struct ProbeSummary {
 // A device as a vector of named features. Unknown features are absent, never guessed.
 // Thread safety: value type.
 struct HardwareDescriptor {
-  std::string id;                          // stable id, "hw-<16 hex digits>" of the static facts
-  std::string device_name;                 // "Intel(R) Xeon(R) ...", "raspi4", ...
-  std::vector<std::string> feature_names;  // one per entry of `features`
+  std::string id;                            // stable id, "hw-<16 hex digits>" of the static facts
+  std::string device_name;                   // "Intel(R) Xeon(R) ...", "raspi4", ...
+  std::vector<std::string> feature_names;    // one per entry of `features`
   std::vector<std::string> feature_sources;  // per feature: "cpuid", "sysconf", "sysfs", "probe",
                                              // "perf_event", "software_counter", "reference_arch"
   Eigen::VectorXd features;

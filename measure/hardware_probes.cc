@@ -80,8 +80,7 @@ CpuidFacts ReadCpuid() {
   const int base_family = static_cast<int>((r1.a >> 8) & 0xf);
   const int base_model = static_cast<int>((r1.a >> 4) & 0xf);
   f.stepping = static_cast<int>(r1.a & 0xf);
-  f.family = base_family == 0xf ? base_family + static_cast<int>((r1.a >> 20) & 0xff)
-                                : base_family;
+  f.family = base_family == 0xf ? base_family + static_cast<int>((r1.a >> 20) & 0xff) : base_family;
   f.model = (base_family == 0x6 || base_family == 0xf)
                 ? base_model | (static_cast<int>((r1.a >> 16) & 0xf) << 4)
                 : base_model;
@@ -190,25 +189,42 @@ float FmaScalar(int64_t iterations) {
 }
 
 #if defined(SONAR_X86)
-#define SONAR_FMA_BODY(VEC, SET1, STEP, STORE)                                              \
-  volatile float va = kA, vb = kB;                                                           \
-  const VEC a = SET1(va), b = SET1(vb);                                                      \
-  VEC c0 = SET1(0.50f), c1 = SET1(0.51f), c2 = SET1(0.52f), c3 = SET1(0.53f);               \
-  VEC c4 = SET1(0.54f), c5 = SET1(0.55f), c6 = SET1(0.56f), c7 = SET1(0.57f);               \
-  VEC c8 = SET1(0.58f), c9 = SET1(0.59f), c10 = SET1(0.60f), c11 = SET1(0.61f);             \
-  for (int64_t i = 0; i < iterations; ++i) {                                                 \
-    c0 = STEP(c0, a, b); c1 = STEP(c1, a, b); c2 = STEP(c2, a, b); c3 = STEP(c3, a, b);      \
-    c4 = STEP(c4, a, b); c5 = STEP(c5, a, b); c6 = STEP(c6, a, b); c7 = STEP(c7, a, b);      \
-    c8 = STEP(c8, a, b); c9 = STEP(c9, a, b); c10 = STEP(c10, a, b); c11 = STEP(c11, a, b);  \
-  }                                                                                          \
-  VEC s = c0;                                                                                \
-  s = ADD(s, c1); s = ADD(s, c2); s = ADD(s, c3); s = ADD(s, c4); s = ADD(s, c5);            \
-  s = ADD(s, c6); s = ADD(s, c7); s = ADD(s, c8); s = ADD(s, c9); s = ADD(s, c10);           \
-  s = ADD(s, c11);                                                                           \
-  float lanes[sizeof(VEC) / sizeof(float)];                                                  \
-  STORE(lanes, s);                                                                           \
-  float sum = 0;                                                                             \
-  for (float x : lanes) sum += x; /* depends on every lane of every chain */                 \
+#define SONAR_FMA_BODY(VEC, SET1, STEP, STORE)                                  \
+  volatile float va = kA, vb = kB;                                              \
+  const VEC a = SET1(va), b = SET1(vb);                                         \
+  VEC c0 = SET1(0.50f), c1 = SET1(0.51f), c2 = SET1(0.52f), c3 = SET1(0.53f);   \
+  VEC c4 = SET1(0.54f), c5 = SET1(0.55f), c6 = SET1(0.56f), c7 = SET1(0.57f);   \
+  VEC c8 = SET1(0.58f), c9 = SET1(0.59f), c10 = SET1(0.60f), c11 = SET1(0.61f); \
+  for (int64_t i = 0; i < iterations; ++i) {                                    \
+    c0 = STEP(c0, a, b);                                                        \
+    c1 = STEP(c1, a, b);                                                        \
+    c2 = STEP(c2, a, b);                                                        \
+    c3 = STEP(c3, a, b);                                                        \
+    c4 = STEP(c4, a, b);                                                        \
+    c5 = STEP(c5, a, b);                                                        \
+    c6 = STEP(c6, a, b);                                                        \
+    c7 = STEP(c7, a, b);                                                        \
+    c8 = STEP(c8, a, b);                                                        \
+    c9 = STEP(c9, a, b);                                                        \
+    c10 = STEP(c10, a, b);                                                      \
+    c11 = STEP(c11, a, b);                                                      \
+  }                                                                             \
+  VEC s = c0;                                                                   \
+  s = ADD(s, c1);                                                               \
+  s = ADD(s, c2);                                                               \
+  s = ADD(s, c3);                                                               \
+  s = ADD(s, c4);                                                               \
+  s = ADD(s, c5);                                                               \
+  s = ADD(s, c6);                                                               \
+  s = ADD(s, c7);                                                               \
+  s = ADD(s, c8);                                                               \
+  s = ADD(s, c9);                                                               \
+  s = ADD(s, c10);                                                              \
+  s = ADD(s, c11);                                                              \
+  float lanes[sizeof(VEC) / sizeof(float)];                                     \
+  STORE(lanes, s);                                                              \
+  float sum = 0;                                                                \
+  for (float x : lanes) sum += x; /* depends on every lane of every chain */    \
   return sum;
 
 __attribute__((target("sse"))) float FmaSse(int64_t iterations) {
@@ -265,8 +281,14 @@ uint64_t ChaseKernel(const uint64_t* next, int64_t loads, uint64_t start) {
   uint64_t p = start;
   int64_t i = 0;
   for (; i + 8 <= loads; i += 8) {
-    p = next[p]; p = next[p]; p = next[p]; p = next[p];
-    p = next[p]; p = next[p]; p = next[p]; p = next[p];
+    p = next[p];
+    p = next[p];
+    p = next[p];
+    p = next[p];
+    p = next[p];
+    p = next[p];
+    p = next[p];
+    p = next[p];
   }
   for (; i < loads; ++i) p = next[p];
   return p;

@@ -35,8 +35,7 @@ struct CpuidFacts {
   int family = 0, model = 0, stepping = 0;
   bool sse = false, sse2 = false, sse3 = false, ssse3 = false, sse4_1 = false, sse4_2 = false;
   bool avx = false, avx2 = false, fma = false;
-  bool avx512f = false, avx512dq = false, avx512bw = false, avx512vl = false,
-       avx512_vnni = false;
+  bool avx512f = false, avx512dq = false, avx512bw = false, avx512vl = false, avx512_vnni = false;
   std::vector<CpuidCache> caches;
 };
 

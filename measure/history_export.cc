@@ -125,7 +125,8 @@ bool StringToExportFormat(std::string_view name, ExportFormat* format) {
 
 Status ExportHistory(const std::vector<Record>& records, ExportFormat format, std::ostream& out) {
   for (const Record& r : records) {
-    out << (format == ExportFormat::kAutoTvm ? RecordToAutoTvmLine(r) : RecordToJsonLine(r)) << '\n';
+    out << (format == ExportFormat::kAutoTvm ? RecordToAutoTvmLine(r) : RecordToJsonLine(r))
+        << '\n';
     if (!out) return InternalError("write failed while exporting records");
   }
   out.flush();

@@ -52,9 +52,9 @@ std::string_view HistoryFormatToString(HistoryFormat format) {
 }
 
 bool StringToHistoryFormat(std::string_view name, HistoryFormat* format) {
-  for (HistoryFormat f : {HistoryFormat::kAuto, HistoryFormat::kAutoTvm, HistoryFormat::kAnsor,
-                          HistoryFormat::kKernelTuner, HistoryFormat::kJsonLines,
-                          HistoryFormat::kRecordLog}) {
+  for (HistoryFormat f :
+       {HistoryFormat::kAuto, HistoryFormat::kAutoTvm, HistoryFormat::kAnsor,
+        HistoryFormat::kKernelTuner, HistoryFormat::kJsonLines, HistoryFormat::kRecordLog}) {
     if (HistoryFormatToString(f) == name) {
       *format = f;
       return true;
@@ -177,6 +177,5 @@ HistoryFormat DetectHistoryFormat(std::string_view text) {
   }
   return FormatOfText(first_line);
 }
-
 
 }  // namespace sonar

@@ -37,7 +37,8 @@ namespace sonar {
 // be merged with `sonar import` too.
 enum class HistoryFormat { kAuto, kAutoTvm, kAnsor, kKernelTuner, kJsonLines, kRecordLog };
 
-std::string_view HistoryFormatToString(HistoryFormat format);  // "auto", "autotvm", ..., "sonar-log"
+std::string_view HistoryFormatToString(
+    HistoryFormat format);  // "auto", "autotvm", ..., "sonar-log"
 bool StringToHistoryFormat(std::string_view name, HistoryFormat* format);
 
 struct ImportOptions {
@@ -84,10 +85,8 @@ struct ImportReport {
 // reference to it. A sink that only reads the record lets the importer reuse its storage, with
 // no allocation per record. Returns an error when the file cannot be read, its format cannot be
 // detected, or (strict) a line is unusable. `report` is filled in either case.
-Status ImportHistory(const std::string& path,
-                     const ImportOptions& options,
-                     const std::function<void(Record&&)>& sink,
-                     ImportReport* report);
+Status ImportHistory(const std::string& path, const ImportOptions& options,
+                     const std::function<void(Record&&)>& sink, ImportReport* report);
 
 // The stages of a chunked import (ImportHistoryInChunks), for a sink whose work per record is
 // worth spreading over the parsing threads (encoding records for a log, say). The file is
@@ -106,10 +105,8 @@ struct ImportStages {
 };
 
 // Like ImportHistory, handing the records on a chunk at a time through `stages`.
-Status ImportHistoryInChunks(const std::string& path,
-                             const ImportOptions& options,
-                             const ImportStages& stages,
-                             ImportReport* report);
+Status ImportHistoryInChunks(const std::string& path, const ImportOptions& options,
+                             const ImportStages& stages, ImportReport* report);
 
 // Imports a history file into a record log: records are encoded on the parsing threads and
 // appended a chunk at a time (one write(2) each), in file order. Memory stays bounded whatever
@@ -122,22 +119,17 @@ Status ImportHistoryInChunks(const std::string& path,
 // records (records[0, n)) in file order, one chunk at a time.
 class RecordLogWriter;
 Status ImportHistoryIntoLog(
-    const std::string& path,
-    const ImportOptions& options,
-    RecordLogWriter& log,
+    const std::string& path, const ImportOptions& options, RecordLogWriter& log,
     ImportReport* report,
     const std::function<void(const std::vector<Record>& records, size_t n)>& on_chunk = nullptr);
 
 // Like ImportHistory, collecting the records.
 StatusOr<std::vector<Record>> ImportHistoryFile(const std::string& path,
-                                                const ImportOptions& options,
-                                                ImportReport* report);
+                                                const ImportOptions& options, ImportReport* report);
 
 // Parses in-memory text (already decompressed). `source_name` is used in messages.
-StatusOr<std::vector<Record>> ImportHistoryText(std::string_view text,
-                                                std::string_view source_name,
-                                                const ImportOptions& options,
-                                                ImportReport* report);
+StatusOr<std::vector<Record>> ImportHistoryText(std::string_view text, std::string_view source_name,
+                                                const ImportOptions& options, ImportReport* report);
 
 // Reads `path` as a Sonar record log when it starts with the log's magic number, else imports
 // it as a history file (any format ImportHistoryFile reads). For tools that accept either.

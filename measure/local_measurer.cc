@@ -290,8 +290,10 @@ MeasureResult LocalMeasurer::RunOnce(const Task& task, const std::string& binary
         if (it == golden_.end()) {
           bool finite = true;
           for (float v : y) finite = finite && std::isfinite(v);
-          if (finite) golden_[GoldenKey(task)] = std::move(y);
-          else error = std::numeric_limits<double>::quiet_NaN();
+          if (finite)
+            golden_[GoldenKey(task)] = std::move(y);
+          else
+            error = std::numeric_limits<double>::quiet_NaN();
           against = "(first config: its output is the reference)";
         } else {
           error = MaxRelativeError(y, it->second);

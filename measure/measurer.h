@@ -77,13 +77,13 @@ struct MeasureOptions {
 // Counters of a measurer since it was made (what the compile cache saved, what ran).
 // Thread safety: value type.
 struct MeasurerStats {
-  int64_t configs = 0;        // configs passed to Measure()
-  int64_t builds = 0;         // compiler invocations for kernels (cache misses)
-  int64_t cache_hits = 0;     // kernels found in the compile cache
-  int64_t timed_runs = 0;     // timed child runs, reference and re-measurements included
-  int64_t remeasured = 0;     // configs re-measured because their repeats disagreed
-  double build_seconds = 0;   // wall time of the build phases
-  double run_seconds = 0;     // wall time of the timed-run phases
+  int64_t configs = 0;       // configs passed to Measure()
+  int64_t builds = 0;        // compiler invocations for kernels (cache misses)
+  int64_t cache_hits = 0;    // kernels found in the compile cache
+  int64_t timed_runs = 0;    // timed child runs, reference and re-measurements included
+  int64_t remeasured = 0;    // configs re-measured because their repeats disagreed
+  double build_seconds = 0;  // wall time of the build phases
+  double run_seconds = 0;    // wall time of the timed-run phases
 };
 
 // Never throws; one result per input config, in order. Failures are results, not errors.
@@ -121,9 +121,9 @@ std::unique_ptr<Measurer> MakeReplayMeasurer(std::vector<Record> table);
 // order; int knobs sorted), members the distinct configs. op, target and name come from the
 // first record; shape is args_json when that is a flat integer array, else empty and
 // task.args_json is the records' args_json, so WorkloadKey() == workload_key either way (when
-// the records' key is their own op/args/target hash). Records whose knob names differ from the first
-// record's are left out. Returns NotFound when no record has that key, InvalidArgument when the
-// values cannot form a space.
+// the records' key is their own op/args/target hash). Records whose knob names differ from the
+// first record's are left out. Returns NotFound when no record has that key, InvalidArgument when
+// the values cannot form a space.
 StatusOr<Task> TaskFromRecords(const std::vector<Record>& records, uint64_t workload_key);
 
 }  // namespace sonar

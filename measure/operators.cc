@@ -18,10 +18,8 @@ Status OperatorOptions::Validate() const {
 
 std::vector<std::string> OperatorNames() { return {"dense", "conv2d", "depthwise_conv2d"}; }
 
-StatusOr<Task> MakeOperatorTask(std::string_view op,
-                                const std::vector<int64_t>& shape,
-                                std::string target,
-                                const OperatorOptions& options) {
+StatusOr<Task> MakeOperatorTask(std::string_view op, const std::vector<int64_t>& shape,
+                                std::string target, const OperatorOptions& options) {
   SONAR_RETURN_IF_ERROR(options.Validate());
   if (target.empty()) target = ThisMachineTarget();
   if (op == "dense") return internal::MakeDenseTask(shape, std::move(target), options);

@@ -58,10 +58,8 @@ struct OperatorOptions {
 // Returns InvalidArgument naming the problem for an unknown op, a shape of the wrong length, a
 // dimension < 1 (pad < 0), a window larger than the padded input, or buffers beyond 2^31 floats.
 // The task's name spells the shape ("dense_m512_n512_k512"); `target` is stored as given.
-StatusOr<Task> MakeOperatorTask(std::string_view op,
-                                const std::vector<int64_t>& shape,
-                                std::string target = "",
-                                const OperatorOptions& options = {});
+StatusOr<Task> MakeOperatorTask(std::string_view op, const std::vector<int64_t>& shape,
+                                std::string target = "", const OperatorOptions& options = {});
 
 // Floating-point operations of one call (multiply and add counted separately).
 double OperatorFlops(const Task& task);

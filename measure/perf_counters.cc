@@ -83,8 +83,8 @@ double ThreadCpuSeconds() {
 
 CounterGroup::CounterGroup(Kind kind, bool enabled) {
 #if defined(__linux__)
-  const EventSpec* begin = kind == Kind::kHardware ? std::begin(kHardwareEvents)
-                                                   : std::begin(kSoftwareEvents);
+  const EventSpec* begin =
+      kind == Kind::kHardware ? std::begin(kHardwareEvents) : std::begin(kSoftwareEvents);
   const EventSpec* end =
       kind == Kind::kHardware ? std::end(kHardwareEvents) : std::end(kSoftwareEvents);
   for (const EventSpec* e = begin; e != end; ++e) {
@@ -170,8 +170,7 @@ CounterValues CounterGroup::Stop() {
     if (c.fd >= 0) {
       uint64_t buf[3] = {0, 0, 0};  // value, time enabled, time running
       if (read(c.fd, buf, sizeof(buf)) == static_cast<ssize_t>(sizeof(buf)) && buf[2] > 0) {
-        v = static_cast<double>(buf[0]) * static_cast<double>(buf[1]) /
-            static_cast<double>(buf[2]);
+        v = static_cast<double>(buf[0]) * static_cast<double>(buf[1]) / static_cast<double>(buf[2]);
       }
       if (info.name == "task_clock" && std::isfinite(v)) v *= 1e-9;  // ns -> seconds
     } else if (c.fallback) {
@@ -197,8 +196,9 @@ void CounterGroup::MarkSilent(const CounterValues& totals) {
     if (it == totals.end() || !std::isfinite(it->second) || it->second <= 0) {
       info.available = false;
       info.method.clear();
-      info.error = "perf_event_open succeeded but the counter counted nothing while the probes "
-                   "ran (a virtual PMU without access?)";
+      info.error =
+          "perf_event_open succeeded but the counter counted nothing while the probes "
+          "ran (a virtual PMU without access?)";
     }
   }
 }

@@ -50,7 +50,7 @@ class CounterGroup {
 
  private:
   struct Counter {
-    int fd = -1;           // perf_event fd, or -1 when not opened
+    int fd = -1;            // perf_event fd, or -1 when not opened
     bool fallback = false;  // read through getrusage / clock_gettime instead
   };
   std::vector<Counter> counters_;  // parallel to infos_

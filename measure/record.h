@@ -39,8 +39,8 @@ struct TaskIdentity {
 // A config by knob names and values, plus its index in the task's space when known.
 struct RecordConfig {
   std::vector<KnobValue> values;
-  std::optional<int64_t> index;    // AutoTVM config index / listed-space position
-  std::string code_hash;           // AutoTVM code_hash, kept for round trips; usually empty
+  std::optional<int64_t> index;  // AutoTVM config index / listed-space position
+  std::string code_hash;         // AutoTVM code_hash, kept for round trips; usually empty
   friend bool operator==(const RecordConfig&, const RecordConfig&) = default;
 };
 

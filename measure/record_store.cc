@@ -3,11 +3,11 @@
 #include "measure/record_store.h"
 
 #include <fcntl.h>
+#include <isa-l/crc.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
-#include <isa-l/crc.h>
 
 #include <algorithm>
 #include <array>
@@ -31,7 +31,7 @@ namespace {
 
 constexpr unsigned char kMagic[4] = {0xA5, 'S', 'N', 'R'};        // a frame
 constexpr unsigned char kHeaderMagic[4] = {0xA5, 'S', 'N', 'L'};  // the log's header
-constexpr size_t kHeaderBytes = 12;                                // of a frame
+constexpr size_t kHeaderBytes = 12;                               // of a frame
 constexpr size_t kLogHeaderBytes = 16;
 constexpr uint32_t kFormatVersion = 1;
 constexpr uint32_t kMaxPayloadBytes = 64u << 20;  // no record comes near this
@@ -592,8 +592,8 @@ class WireDecoder {
     }
     if (f == 4 && t == 2) {
       std::string_view s;
-      if (!Length(p, e, &s) ||
-          !google::protobuf::internal::IsStructurallyValidUTF8(s.data(), static_cast<int>(s.size()))) {
+      if (!Length(p, e, &s) || !google::protobuf::internal::IsStructurallyValidUTF8(
+                                   s.data(), static_cast<int>(s.size()))) {
         return false;
       }
       knob->strings.emplace_back(s);
@@ -633,7 +633,7 @@ class WireDecoder {
       return true;
     }
     if (t == 1 && (f == 3 || f == 4 || f == 7 || f == 8)) {
-      double* d[] = {&m->compile_seconds, &m->all_cost_seconds, nullptr, nullptr,
+      double* d[] = {&m->compile_seconds,   &m->all_cost_seconds, nullptr, nullptr,
                      &m->reference_seconds, &m->reported_seconds};
       return Double(p, e, d[f - 3]);
     }
@@ -751,8 +751,8 @@ class LogSource {
     window_.resize(end - pos);
     size_t done = 0;
     while (done < window_.size()) {
-      const ssize_t got = pread(fd_, window_.data() + done, window_.size() - done,
-                                static_cast<off_t>(pos + done));
+      const ssize_t got =
+          pread(fd_, window_.data() + done, window_.size() - done, static_cast<off_t>(pos + done));
       if (got < 0) {
         if (errno == EINTR) continue;
         return InternalError("cannot read record log " + path_ + ": " + std::strerror(errno));
@@ -822,8 +822,9 @@ Status ScanFrames(LogSource& source, RecordLogStats* stats, OnFrames&& on_frames
         if (Crc32(p, 12) == GetU32(p + 12)) {
           if (GetU32(p + 4) > kFormatVersion) {
             return FailedPreconditionError(
-                source.path() + " was written by a newer Sonar (format " + std::to_string(GetU32(p + 4)) +
-                ", this one reads up to " + std::to_string(kFormatVersion) + ")");
+                source.path() + " was written by a newer Sonar (format " +
+                std::to_string(GetU32(p + 4)) + ", this one reads up to " +
+                std::to_string(kFormatVersion) + ")");
           }
           stats->has_header = true;
           pos = kLogHeaderBytes;
@@ -901,16 +902,12 @@ Status ScanFrames(LogSource& source, RecordLogStats* stats, OnFrames&& on_frames
 
 // Decodes the payloads of `frames` into (*records)[0, frames.size()) on up to `threads`
 // threads; (*ok)[i] says whether frame i decoded. Then counts the result into *stats.
-void DecodeFrames(const std::vector<FrameRef>& frames,
-                  int threads,
-                  std::vector<Record>* records,
-                  std::vector<char>* ok,
-                  RecordLogStats* stats) {
+void DecodeFrames(const std::vector<FrameRef>& frames, int threads, std::vector<Record>* records,
+                  std::vector<char>* ok, RecordLogStats* stats) {
   if (records->size() < frames.size()) records->resize(frames.size());
   ok->assign(frames.size(), 0);
   ParallelFor(
-      frames.size(),
-      threads,
+      frames.size(), threads,
       [&](size_t begin, size_t end) {
         WireDecoder& decoder = ThreadDecoder();
         for (size_t i = begin; i < end; ++i) {
@@ -928,10 +925,8 @@ void DecodeFrames(const std::vector<FrameRef>& frames,
   }
 }
 
-Status ForEachRecordIn(LogSource& source,
-                       const std::function<void(Record&&)>& fn,
-                       RecordLogStats* stats,
-                       int threads) {
+Status ForEachRecordIn(LogSource& source, const std::function<void(Record&&)>& fn,
+                       RecordLogStats* stats, int threads) {
   std::vector<Record> records;
   std::vector<char> ok;
   RecordLogStats decoded;
@@ -1004,21 +999,20 @@ std::vector<Record> ParseRecordLog(std::string_view bytes, RecordLogStats* stats
   std::vector<Record> out;
   out.reserve(bytes.size() / 256);
   // In memory there are no read errors; a header of a newer version reads as no records.
-  static_cast<void>(
-      ForEachRecordIn(source, [&](Record&& r) { out.push_back(std::move(r)); }, stats, 0));
+  static_cast<void>(ForEachRecordIn(
+      source, [&](Record&& r) { out.push_back(std::move(r)); }, stats, 0));
   return out;
 }
 
 StatusOr<std::vector<Record>> ReadRecordLog(const std::string& path, RecordLogStats* stats) {
   std::vector<Record> out;
-  SONAR_RETURN_IF_ERROR(ForEachRecord(path, [&](Record&& r) { out.push_back(std::move(r)); }, stats));
+  SONAR_RETURN_IF_ERROR(ForEachRecord(
+      path, [&](Record&& r) { out.push_back(std::move(r)); }, stats));
   return out;
 }
 
-Status ForEachRecord(const std::string& path,
-                     const std::function<void(Record&&)>& fn,
-                     RecordLogStats* stats,
-                     int threads) {
+Status ForEachRecord(const std::string& path, const std::function<void(Record&&)>& fn,
+                     RecordLogStats* stats, int threads) {
   int fd = -1;
   int64_t size = 0;
   SONAR_RETURN_IF_ERROR(OpenForReading(path, &fd, &size));
@@ -1118,7 +1112,7 @@ struct RecordLogWriter::Impl {
   std::string path;
   RecordLogWriterOptions options;
   int fd = -1;
-  bool created = false;      // this writer created the file
+  bool created = false;       // this writer created the file
   bool needs_header = false;  // the file is empty: the first append writes the header first
   bool truncated = false;     // TruncateTo was called
   int64_t size_bytes = 0;
@@ -1126,8 +1120,8 @@ struct RecordLogWriter::Impl {
   RecordLogStats stats;
   FrameIndex index;
   int64_t unchecked = 0;  // frames the full index could not take (never checked against)
-  std::string out;    // the frames an Append keeps
-  std::string probe;  // a frame read back to confirm a duplicate
+  std::string out;        // the frames an Append keeps
+  std::string probe;      // a frame read back to confirm a duplicate
 
   ~Impl() {
     if (fd < 0) return;
@@ -1252,7 +1246,8 @@ StatusOr<RecordLogWriter> RecordLogWriter::Open(const std::string& path,
 Status RecordLogWriter::Append(const FrameBatch& batch, AppendCounts* counts) {
   Impl& m = *impl_;
   if (m.truncated && m.options.skip_duplicates) {
-    return FailedPreconditionError("record log " + m.path + " was cut back: its duplicate index no longer holds");
+    return FailedPreconditionError("record log " + m.path +
+                                   " was cut back: its duplicate index no longer holds");
   }
   AppendCounts c;
   std::string_view to_write = batch.bytes;
@@ -1271,9 +1266,10 @@ Status RecordLogWriter::Append(const FrameBatch& batch, AppendCounts* counts) {
       start = batch.ends[i];
       const std::string_view payload = frame.substr(kHeaderBytes);
       const uint64_t h = batch.hashes[i];
-      const std::string_view pending = copying ? std::string_view(m.out)
-                                               : std::string_view(batch.bytes).substr(0, kept_end);
-      if (m.index.Find(h, [&](int64_t offset) { return m.SameFrame(offset, payload, base, pending); })) {
+      const std::string_view pending =
+          copying ? std::string_view(m.out) : std::string_view(batch.bytes).substr(0, kept_end);
+      if (m.index.Find(
+              h, [&](int64_t offset) { return m.SameFrame(offset, payload, base, pending); })) {
         ++c.duplicates;
         if (!copying) {
           m.out.assign(batch.bytes.data(), kept_end);
@@ -1291,7 +1287,8 @@ Status RecordLogWriter::Append(const FrameBatch& batch, AppendCounts* counts) {
         kept_end = start;
       }
     }
-    to_write = copying ? std::string_view(m.out) : std::string_view(batch.bytes).substr(0, kept_end);
+    to_write =
+        copying ? std::string_view(m.out) : std::string_view(batch.bytes).substr(0, kept_end);
     c.appended = static_cast<int64_t>(batch.size()) - c.duplicates;
   } else {
     c.appended = static_cast<int64_t>(batch.size());
@@ -1369,10 +1366,9 @@ StatusOr<RecordStore> RecordStore::Open(const std::string& path,
   wo.fsync = options.fsync;
   wo.create_if_missing = options.create_if_missing;
   std::vector<Record>& records = impl->records;
-  SONAR_ASSIGN_OR_RETURN(RecordLogWriter writer,
-                         RecordLogWriter::Open(path, wo, [&records](Record&& r) {
-                           records.push_back(std::move(r));
-                         }));
+  SONAR_ASSIGN_OR_RETURN(
+      RecordLogWriter writer,
+      RecordLogWriter::Open(path, wo, [&records](Record&& r) { records.push_back(std::move(r)); }));
   impl->stats = writer.open_stats();
   impl->writer.emplace(std::move(writer));
   return RecordStore(std::move(impl));
@@ -1422,8 +1418,9 @@ std::vector<Record> RecordStore::TopK(uint64_t workload_key, int k) const {
     }
   }
   const size_t n = std::min(ok.size(), static_cast<size_t>(std::max(k, 0)));
-  std::partial_sort(ok.begin(), ok.begin() + static_cast<std::ptrdiff_t>(n), ok.end(),
-                    [](const Record* a, const Record* b) { return RecordCost(*a) < RecordCost(*b); });
+  std::partial_sort(
+      ok.begin(), ok.begin() + static_cast<std::ptrdiff_t>(n), ok.end(),
+      [](const Record* a, const Record* b) { return RecordCost(*a) < RecordCost(*b); });
   std::vector<Record> out;
   for (size_t i = 0; i < n; ++i) out.push_back(*ok[i]);
   return out;
@@ -1472,8 +1469,12 @@ std::vector<Record> BestPerWorkload(const std::vector<Record>& records) {
   return keeper.Best();
 }
 
-std::vector<WorkloadSummary> RecordStore::Workloads() const { return SummarizeWorkloads(impl_->records); }
+std::vector<WorkloadSummary> RecordStore::Workloads() const {
+  return SummarizeWorkloads(impl_->records);
+}
 
-std::vector<Record> RecordStore::BestPerWorkload() const { return sonar::BestPerWorkload(impl_->records); }
+std::vector<Record> RecordStore::BestPerWorkload() const {
+  return sonar::BestPerWorkload(impl_->records);
+}
 
 }  // namespace sonar

@@ -115,10 +115,8 @@ StatusOr<std::vector<Record>> ReadRecordLog(const std::string& path, RecordLogSt
 // 8 MB (or one frame, when a frame is larger) and decoding each window on up to `threads`
 // threads (0: one per core); memory stays bounded by the window whatever the log's size. fn is
 // called on the calling thread. Fails as ReadRecordLog does.
-Status ForEachRecord(const std::string& path,
-                     const std::function<void(Record&&)>& fn,
-                     RecordLogStats* stats,
-                     int threads = 0);
+Status ForEachRecord(const std::string& path, const std::function<void(Record&&)>& fn,
+                     RecordLogStats* stats, int threads = 0);
 
 // ----------------------------------------------------------------------------------- writing
 
@@ -211,7 +209,7 @@ struct RecordStoreOptions {
 // Summary of one workload in a store.
 struct WorkloadSummary {
   uint64_t workload_key = 0;
-  TaskIdentity task;       // of the first record seen
+  TaskIdentity task;  // of the first record seen
   int64_t records = 0;
   int64_t ok = 0;
   double best_seconds = 0;  // best RecordCost among ok records; +inf when none

@@ -31,7 +31,8 @@ class ReplayMeasurer final : public Measurer {
     if (!table_.empty()) hardware_id_ = table_[0].hardware_id;
   }
 
-  std::vector<MeasureResult> Measure(const Task& task, const std::vector<Config>& configs) override {
+  std::vector<MeasureResult> Measure(const Task& task,
+                                     const std::vector<Config>& configs) override {
     const Index& index = IndexFor(task);
     std::vector<MeasureResult> out;
     out.reserve(configs.size());
@@ -60,8 +61,9 @@ class ReplayMeasurer final : public Measurer {
   const Index& IndexFor(const Task& task) {
     uint64_t key = task.WorkloadKey();
     if (!by_key_.count(key) && by_key_.size() == 1) key = by_key_.begin()->first;
-    const std::string cache_key = std::to_string(key) + "\x1f" + task.space.ToString(task.space.At(0)) +
-                                  "\x1f" + std::to_string(task.space.size());
+    const std::string cache_key = std::to_string(key) + "\x1f" +
+                                  task.space.ToString(task.space.At(0)) + "\x1f" +
+                                  std::to_string(task.space.size());
     auto found = indexes_.find(cache_key);
     if (found != indexes_.end()) return found->second;
     Index index;
@@ -104,10 +106,12 @@ StatusOr<Task> TaskFromRecords(const std::vector<Record>& records, uint64_t work
   }
   // Knob names and kinds come from the first record.
   std::vector<KnobValue> shape_of = first->config.values;
-  if (shape_of.empty()) return InvalidArgumentError("the first record of the workload has no knob values");
+  if (shape_of.empty())
+    return InvalidArgumentError("the first record of the workload has no knob values");
   std::set<std::string> names;
   for (const KnobValue& v : shape_of) {
-    if (!names.insert(v.name).second) return InvalidArgumentError("knob '" + v.name + "' appears twice in a record");
+    if (!names.insert(v.name).second)
+      return InvalidArgumentError("knob '" + v.name + "' appears twice in a record");
   }
   auto same_knobs = [&](const Record& r) {
     if (r.config.values.size() != shape_of.size()) return false;
@@ -184,11 +188,11 @@ StatusOr<Task> TaskFromRecords(const std::vector<Record>& records, uint64_t work
         for (int64_t i : ints) knob.candidates.push_back({i});
         break;
       }
-      case KnobKind::kBool:
-        knob = BoolKnob(proto.name);
-        break;
+      case KnobKind::kBool: knob = BoolKnob(proto.name); break;
     }
-    if (Status s = knob.Validate(); !s.ok()) return InvalidArgumentError("records of workload " + WorkloadKeyToHex(workload_key) + ": " + s.message());
+    if (Status s = knob.Validate(); !s.ok())
+      return InvalidArgumentError("records of workload " + WorkloadKeyToHex(workload_key) + ": " +
+                                  s.message());
     knobs.push_back(std::move(knob));
   }
   SONAR_ASSIGN_OR_RETURN(ConfigSpace product, ConfigSpace::Make(knobs));

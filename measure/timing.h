@@ -21,16 +21,15 @@ namespace sonar {
 // What the harness main printed (see measure/harness/harness_main.cc).
 // Thread safety: value type.
 struct HarnessOutput {
-  double max_error = -1;             // < 0: no check ran; NaN: the check produced NaN
-  long long number = 0;              // kernel calls per repeat
+  double max_error = -1;                 // < 0: no check ran; NaN: the check produced NaN
+  long long number = 0;                  // kernel calls per repeat
   unsigned long long output_floats = 0;  // floats written to the output file (0 = none)
-  std::vector<double> run_seconds;   // seconds per call, one per repeat
+  std::vector<double> run_seconds;       // seconds per call, one per repeat
 };
 
 // Parses the last line of `stdout_text` that starts with {"sonar":. Returns InvalidArgument
 // when there is none or it is malformed (e.g. the kernel printed over it).
 StatusOr<HarnessOutput> ParseHarnessOutput(const std::string& stdout_text);
-
 
 // max/min - 1 of the repeats: 0 for identical repeats; +inf if min <= 0. requires: non-empty.
 double RepeatSpread(const std::vector<double>& values);

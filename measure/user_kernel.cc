@@ -46,7 +46,8 @@ class ExprParser {
   StatusOr<Expr> Parse() {
     Expr e = Or();
     SkipSpace();
-    if (error_.empty() && pos_ < text_.size()) Fail("unexpected '" + std::string(1, text_[pos_]) + "'");
+    if (error_.empty() && pos_ < text_.size())
+      Fail("unexpected '" + std::string(1, text_[pos_]) + "'");
     if (!error_.empty()) return InvalidArgumentError(error_);
     return e;
   }
@@ -125,10 +126,14 @@ class ExprParser {
     Expr l = Unary();
     while (error_.empty()) {
       char op = 0;
-      if (Eat("*")) op = '*';
-      else if (Eat("/")) op = '/';
-      else if (Eat("%")) op = '%';
-      else break;
+      if (Eat("*"))
+        op = '*';
+      else if (Eat("/"))
+        op = '/';
+      else if (Eat("%"))
+        op = '%';
+      else
+        break;
       Expr r = Unary();
       l = [l, r, op](const Vars& v, bool* z) -> int64_t {
         const int64_t a = l(v, z), b = r(v, z);
@@ -183,7 +188,8 @@ class ExprParser {
       auto it = names_.find(name);
       if (it == names_.end()) {
         pos_ = start;
-        Fail("unknown name '" + name + "' (integer knobs, bool knobs and NAME_i of split and "
+        Fail("unknown name '" + name +
+             "' (integer knobs, bool knobs and NAME_i of split and "
              "reorder knobs may be used)");
         return Const(0);
       }
@@ -220,10 +226,12 @@ std::string LineColumn(std::string_view text, size_t byte) {
 }
 
 StatusOr<std::vector<int64_t>> IntArray(const Json& j, const std::string& where) {
-  if (!j.is_array() || j.empty()) return InvalidArgumentError(where + ": expected a non-empty array of integers");
+  if (!j.is_array() || j.empty())
+    return InvalidArgumentError(where + ": expected a non-empty array of integers");
   std::vector<int64_t> out;
   for (const Json& v : j) {
-    if (!v.is_number_integer()) return InvalidArgumentError(where + ": expected integers, got " + v.dump());
+    if (!v.is_number_integer())
+      return InvalidArgumentError(where + ": expected integers, got " + v.dump());
     out.push_back(v.get<int64_t>());
   }
   return out;
@@ -240,12 +248,13 @@ StatusOr<Knob> ParseKnob(const Json& j, const std::string& where) {
                                 "' is not a C identifier (it becomes a macro name)");
   }
   if (!j.contains("kind") || !j["kind"].is_string()) {
-    return InvalidArgumentError(where + ".kind: missing or not a string (int, choice, bool, "
+    return InvalidArgumentError(where +
+                                ".kind: missing or not a string (int, choice, bool, "
                                 "split or reorder)");
   }
   const std::string kind = j["kind"].get<std::string>();
   for (const auto& [key, value] : j.items()) {
-    static const char* kKnown[] = {"name", "kind", "values", "range", "step", "log_scale",
+    static const char* kKnown[] = {"name",   "kind",  "values", "range",      "step", "log_scale",
                                    "extent", "parts", "policy", "max_factor", "axes"};
     bool known = false;
     for (const char* k : kKnown) known = known || key == k;
@@ -257,17 +266,21 @@ StatusOr<Knob> ParseKnob(const Json& j, const std::string& where) {
       SONAR_ASSIGN_OR_RETURN(std::vector<int64_t> values, IntArray(j["values"], where + ".values"));
       knob = IntChoiceKnob(name, values);
     } else {
-      if (!j.contains("range")) return InvalidArgumentError(where + ": an int knob needs \"range\": [lo, hi] or \"values\"");
+      if (!j.contains("range"))
+        return InvalidArgumentError(where +
+                                    ": an int knob needs \"range\": [lo, hi] or \"values\"");
       SONAR_ASSIGN_OR_RETURN(std::vector<int64_t> range, IntArray(j["range"], where + ".range"));
       if (range.size() != 2) return InvalidArgumentError(where + ".range: expected [lo, hi]");
       int64_t step = 1;
       if (j.contains("step")) {
-        if (!j["step"].is_number_integer()) return InvalidArgumentError(where + ".step: expected an integer");
+        if (!j["step"].is_number_integer())
+          return InvalidArgumentError(where + ".step: expected an integer");
         step = j["step"].get<int64_t>();
       }
       bool log_scale = false;
       if (j.contains("log_scale")) {
-        if (!j["log_scale"].is_boolean()) return InvalidArgumentError(where + ".log_scale: expected true or false");
+        if (!j["log_scale"].is_boolean())
+          return InvalidArgumentError(where + ".log_scale: expected true or false");
         log_scale = j["log_scale"].get<bool>();
       }
       knob = IntKnob(name, range[0], range[1], step, log_scale);
@@ -279,7 +292,8 @@ StatusOr<Knob> ParseKnob(const Json& j, const std::string& where) {
     if (j["values"][0].is_string()) {
       std::vector<std::string> labels;
       for (const Json& v : j["values"]) {
-        if (!v.is_string()) return InvalidArgumentError(where + ".values: mixes strings and non-strings");
+        if (!v.is_string())
+          return InvalidArgumentError(where + ".values: mixes strings and non-strings");
         labels.push_back(v.get<std::string>());
       }
       knob = ChoiceKnob(name, labels);
@@ -295,18 +309,23 @@ StatusOr<Knob> ParseKnob(const Json& j, const std::string& where) {
     }
     int parts = 2;
     if (j.contains("parts")) {
-      if (!j["parts"].is_number_integer()) return InvalidArgumentError(where + ".parts: expected an integer");
+      if (!j["parts"].is_number_integer())
+        return InvalidArgumentError(where + ".parts: expected an integer");
       parts = j["parts"].get<int>();
     }
     SplitOptions so;
     if (j.contains("policy")) {
       const std::string policy = j["policy"].is_string() ? j["policy"].get<std::string>() : "";
-      if (policy == "factors") so.policy = SplitPolicy::kFactors;
-      else if (policy == "power2") so.policy = SplitPolicy::kPower2;
-      else return InvalidArgumentError(where + ".policy: expected \"factors\" or \"power2\"");
+      if (policy == "factors")
+        so.policy = SplitPolicy::kFactors;
+      else if (policy == "power2")
+        so.policy = SplitPolicy::kPower2;
+      else
+        return InvalidArgumentError(where + ".policy: expected \"factors\" or \"power2\"");
     }
     if (j.contains("max_factor")) {
-      if (!j["max_factor"].is_number_integer()) return InvalidArgumentError(where + ".max_factor: expected an integer");
+      if (!j["max_factor"].is_number_integer())
+        return InvalidArgumentError(where + ".max_factor: expected an integer");
       so.max_factor = j["max_factor"].get<int64_t>();
     }
     knob = SplitKnob(name, j["extent"].get<int64_t>(), parts, so);
@@ -342,11 +361,9 @@ StatusOr<KnobValue> ParseValue(const Knob& knob, const Json& j, const std::strin
   return v;
 }
 
-
 }  // namespace
 
-StatusOr<ConfigSpace> ParseSpaceJson(std::string_view text,
-                                     const std::string& file_name,
+StatusOr<ConfigSpace> ParseSpaceJson(std::string_view text, const std::string& file_name,
                                      std::vector<KnobValue>* reference) {
   Json root;
   try {
@@ -367,13 +384,14 @@ StatusOr<ConfigSpace> ParseSpaceJson(std::string_view text,
     return InvalidArgumentError(file_name + ": knobs: missing or not a non-empty array");
   }
   std::vector<Knob> knobs;
-  std::map<std::string, int> names;   // expression name -> slot
+  std::map<std::string, int> names;  // expression name -> slot
   std::vector<Slot> slots;
   for (size_t i = 0; i < root["knobs"].size(); ++i) {
     const std::string where = file_name + ": knobs[" + std::to_string(i) + "]";
     SONAR_ASSIGN_OR_RETURN(Knob knob, ParseKnob(root["knobs"][i], where));
     for (const Knob& k : knobs) {
-      if (k.name == knob.name) return InvalidArgumentError(where + ".name: '" + knob.name + "' appears twice");
+      if (k.name == knob.name)
+        return InvalidArgumentError(where + ".name: '" + knob.name + "' appears twice");
     }
     const int k = static_cast<int>(knobs.size());
     if (knob.kind == KnobKind::kSplit || knob.kind == KnobKind::kReorder) {
@@ -390,14 +408,16 @@ StatusOr<ConfigSpace> ParseSpaceJson(std::string_view text,
   std::vector<NamedConstraint> constraints;
   if (root.contains("constraints")) {
     const Json& cs = root["constraints"];
-    if (!cs.is_array()) return InvalidArgumentError(file_name + ": constraints: expected an array of strings");
+    if (!cs.is_array())
+      return InvalidArgumentError(file_name + ": constraints: expected an array of strings");
     for (size_t i = 0; i < cs.size(); ++i) {
       const std::string where = file_name + ": constraints[" + std::to_string(i) + "]";
       if (!cs[i].is_string()) return InvalidArgumentError(where + ": expected a string expression");
       const std::string text_i = cs[i].get<std::string>();
       ExprParser parser(text_i, names);
       StatusOr<Expr> expr = parser.Parse();
-      if (!expr.ok()) return InvalidArgumentError(where + " \"" + text_i + "\": " + expr.status().message());
+      if (!expr.ok())
+        return InvalidArgumentError(where + " \"" + text_i + "\": " + expr.status().message());
       Expr e = *expr;
       std::vector<Slot> s = slots;
       constraints.push_back(
@@ -416,12 +436,14 @@ StatusOr<ConfigSpace> ParseSpaceJson(std::string_view text,
   if (!space.ok()) return InvalidArgumentError(file_name + ": " + space.status().message());
   if (root.contains("reference")) {
     const Json& ref = root["reference"];
-    if (!ref.is_object()) return InvalidArgumentError(file_name + ": reference: expected an object knob -> value");
+    if (!ref.is_object())
+      return InvalidArgumentError(file_name + ": reference: expected an object knob -> value");
     std::vector<KnobValue> values;
     for (const auto& [key, value] : ref.items()) {
       const int k = space->FindKnob(key);
       if (k < 0) return InvalidArgumentError(file_name + ": reference." + key + ": no such knob");
-      SONAR_ASSIGN_OR_RETURN(KnobValue v, ParseValue(space->knob(k), value, file_name + ": reference." + key));
+      SONAR_ASSIGN_OR_RETURN(KnobValue v,
+                             ParseValue(space->knob(k), value, file_name + ": reference." + key));
       values.push_back(std::move(v));
     }
     StatusOr<Config> c = space->FromValues(values);
@@ -436,8 +458,7 @@ StatusOr<ConfigSpace> ParseSpaceJson(std::string_view text,
 }
 
 StatusOr<UserKernel> LoadUserKernel(const std::string& kernel_path,
-                                    const std::string& space_json_path,
-                                    std::string target) {
+                                    const std::string& space_json_path, std::string target) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(kernel_path, ec)) {
     return NotFoundError("kernel file not found: " + kernel_path);
@@ -447,7 +468,8 @@ StatusOr<UserKernel> LoadUserKernel(const std::string& kernel_path,
   std::stringstream ss;
   ss << in.rdbuf();
   UserKernel k;
-  SONAR_ASSIGN_OR_RETURN(ConfigSpace space, ParseSpaceJson(ss.str(), space_json_path, &k.reference));
+  SONAR_ASSIGN_OR_RETURN(ConfigSpace space,
+                         ParseSpaceJson(ss.str(), space_json_path, &k.reference));
   k.kernel_path = std::filesystem::absolute(kernel_path, ec).lexically_normal().string();
   k.space_path = space_json_path;
   k.task.name = "user:" + k.kernel_path;
@@ -461,9 +483,9 @@ StatusOr<UserKernel> LoadUserKernel(const std::string& kernel_path,
 }
 
 StatusOr<Task> MakeUserKernelTask(const std::string& kernel_path,
-                                  const std::string& space_json_path,
-                                  std::string target) {
-  SONAR_ASSIGN_OR_RETURN(UserKernel k, LoadUserKernel(kernel_path, space_json_path, std::move(target)));
+                                  const std::string& space_json_path, std::string target) {
+  SONAR_ASSIGN_OR_RETURN(UserKernel k,
+                         LoadUserKernel(kernel_path, space_json_path, std::move(target)));
   return std::move(k.task);
 }
 

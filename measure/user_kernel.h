@@ -51,18 +51,15 @@ struct UserKernel {
 // Reads and checks both files. Errors (InvalidArgument, or NotFound for a missing file) name
 // the file and either line:column (malformed JSON) or the field ("knobs[2].values: ...").
 StatusOr<UserKernel> LoadUserKernel(const std::string& kernel_path,
-                                    const std::string& space_json_path,
-                                    std::string target = "");
+                                    const std::string& space_json_path, std::string target = "");
 
 // LoadUserKernel(...).task.
 StatusOr<Task> MakeUserKernelTask(const std::string& kernel_path,
-                                  const std::string& space_json_path,
-                                  std::string target = "");
+                                  const std::string& space_json_path, std::string target = "");
 
 // Parses SPACE.json text; `file_name` prefixes error messages. *reference (may be null)
 // receives the "reference" config's values.
-StatusOr<ConfigSpace> ParseSpaceJson(std::string_view text,
-                                     const std::string& file_name,
+StatusOr<ConfigSpace> ParseSpaceJson(std::string_view text, const std::string& file_name,
                                      std::vector<KnobValue>* reference);
 
 // The kernel file of a user-kernel task (name "user:<path>"), or "" for other tasks.

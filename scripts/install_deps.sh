@@ -9,7 +9,7 @@ PACKAGES=(
   libeigen3-dev libceres-dev libdlib-dev libprotobuf-dev protobuf-compiler
   libxgboost-dev xgboost libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
   nlohmann-json3-dev libsimdjson-dev libfmt-dev zlib1g-dev libisal-dev libpng-dev libjpeg-dev libblas-dev liblapack-dev
-  clang libclang-rt-14-dev gnuplot-nox
+  clang libclang-rt-14-dev clang-format gnuplot-nox
   python3-sklearn
   python3-optuna
 )

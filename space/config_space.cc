@@ -42,14 +42,10 @@ std::string CandidateToString(const Knob& knob, int32_t index) {
   const std::vector<int64_t>& c = knob.candidates[index];
   switch (knob.kind) {
     case KnobKind::kSplit:
-    case KnobKind::kReorder:
-      return JoinInts(c);
-    case KnobKind::kChoice:
-      return knob.labels.empty() ? std::to_string(c[0]) : knob.labels[index];
-    case KnobKind::kInt:
-      return std::to_string(c[0]);
-    case KnobKind::kBool:
-      return c[0] != 0 ? "true" : "false";
+    case KnobKind::kReorder: return JoinInts(c);
+    case KnobKind::kChoice: return knob.labels.empty() ? std::to_string(c[0]) : knob.labels[index];
+    case KnobKind::kInt: return std::to_string(c[0]);
+    case KnobKind::kBool: return c[0] != 0 ? "true" : "false";
   }
   return "?";
 }
@@ -123,8 +119,7 @@ StatusOr<ConfigSpace> ConfigSpace::Make(std::vector<Knob> knobs,
   return MakeImpl(std::move(knobs), std::move(constraints));
 }
 
-StatusOr<ConfigSpace> ConfigSpace::MakeListed(std::vector<Knob> knobs,
-                                              std::vector<Config> members,
+StatusOr<ConfigSpace> ConfigSpace::MakeListed(std::vector<Knob> knobs, std::vector<Config> members,
                                               std::vector<NamedConstraint> constraints) {
   SONAR_ASSIGN_OR_RETURN(ConfigSpace space, MakeImpl(std::move(knobs), std::move(constraints)));
   if (members.empty()) {
@@ -349,8 +344,7 @@ std::vector<Config> ConfigSpace::Neighbors(const Config& config, int max_changed
   return out;
 }
 
-std::optional<Config> ConfigSpace::RandomNeighbor(const Config& config,
-                                                  Rng& rng,
+std::optional<Config> ConfigSpace::RandomNeighbor(const Config& config, Rng& rng,
                                                   int max_tries) const {
   SONAR_CHECK(IsWellFormed(config))
       << "RandomNeighbor of malformed config " << ConfigIndicesToString(config);

@@ -69,8 +69,7 @@ class ConfigSpace {
   // and also when `members` is empty, a member is malformed, or a member appears twice.
   // Members need not satisfy the constraints; Sample and Neighbors skip those that do not.
   // Cost: evaluates every constraint on every member once.
-  static StatusOr<ConfigSpace> MakeListed(std::vector<Knob> knobs,
-                                          std::vector<Config> members,
+  static StatusOr<ConfigSpace> MakeListed(std::vector<Knob> knobs, std::vector<Config> members,
                                           std::vector<NamedConstraint> constraints = {});
 
   int num_knobs() const { return static_cast<int>(knobs_.size()); }

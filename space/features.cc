@@ -11,8 +11,8 @@ namespace sonar {
 namespace {
 
 bool AllValuesAtLeastOne(const Knob& knob) {
-  return std::all_of(
-      knob.candidates.begin(), knob.candidates.end(), [](const auto& c) { return c[0] >= 1; });
+  return std::all_of(knob.candidates.begin(), knob.candidates.end(),
+                     [](const auto& c) { return c[0] >= 1; });
 }
 
 // How one knob is encoded; decided once per knob so every row agrees.
@@ -48,9 +48,7 @@ KnobEncoding EncodingOf(const Knob& knob, const FeatureOptions& options) {
       e.mode = KnobEncoding::Mode::kValue;
       e.log2 = (options.log_int || knob.log_scale) && AllValuesAtLeastOne(knob);
       break;
-    case KnobKind::kBool:
-      e.mode = KnobEncoding::Mode::kBool;
-      break;
+    case KnobKind::kBool: e.mode = KnobEncoding::Mode::kBool; break;
   }
   return e;
 }
@@ -63,8 +61,7 @@ double MaybeLog2(int64_t v, bool log2) {
 
 Status FeatureOptions::Validate() const { return OkStatus(); }
 
-Eigen::MatrixXd EncodeFeatures(const ConfigSpace& space,
-                               const std::vector<Config>& configs,
+Eigen::MatrixXd EncodeFeatures(const ConfigSpace& space, const std::vector<Config>& configs,
                                const FeatureOptions& options) {
   std::vector<KnobEncoding> encodings;
   int d = 0;
@@ -91,21 +88,13 @@ Eigen::MatrixXd EncodeFeatures(const ConfigSpace& space,
         case KnobEncoding::Mode::kFactors:
           for (int i = 0; i < e.width; ++i) x(r, col + i) = MaybeLog2(value[i], e.log2);
           break;
-        case KnobEncoding::Mode::kOneHot:
-          x(r, col + c) = 1.0;
-          break;
-        case KnobEncoding::Mode::kIndex:
-          x(r, col) = static_cast<double>(c);
-          break;
-        case KnobEncoding::Mode::kValue:
-          x(r, col) = MaybeLog2(value[0], e.log2);
-          break;
+        case KnobEncoding::Mode::kOneHot: x(r, col + c) = 1.0; break;
+        case KnobEncoding::Mode::kIndex: x(r, col) = static_cast<double>(c); break;
+        case KnobEncoding::Mode::kValue: x(r, col) = MaybeLog2(value[0], e.log2); break;
         case KnobEncoding::Mode::kPositions:
           for (int p = 0; p < e.width; ++p) x(r, col + value[p]) = static_cast<double>(p);
           break;
-        case KnobEncoding::Mode::kBool:
-          x(r, col) = static_cast<double>(value[0]);
-          break;
+        case KnobEncoding::Mode::kBool: x(r, col) = static_cast<double>(value[0]); break;
       }
       col += e.width;
     }
@@ -126,25 +115,18 @@ std::vector<std::string> FeatureNames(const ConfigSpace& space, const FeatureOpt
       case KnobEncoding::Mode::kOneHot:
         for (const std::string& label : knob.labels) names.push_back(knob.name + "=" + label);
         break;
-      case KnobEncoding::Mode::kIndex:
-        names.push_back(knob.name + ".index");
-        break;
-      case KnobEncoding::Mode::kValue:
-        names.push_back(knob.name + (e.log2 ? ".log2" : ""));
-        break;
+      case KnobEncoding::Mode::kIndex: names.push_back(knob.name + ".index"); break;
+      case KnobEncoding::Mode::kValue: names.push_back(knob.name + (e.log2 ? ".log2" : "")); break;
       case KnobEncoding::Mode::kPositions:
         for (int a = 0; a < e.width; ++a) names.push_back(knob.name + ".pos" + std::to_string(a));
         break;
-      case KnobEncoding::Mode::kBool:
-        names.push_back(knob.name);
-        break;
+      case KnobEncoding::Mode::kBool: names.push_back(knob.name); break;
     }
   }
   return names;
 }
 
-Eigen::MatrixXd EncodeTaskFeatures(const Task& task,
-                                   const std::vector<Config>& configs,
+Eigen::MatrixXd EncodeTaskFeatures(const Task& task, const std::vector<Config>& configs,
                                    const FeatureOptions& options) {
   Eigen::MatrixXd base = EncodeFeatures(task.space, configs, options);
   if (!options.task_features || task.shape.empty()) return base;

@@ -62,8 +62,7 @@ struct FeatureOptions {
 
 // The n x d feature matrix of `configs` (n = configs.size(); d = FeatureNames(space).size()).
 // requires: every config is well-formed for `space` (checked: SONAR_CHECK).
-Eigen::MatrixXd EncodeFeatures(const ConfigSpace& space,
-                               const std::vector<Config>& configs,
+Eigen::MatrixXd EncodeFeatures(const ConfigSpace& space, const std::vector<Config>& configs,
                                const FeatureOptions& options);
 
 // One name per column of EncodeFeatures, in column order (see the file comment).
@@ -71,8 +70,7 @@ std::vector<std::string> FeatureNames(const ConfigSpace& space, const FeatureOpt
 
 // EncodeFeatures(task.space, configs, options), followed, when options.task_features, by
 // task.shape.size() columns holding log2(max(1, dim)) (the same in every row).
-Eigen::MatrixXd EncodeTaskFeatures(const Task& task,
-                                   const std::vector<Config>& configs,
+Eigen::MatrixXd EncodeTaskFeatures(const Task& task, const std::vector<Config>& configs,
                                    const FeatureOptions& options);
 
 // One name per column of EncodeTaskFeatures.

@@ -222,12 +222,12 @@ Status Knob::Validate() const {
 Knob SplitKnob(std::string name, int64_t extent, int num_parts, const SplitOptions& options) {
   const KnobKind kind = KnobKind::kSplit;
   if (extent < 1 || extent > kMaxSplitExtent) {
-    return ErrorKnob(
-        std::move(name), kind, "extent must be in [1, 2^40], got " + std::to_string(extent));
+    return ErrorKnob(std::move(name), kind,
+                     "extent must be in [1, 2^40], got " + std::to_string(extent));
   }
   if (num_parts < 1 || num_parts > kMaxSplitParts) {
-    return ErrorKnob(
-        std::move(name), kind, "num_parts must be in [1, 16], got " + std::to_string(num_parts));
+    return ErrorKnob(std::move(name), kind,
+                     "num_parts must be in [1, 16], got " + std::to_string(num_parts));
   }
   if (Status s = options.Validate(); !s.ok()) {
     return ErrorKnob(std::move(name), kind, s.message());
@@ -244,8 +244,7 @@ Knob SplitKnob(std::string name, int64_t extent, int num_parts, const SplitOptio
                      .out = &entities};
   gen.Run(0, 1);
   if (gen.too_many) {
-    return ErrorKnob(std::move(name),
-                     kind,
+    return ErrorKnob(std::move(name), kind,
                      "splitting " + std::to_string(extent) + " into " + std::to_string(num_parts) +
                          " parts gives more than " + std::to_string(kMaxKnobCandidates) +
                          " candidates; use fewer parts, a lower max_factor or a filter");
@@ -264,8 +263,7 @@ Knob SplitKnob(std::string name, int64_t extent, int num_parts, const SplitOptio
   return knob;
 }
 
-Knob ListedSplitKnob(std::string name,
-                     int64_t extent,
+Knob ListedSplitKnob(std::string name, int64_t extent,
                      std::vector<std::vector<int64_t>> candidates) {
   const KnobKind kind = KnobKind::kSplit;
   if (extent < 1) {
@@ -276,8 +274,7 @@ Knob ListedSplitKnob(std::string name,
     if (c[0] != -1) continue;
     const int64_t inner = ProductUpTo(c, 1, extent);
     if (inner < 1) {
-      return ErrorKnob(std::move(name),
-                       kind,
+      return ErrorKnob(std::move(name), kind,
                        "candidate " + JoinInts(c) + ": inner factors must be >= 1 and their " +
                            "product at most the extent " + std::to_string(extent));
     }
@@ -293,8 +290,7 @@ Knob ListedSplitKnob(std::string name,
 
 Knob ReorderKnob(std::string name, int num_axes) {
   if (num_axes < 1 || num_axes > kMaxReorderAxes) {
-    return ErrorKnob(std::move(name),
-                     KnobKind::kReorder,
+    return ErrorKnob(std::move(name), KnobKind::kReorder,
                      "num_axes must be in [1, 8] (8! = 40320 permutations), got " +
                          std::to_string(num_axes) + "; list the permutations you want instead");
   }
@@ -340,23 +336,21 @@ Knob IntKnob(std::string name, int64_t lo, int64_t hi, int64_t step, bool log_sc
   const KnobKind kind = KnobKind::kInt;
   if (lo > hi) {
     return ErrorKnob(
-        std::move(name),
-        kind,
+        std::move(name), kind,
         "lo must be <= hi, got lo=" + std::to_string(lo) + " hi=" + std::to_string(hi));
   }
   if (step < 1) {
     return ErrorKnob(std::move(name), kind, "step must be >= 1, got " + std::to_string(step));
   }
   if (log_scale && lo < 1) {
-    return ErrorKnob(
-        std::move(name), kind, "a log-scale int knob needs lo >= 1, got " + std::to_string(lo));
+    return ErrorKnob(std::move(name), kind,
+                     "a log-scale int knob needs lo >= 1, got " + std::to_string(lo));
   }
   // Count in unsigned arithmetic: hi - lo may not fit in int64_t.
   const uint64_t steps =
       (static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo)) / static_cast<uint64_t>(step);
   if (steps >= static_cast<uint64_t>(kMaxKnobCandidates)) {
-    return ErrorKnob(std::move(name),
-                     kind,
+    return ErrorKnob(std::move(name), kind,
                      "the range [" + std::to_string(lo) + ", " + std::to_string(hi) +
                          "] with step " + std::to_string(step) + " has more than " +
                          std::to_string(kMaxKnobCandidates) + " values; use a larger step");

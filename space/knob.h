@@ -119,8 +119,7 @@ Knob SplitKnob(std::string name, int64_t extent, int num_parts, const SplitOptio
 // number of factors, outermost first; an outer factor of -1 means "the rest" and is replaced by
 // ceil(extent / product of the inner factors). An explicit outer factor must equal that value.
 // The order of `candidates` is kept.
-Knob ListedSplitKnob(std::string name,
-                     int64_t extent,
+Knob ListedSplitKnob(std::string name, int64_t extent,
                      std::vector<std::vector<int64_t>> candidates);
 
 // All permutations of 0..num_axes-1 in lexicographic order (itertools.permutations, AutoTVM

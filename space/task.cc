@@ -17,8 +17,7 @@ std::string ShapeToJson(const std::vector<int64_t>& shape) {
   return out + "]";
 }
 
-std::string CanonicalWorkload(std::string_view op,
-                              std::string_view args_json,
+std::string CanonicalWorkload(std::string_view op, std::string_view args_json,
                               std::string_view target) {
   std::string out;
   out.reserve(op.size() + args_json.size() + target.size() + 2);

@@ -47,8 +47,7 @@ std::string ShapeToJson(const std::vector<int64_t>& shape);
 
 // op + '\x1f' + args_json + '\x1f' + target, byte for byte (no normalisation: callers pass
 // minified JSON).
-std::string CanonicalWorkload(std::string_view op,
-                              std::string_view args_json,
+std::string CanonicalWorkload(std::string_view op, std::string_view args_json,
                               std::string_view target);
 
 // FNV-1a 64 of CanonicalWorkload(op, args_json, target).

@@ -55,13 +55,14 @@ constexpr double kLengthscalePriorSd = 1.0;  // log lengthscale of the kernel on
 
 // Where each part of the parameter vector starts.
 struct Layout {
-  std::vector<int> dims;  // input, hidden..., feature
+  std::vector<int> dims;    // input, hidden..., feature
   std::vector<Index> w, b;  // offsets of each layer's weights and bias
-  Index head = 0;         // mean-head weights (feature_dim), then its bias
+  Index head = 0;           // mean-head weights (feature_dim), then its bias
   Index head_bias = 0;
   Index log_signal = 0, log_noise = 0, log_lengthscale = 0;
   Index size = 0;
-  Index num_weights = 0;  // params before log_signal that carry the weight prior (head bias excluded)
+  Index num_weights =
+      0;  // params before log_signal that carry the weight prior (head bias excluded)
 
   Layout(int input_dim, const DkgpOptions& o) {
     dims.push_back(input_dim);
@@ -288,13 +289,11 @@ class CeresObjective final : public ceres::FirstOrderFunction {
  public:
   CeresObjective(const DkgpOptions& o, const Layout& lay, const std::vector<PreparedTask>& tasks,
                  const VectorXd& center, double precision, double scale)
-      : o_(o), lay_(lay), tasks_(tasks), center_(center), precision_(precision),
-        scale_(scale) {}
+      : o_(o), lay_(lay), tasks_(tasks), center_(center), precision_(precision), scale_(scale) {}
   bool Evaluate(const double* parameters, double* cost, double* gradient) const override {
     const VectorXd p = Eigen::Map<const VectorXd>(parameters, lay_.size);
     VectorXd g;
-    const double v =
-        Objective(o_, lay_, tasks_, p, center_, precision_, gradient ? &g : nullptr);
+    const double v = Objective(o_, lay_, tasks_, p, center_, precision_, gradient ? &g : nullptr);
     if (!std::isfinite(v)) return false;
     *cost = -v * scale_;
     if (gradient != nullptr) Eigen::Map<VectorXd>(gradient, lay_.size) = -g * scale_;
@@ -316,8 +315,8 @@ void Maximize(const DkgpOptions& opts, const Layout& lay, const std::vector<Prep
               const VectorXd& center, double precision, int iterations, VectorXd* p) {
   Index points = 0;
   for (const PreparedTask& t : tasks) points += t.y.size();
-  ceres::GradientProblem problem(new CeresObjective(opts, lay, tasks, center, precision,
-                                                    1.0 / static_cast<double>(std::max<Index>(1, points))));
+  ceres::GradientProblem problem(new CeresObjective(
+      opts, lay, tasks, center, precision, 1.0 / static_cast<double>(std::max<Index>(1, points))));
   ceres::GradientProblemSolver::Options o;
   o.line_search_direction_type = ceres::LBFGS;
   o.max_num_iterations = iterations;
@@ -343,7 +342,8 @@ std::vector<Index> BestAndRandom(const VectorXd& y, Index k, Rng& rng) {
   std::vector<Index> rest(order.begin() + best, order.end());
   std::sort(rest.begin(), rest.end());
   std::vector<Index> out(order.begin(), order.begin() + best);
-  for (Index i : RandomSubset(static_cast<Index>(rest.size()), k - best, rng)) out.push_back(rest[static_cast<size_t>(i)]);
+  for (Index i : RandomSubset(static_cast<Index>(rest.size()), k - best, rng))
+    out.push_back(rest[static_cast<size_t>(i)]);
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -364,7 +364,8 @@ Status DkgpOptions::Validate() const {
     return InvalidArgumentError("DkgpOptions sample limits must be >= 2");
   }
   if (task_columns < 0) return InvalidArgumentError("DkgpOptions::task_columns must be >= 0");
-  if (!(zero_shot_weight >= 0)) return InvalidArgumentError("DkgpOptions::zero_shot_weight must be >= 0");
+  if (!(zero_shot_weight >= 0))
+    return InvalidArgumentError("DkgpOptions::zero_shot_weight must be >= 0");
   if (!(weight_decay > 0)) return InvalidArgumentError("DkgpOptions::weight_decay must be > 0");
   if (prior_precisions.empty()) {
     return InvalidArgumentError("DkgpOptions::prior_precisions must not be empty");
@@ -390,7 +391,8 @@ int DeepKernelGp::num_params() const {
   return input_dim_ == 0 ? 0 : static_cast<int>(Layout(input_dim_, options_).size);
 }
 
-void DeepKernelGp::SetInputScaling(const Eigen::RowVectorXd& mean, const Eigen::RowVectorXd& scale) {
+void DeepKernelGp::SetInputScaling(const Eigen::RowVectorXd& mean,
+                                   const Eigen::RowVectorXd& scale) {
   input_dim_ = static_cast<int>(mean.size());
   x_mean_ = mean;
   x_scale_ = scale;
@@ -434,11 +436,13 @@ Status DeepKernelGp::Pretrain(const std::vector<DkgpTask>& sources) {
   }
   if (d <= 0 || total == 0) return InvalidArgumentError("no source task with 2 or more points");
   if (options_.task_columns > d) {
-    return InvalidArgumentError("DkgpOptions::task_columns exceeds the input's " + std::to_string(d) + " columns");
+    return InvalidArgumentError("DkgpOptions::task_columns exceeds the input's " +
+                                std::to_string(d) + " columns");
   }
   for (const DkgpTask& t : sources) {  // a task's task columns are one row, repeated
     const Index tc = options_.task_columns;
-    if (tc > 0 && t.y.size() >= 2 && !(t.x.rightCols(tc).rowwise() - t.x.row(0).tail(tc)).isZero(0.0)) {
+    if (tc > 0 && t.y.size() >= 2 &&
+        !(t.x.rightCols(tc).rowwise() - t.x.row(0).tail(tc)).isZero(0.0)) {
       return InvalidArgumentError("DkgpTask: the last " + std::to_string(tc) +
                                   " columns (task_columns) differ between rows of one task");
     }
@@ -451,8 +455,11 @@ Status DeepKernelGp::Pretrain(const std::vector<DkgpTask>& sources) {
     sq += t.x.array().square().matrix().colwise().sum();
   }
   mean /= static_cast<double>(total);
-  Eigen::RowVectorXd scale =
-      (sq / static_cast<double>(total) - mean.array().square().matrix()).array().max(0.0).sqrt().matrix();
+  Eigen::RowVectorXd scale = (sq / static_cast<double>(total) - mean.array().square().matrix())
+                                 .array()
+                                 .max(0.0)
+                                 .sqrt()
+                                 .matrix();
   for (Index j = 0; j < d; ++j) scale(j) = scale(j) > 1e-12 ? scale(j) : 1.0;
   SetInputScaling(mean, scale);
 
@@ -465,15 +472,17 @@ Status DeepKernelGp::Pretrain(const std::vector<DkgpTask>& sources) {
     task_rows.push_back(t.x.row(0).tail(options_.task_columns));
     const std::vector<Index> rows = BestAndRandom(t.y, options_.max_samples_per_task, rng);
     PreparedTask p;
-    p.x = ((t.x(rows, Eigen::all).rowwise() - x_mean_).array().rowwise() / x_scale_.array()).matrix();
+    p.x =
+        ((t.x(rows, Eigen::all).rowwise() - x_mean_).array().rowwise() / x_scale_.array()).matrix();
     double m, s;
     Standardize(t.y, &m, &s);  // statistics of the whole task, applied to the subset
     p.y = ((t.y(rows).array() - m) / s).matrix();
     tasks.push_back(std::move(p));
     // The residual's points: the pretraining rows and random others.
     std::vector<Index> res = rows;
-    const Index extra = std::max<Index>(0, std::min<Index>(options_.residual_samples_per_task, t.y.size()) -
-                                               static_cast<Index>(rows.size()));
+    const Index extra =
+        std::max<Index>(0, std::min<Index>(options_.residual_samples_per_task, t.y.size()) -
+                               static_cast<Index>(rows.size()));
     if (extra > 0) {
       std::vector<char> used(static_cast<size_t>(t.y.size()), 0);
       for (Index r : rows) used[static_cast<size_t>(r)] = 1;
@@ -481,10 +490,12 @@ Status DeepKernelGp::Pretrain(const std::vector<DkgpTask>& sources) {
       for (Index r = 0; r < t.y.size(); ++r) {
         if (!used[static_cast<size_t>(r)]) rest.push_back(r);
       }
-      for (Index i : RandomSubset(static_cast<Index>(rest.size()), extra, rng)) res.push_back(rest[static_cast<size_t>(i)]);
+      for (Index i : RandomSubset(static_cast<Index>(rest.size()), extra, rng))
+        res.push_back(rest[static_cast<size_t>(i)]);
     }
     PreparedTask q;
-    q.x = ((t.x(res, Eigen::all).rowwise() - x_mean_).array().rowwise() / x_scale_.array()).matrix();
+    q.x =
+        ((t.x(res, Eigen::all).rowwise() - x_mean_).array().rowwise() / x_scale_.array()).matrix();
     q.y = ((t.y(res).array() - m) / s).matrix();
     residual_tasks.push_back(std::move(q));
     exact.emplace_back();
@@ -530,7 +541,8 @@ Status DeepKernelGp::Pretrain(const std::vector<DkgpTask>& sources) {
       source_task_.push_back(task_rows[task]);
     }
   }
-  source_weights_.assign(source_z_.size(), source_z_.empty() ? 0.0 : 1.0 / static_cast<double>(source_z_.size()));
+  source_weights_.assign(source_z_.size(),
+                         source_z_.empty() ? 0.0 : 1.0 / static_cast<double>(source_z_.size()));
   pretrain_seconds_ =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return OkStatus();
@@ -548,14 +560,15 @@ double DeepKernelGp::LogObjective(const std::vector<DkgpTask>& tasks, const Vect
     p.y = Standardize(t.y, &m, &s);
     prepared.push_back(std::move(p));
   }
-  return Objective(options_, Layout(input_dim_, options_), prepared, params, center,
-                   precision, gradient);
+  return Objective(options_, Layout(input_dim_, options_), prepared, params, center, precision,
+                   gradient);
 }
 
 MatrixXd DeepKernelGp::Features(const MatrixXd& x) const {
   const Layout lay(input_dim_, options_);
   Forward f;
-  RunNetwork(lay, params_, ((x.rowwise() - x_mean_).array().rowwise() / x_scale_.array()).matrix(), &f);
+  RunNetwork(lay, params_, ((x.rowwise() - x_mean_).array().rowwise() / x_scale_.array()).matrix(),
+             &f);
   return f.a.back();
 }
 
@@ -577,10 +590,12 @@ MatrixXd DeepKernelGp::SourceResiduals(const MatrixXd& x) const {
   auto view_of = [&](const MatrixXd& in, bool with_head) {
     View v;
     Forward f;
-    RunNetwork(lay, pretrained_, ((in.rowwise() - x_mean_).array().rowwise() / x_scale_.array()).matrix(), &f);
+    RunNetwork(lay, pretrained_,
+               ((in.rowwise() - x_mean_).array().rowwise() / x_scale_.array()).matrix(), &f);
     v.z = f.a.back() / ell;
     if (any_exact) {
-      if (with_head) v.head = f.a.back() * head + VectorXd::Constant(in.rows(), pretrained_(lay.head_bias));
+      if (with_head)
+        v.head = f.a.back() * head + VectorXd::Constant(in.rows(), pretrained_(lay.head_bias));
       v.keys.reserve(static_cast<size_t>(in.rows()));
       for (Index i = 0; i < in.rows(); ++i) v.keys.push_back(RowKey(in.row(i)));
     }
@@ -600,7 +615,8 @@ MatrixXd DeepKernelGp::SourceResiduals(const MatrixXd& x) const {
     }
     if (!at_x && (!substitute || !source_exact_[t].empty())) at_x = view_of(x, /*with_head=*/true);
     const View& v = substitute ? own : *at_x;
-    out.col(static_cast<Index>(t)) = CrossKernel(options_.kernel, v.z, source_z_[t]) * source_alpha_[t];
+    out.col(static_cast<Index>(t)) =
+        CrossKernel(options_.kernel, v.z, source_z_[t]) * source_alpha_[t];
     if (source_exact_[t].empty()) continue;
     // Where the source measured this config, its view (head at the rows as given + residual) is
     // its own standardized measurement: not shifted by the head's change between the two tasks,
@@ -616,7 +632,9 @@ MatrixXd DeepKernelGp::SourceResiduals(const MatrixXd& x) const {
 
 VectorXd DeepKernelGp::SourceResidual(const MatrixXd& x) const {
   if (source_z_.empty() || x.rows() == 0) return VectorXd::Zero(x.rows());
-  return SourceResiduals(x) * Eigen::Map<const VectorXd>(source_weights_.data(), static_cast<Index>(source_weights_.size()));
+  return SourceResiduals(x) *
+         Eigen::Map<const VectorXd>(source_weights_.data(),
+                                    static_cast<Index>(source_weights_.size()));
 }
 
 MatrixXd DeepKernelGp::SourcePriorMeans(const MatrixXd& x) const {
@@ -624,22 +642,28 @@ MatrixXd DeepKernelGp::SourcePriorMeans(const MatrixXd& x) const {
   const Layout lay(input_dim_, options_);
   const Eigen::Map<const VectorXd> head(pretrained_.data() + lay.head, options_.feature_dim);
   Forward f;
-  RunNetwork(lay, pretrained_, ((x.rowwise() - x_mean_).array().rowwise() / x_scale_.array()).matrix(), &f);
-  const VectorXd shared = f.a.back() * head + VectorXd::Constant(x.rows(), pretrained_(lay.head_bias));
+  RunNetwork(lay, pretrained_,
+             ((x.rowwise() - x_mean_).array().rowwise() / x_scale_.array()).matrix(), &f);
+  const VectorXd shared =
+      f.a.back() * head + VectorXd::Constant(x.rows(), pretrained_(lay.head_bias));
   return SourceResiduals(x).colwise() + shared;
 }
 
 Status DeepKernelGp::SetSourceWeights(const std::vector<double>& weights) {
   if (weights.size() != source_z_.size()) {
-    return InvalidArgumentError("DeepKernelGp::SetSourceWeights: " + std::to_string(weights.size()) +
-                                " weights for " + std::to_string(source_z_.size()) + " sources");
+    return InvalidArgumentError(
+        "DeepKernelGp::SetSourceWeights: " + std::to_string(weights.size()) + " weights for " +
+        std::to_string(source_z_.size()) + " sources");
   }
   double sum = 0;
   for (double w : weights) {
-    if (!(w >= 0) || !std::isfinite(w)) return InvalidArgumentError("DeepKernelGp::SetSourceWeights: a weight is negative or not finite");
+    if (!(w >= 0) || !std::isfinite(w))
+      return InvalidArgumentError(
+          "DeepKernelGp::SetSourceWeights: a weight is negative or not finite");
     sum += w;
   }
-  if (!(sum > 0)) return InvalidArgumentError("DeepKernelGp::SetSourceWeights: the weights sum to 0");
+  if (!(sum > 0))
+    return InvalidArgumentError("DeepKernelGp::SetSourceWeights: the weights sum to 0");
   for (size_t i = 0; i < weights.size(); ++i) source_weights_[i] = weights[i] / sum;
   return OkStatus();
 }
@@ -647,8 +671,8 @@ Status DeepKernelGp::SetSourceWeights(const std::vector<double>& weights) {
 VectorXd DeepKernelGp::PriorMean(const MatrixXd& x) const {
   const Layout lay(input_dim_, options_);
   const Eigen::Map<const VectorXd> head(params_.data() + lay.head, options_.feature_dim);
-  VectorXd m = Features(x) * head + VectorXd::Constant(x.rows(), params_(lay.head_bias)) +
-               SourceResidual(x);
+  VectorXd m =
+      Features(x) * head + VectorXd::Constant(x.rows(), params_(lay.head_bias)) + SourceResidual(x);
   if (y_.size() > 0) m = (m.array() * y_scale_ + y_mean_).matrix();
   return m;
 }
@@ -731,7 +755,8 @@ Status DeepKernelGp::Adapt(const MatrixXd& x, const VectorXd& y) {
     const std::vector<Index> cv = RandomSubset(n, options_.max_cv_samples, rng);
     std::vector<Index> order = cv;
     for (size_t i = order.size(); i > 1; --i) {  // shuffle for the folds
-      std::swap(order[i - 1], order[static_cast<size_t>(UniformInt(rng, 0, static_cast<int64_t>(i) - 1))]);
+      std::swap(order[i - 1],
+                order[static_cast<size_t>(UniformInt(rng, 0, static_cast<int64_t>(i) - 1))]);
     }
     const Layout lay(input_dim_, options_);
     double best = -std::numeric_limits<double>::infinity();
@@ -771,11 +796,14 @@ Status DeepKernelGp::Adapt(const MatrixXd& x, const VectorXd& y) {
         const auto tri_t = l.transpose().triangularView<Eigen::Upper>();
         const VectorXd alpha = tri_t.solve(tri.solve(r));
         const MatrixXd ks = s2 * CrossKernel(options_.kernel, zte / ell, ztr / ell);
-        const VectorXd mu = ks * alpha + zte * head + VectorXd::Constant(zte.rows(), p(lay.head_bias));
+        const VectorXd mu =
+            ks * alpha + zte * head + VectorXd::Constant(zte.rows(), p(lay.head_bias));
         const MatrixXd v = tri.solve(ks.transpose());
         const VectorXd var =
             (VectorXd::Constant(zte.rows(), s2 + noise) - v.colwise().squaredNorm().transpose())
-                .array().max(1e-9).matrix();
+                .array()
+                .max(1e-9)
+                .matrix();
         const VectorXd yte = ys(test);
         for (Index i = 0; i < yte.size(); ++i) {
           const double e = yte(i) - mu(i);

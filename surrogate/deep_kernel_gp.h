@@ -105,10 +105,10 @@ struct DkgpTask {
 
 // What the last Adapt did.
 struct DkgpAdaptSummary {
-  int num_samples = 0;           // target points in the model
-  double prior_precision = 0;    // the precision used (0: no adaptation ran: zero-shot)
+  int num_samples = 0;            // target points in the model
+  double prior_precision = 0;     // the precision used (0: no adaptation ran: zero-shot)
   std::vector<double> cv_scores;  // mean held-out log density per candidate; empty without CV
-  bool refitted = false;         // false: Condition only (same parameters)
+  bool refitted = false;          // false: Condition only (same parameters)
 };
 
 // Thread safety: Predict and the const methods may run concurrently after Pretrain; Pretrain,
@@ -139,10 +139,8 @@ class DeepKernelGp {
   // likelihoods plus a Gaussian prior N(center, 1/precision) on the network and mean-head
   // weights and weak priors on the hyperparameters. Fills `gradient` (the layout of params)
   // when non-null. For gradient checks and diagnostics. requires: the input scaling is set.
-  double LogObjective(const std::vector<DkgpTask>& tasks,
-                      const Eigen::VectorXd& params,
-                      const Eigen::VectorXd& center,
-                      double precision,
+  double LogObjective(const std::vector<DkgpTask>& tasks, const Eigen::VectorXd& params,
+                      const Eigen::VectorXd& center, double precision,
                       Eigen::VectorXd* gradient) const;
 
   // The learned feature map of raw inputs (n x feature_dim).
@@ -207,7 +205,7 @@ class DeepKernelGp {
   std::vector<Eigen::MatrixXd> source_z_;
   std::vector<Eigen::VectorXd> source_alpha_;
   std::vector<Eigen::RowVectorXd> source_task_;  // task_columns: each source's raw task columns
-  std::vector<double> source_weights_;  // sum 1
+  std::vector<double> source_weights_;           // sum 1
   // exact_source_values: each source's standardized measurements by the bytes of their raw row.
   std::vector<std::unordered_map<std::string, double>> source_exact_;
   double pretrain_seconds_ = 0, pretrain_lml_ = 0;

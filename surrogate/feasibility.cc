@@ -11,7 +11,9 @@ namespace sonar {
 namespace {
 
 // log sigmoid(t), stable for both signs.
-double LogSigmoid(double t) { return t >= 0 ? -std::log1p(std::exp(-t)) : t - std::log1p(std::exp(t)); }
+double LogSigmoid(double t) {
+  return t >= 0 ? -std::log1p(std::exp(-t)) : t - std::log1p(std::exp(t));
+}
 
 // log Phi(z), stable in the lower tail.
 double LogPhi(double z) {
@@ -28,8 +30,10 @@ Eigen::VectorXd Binary(const Eigen::VectorXd& feasible) {
 }  // namespace
 
 Status FeasibilityOptions::Validate() const {
-  if (!(l2 > 0) || !std::isfinite(l2)) return InvalidArgumentError("FeasibilityOptions::l2 must be > 0");
-  if (max_iterations < 1) return InvalidArgumentError("FeasibilityOptions::max_iterations must be >= 1");
+  if (!(l2 > 0) || !std::isfinite(l2))
+    return InvalidArgumentError("FeasibilityOptions::l2 must be > 0");
+  if (max_iterations < 1)
+    return InvalidArgumentError("FeasibilityOptions::max_iterations must be >= 1");
   if (!(probit_variance > 0) || !std::isfinite(probit_variance)) {
     return InvalidArgumentError("FeasibilityOptions::probit_variance must be > 0");
   }

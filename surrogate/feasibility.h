@@ -19,8 +19,8 @@
 // Example:
 //   FeasibilityModel model;                                 // FeasibilityOptions{}
 //   SONAR_RETURN_IF_ERROR(model.Fit(x, feasible));          // x: n x d, feasible: n of 0/1
-//   SONAR_RETURN_IF_ERROR(model.AddSamples(x2, f2));        // incremental (GP: same hyperparameters)
-//   Eigen::VectorXd log_p = model.LogProbability(x_new);    // m, <= 0
+//   SONAR_RETURN_IF_ERROR(model.AddSamples(x2, f2));        // incremental (GP: same
+//   hyperparameters) Eigen::VectorXd log_p = model.LogProbability(x_new);    // m, <= 0
 #pragma once
 
 #include <Eigen/Core>

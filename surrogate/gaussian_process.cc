@@ -30,7 +30,8 @@ using Eigen::VectorXd;
 constexpr double kLog2Pi = 1.83787706640934548356;
 constexpr double kMaxAbsLogParam = 20.0;
 constexpr double kMaxAbsStartParam = 10.0;
-constexpr Index kPredictChunk = 256;  // candidate rows per block of Predict (fixed: results never depend on threads)
+constexpr Index kPredictChunk =
+    256;  // candidate rows per block of Predict (fixed: results never depend on threads)
 constexpr const char* kFileMagic = "sonar-gaussian-process";
 constexpr int kFileVersion = 1;
 
@@ -42,8 +43,8 @@ bool AllFinite(const MatrixXd& m) { return m.allFinite(); }
 struct Hyper {
   VectorXd lengthscales;
   double signal_variance = 1.0;
-  double noise_exp = 0.0;        // exp(log noise)
-  double noise_variance = 0.0;   // noise_exp + min_noise_variance
+  double noise_exp = 0.0;       // exp(log noise)
+  double noise_variance = 0.0;  // noise_exp + min_noise_variance
   double mean = 0.0;
 };
 
@@ -92,12 +93,8 @@ struct Workspace {
 
 // Log marginal likelihood on `data` and, if gradient != nullptr, its gradient w.r.t. p.
 // Returns false where it cannot be evaluated (factorization failed, parameters out of range).
-bool EvaluateLml(const Data& data,
-                 const GpOptions& options,
-                 const VectorXd& p,
-                 double* lml,
-                 VectorXd* gradient,
-                 Workspace* ws) {
+bool EvaluateLml(const Data& data, const GpOptions& options, const VectorXd& p, double* lml,
+                 VectorXd* gradient, Workspace* ws) {
   if (!p.allFinite() || p.cwiseAbs().maxCoeff() > kMaxAbsLogParam) return false;
   const Index n = data.x.rows();
   const Hyper h = Unpack(p, options.min_noise_variance);
@@ -139,9 +136,8 @@ bool EvaluateLml(const Data& data,
   ws->g.array() *= w.array();
   const VectorXd m = ws->g.rowwise().sum();
   const MatrixXd mz = ws->g * z;
-  const VectorXd per_dim =
-      (z.array().square().colwise() * m.array()).colwise().sum().transpose() -
-      (z.array() * mz.array()).colwise().sum().transpose();
+  const VectorXd per_dim = (z.array().square().colwise() * m.array()).colwise().sum().transpose() -
+                           (z.array() * mz.array()).colwise().sum().transpose();
   if (nl == 1) {
     (*gradient)(0) = per_dim.sum();
   } else {
@@ -152,8 +148,9 @@ bool EvaluateLml(const Data& data,
 
 // Mean of the log-lengthscale prior for inputs of dimension `dim`.
 double LengthscalePriorMean(const GpOptions& options, Index dim) {
-  return options.lengthscale_prior_mean +
-         (options.lengthscale_prior_scales_with_dim ? 0.5 * std::log(static_cast<double>(dim)) : 0.0);
+  return options.lengthscale_prior_mean + (options.lengthscale_prior_scales_with_dim
+                                               ? 0.5 * std::log(static_cast<double>(dim))
+                                               : 0.0);
 }
 
 // Log prior of the hyperparameters and its gradient (added to *gradient); dim = input dimension.
@@ -186,8 +183,7 @@ class MapObjective final : public ceres::FirstOrderFunction {
     if (!EvaluateLml(data_, options_, p, &lml, gradient != nullptr ? &grad : nullptr, &ws_)) {
       return false;
     }
-    const double lp =
-        LogPrior(options_, p, data_.x.cols(), gradient != nullptr ? &grad : nullptr);
+    const double lp = LogPrior(options_, p, data_.x.cols(), gradient != nullptr ? &grad : nullptr);
     const double scale = 1.0 / static_cast<double>(data_.x.rows());
     *cost = -(lml + lp) * scale;
     if (gradient != nullptr) Eigen::Map<VectorXd>(gradient, num_params_) = -grad * scale;
@@ -225,21 +221,22 @@ RestartResult RunRestart(const Data& data, const GpOptions& options, const Vecto
   ceres::GradientProblemSolver::Summary summary;
   ceres::Solve(solver_options, problem, result.params.data(), &summary);
   result.iterations = static_cast<int>(summary.iterations.size());
-  result.usable = summary.IsSolutionUsable() && std::isfinite(summary.final_cost) &&
-                  result.params.allFinite();
+  result.usable =
+      summary.IsSolutionUsable() && std::isfinite(summary.final_cost) && result.params.allFinite();
   if (result.usable) result.cost = summary.final_cost;
   return result;
 }
 
 // Indices of the rows kept by the subset-of-data approximation, sorted.
-std::vector<Index> SubsetIndices(const VectorXd& y, int max_samples, double best_fraction, Rng& rng) {
+std::vector<Index> SubsetIndices(const VectorXd& y, int max_samples, double best_fraction,
+                                 Rng& rng) {
   const Index n = y.size();
   std::vector<Index> order(n);
   std::iota(order.begin(), order.end(), 0);
   if (n <= max_samples) return order;
   std::stable_sort(order.begin(), order.end(), [&](Index a, Index b) { return y(a) < y(b); });
-  const Index num_best = std::min<Index>(
-      max_samples, static_cast<Index>(std::llround(best_fraction * max_samples)));
+  const Index num_best =
+      std::min<Index>(max_samples, static_cast<Index>(std::llround(best_fraction * max_samples)));
   std::vector<Index> kept(order.begin(), order.begin() + num_best);
   std::vector<Index> rest(order.begin() + num_best, order.end());
   std::sort(rest.begin(), rest.end());
@@ -313,8 +310,8 @@ std::string GpFitSummary::BriefReport() const {
   std::ostringstream out;
   out << "GP fit: " << num_observed << " observations, " << num_model_samples << " in the model, "
       << num_fit_samples << " for hyperparameters; " << restarts_run << " restarts ("
-      << total_iterations << " L-BFGS iterations), best #" << best_restart
-      << ", log posterior " << best_log_posterior << ", " << fit_seconds << " s";
+      << total_iterations << " L-BFGS iterations), best #" << best_restart << ", log posterior "
+      << best_log_posterior << ", " << fit_seconds << " s";
   if (jitter > 0) out << ", jitter " << jitter;
   return out.str();
 }
@@ -328,8 +325,8 @@ struct GaussianProcess::Impl {
   double y_mean = 0.0, y_std = 1.0;
   VectorXd params;
   Hyper hyper;
-  Data all;    // every observation (scaled), for the subset-of-data approximation
-  Data model;  // the observations in the model
+  Data all;       // every observation (scaled), for the subset-of-data approximation
+  Data model;     // the observations in the model
   MatrixXd chol;  // lower Cholesky factor of K + (noise + jitter) I on `model`
   double jitter = 0.0;
   VectorXd alpha;
@@ -384,8 +381,8 @@ struct GaussianProcess::Impl {
   Status Factorize() {
     Rng rng = MakeRng(options.seed, 1);
     if (all.x.rows() > options.max_exact_samples) {
-      model = SelectRows(all, SubsetIndices(all.y, options.max_exact_samples,
-                                            options.subset_best_fraction, rng));
+      model = SelectRows(
+          all, SubsetIndices(all.y, options.max_exact_samples, options.subset_best_fraction, rng));
     } else {
       model = all;
     }
@@ -401,7 +398,8 @@ struct GaussianProcess::Impl {
       fitted = false;
       return InternalError(
           "GaussianProcess: the kernel matrix is not positive definite even with max_jitter " +
-          std::to_string(options.max_jitter) + " (raise GpOptions::max_jitter or min_noise_variance)");
+          std::to_string(options.max_jitter) +
+          " (raise GpOptions::max_jitter or min_noise_variance)");
     }
     chol.triangularView<Eigen::StrictlyUpper>().setZero();
     ComputeAlpha();
@@ -482,11 +480,10 @@ Status GaussianProcess::Fit(const MatrixXd& x, const VectorXd& y) {
 
   // Model subset, then the hyperparameter-fit subset of it.
   Rng subset_rng = MakeRng(o.seed, 1);
-  const Data model =
-      m.all.x.rows() > o.max_exact_samples
-          ? SelectRows(m.all, SubsetIndices(m.all.y, o.max_exact_samples, o.subset_best_fraction,
-                                            subset_rng))
-          : m.all;
+  const Data model = m.all.x.rows() > o.max_exact_samples
+                         ? SelectRows(m.all, SubsetIndices(m.all.y, o.max_exact_samples,
+                                                           o.subset_best_fraction, subset_rng))
+                         : m.all;
   Rng fit_rng = MakeRng(o.seed, 2);
   const Data fit_data =
       model.x.rows() > o.max_fit_samples
@@ -536,16 +533,15 @@ Status GaussianProcess::Fit(const MatrixXd& x, const VectorXd& y) {
   return status;
 }
 
-Status GaussianProcess::FitWithParams(const MatrixXd& x,
-                                      const VectorXd& y,
+Status GaussianProcess::FitWithParams(const MatrixXd& x, const VectorXd& y,
                                       const VectorXd& log_params) {
   SONAR_CHECK(impl_ != nullptr) << "GaussianProcess used after move";
   SONAR_RETURN_IF_ERROR(CheckData(x, y, -1));
   Impl& m = *impl_;
   const Index expected = (m.options.ard ? x.cols() : 1) + 3;
   SONAR_CHECK(log_params.size() == expected)
-      << "FitWithParams: log_params has " << log_params.size() << " entries, expected "
-      << expected << " ([log lengthscales, log signal, log noise, mean])";
+      << "FitWithParams: log_params has " << log_params.size() << " entries, expected " << expected
+      << " ([log lengthscales, log signal, log noise, mean])";
   if (!log_params.allFinite()) return InvalidArgumentError("FitWithParams: non-finite log_params");
   m.SetScalings(x, y);
   m.all.x = m.ScaleX(x);
@@ -625,7 +621,8 @@ Prediction GaussianProcess::Predict(const MatrixXd& x) const {
   return p;
 }
 
-double GaussianProcess::LogMarginalLikelihood(const VectorXd& log_params, VectorXd* gradient) const {
+double GaussianProcess::LogMarginalLikelihood(const VectorXd& log_params,
+                                              VectorXd* gradient) const {
   SONAR_CHECK(fitted()) << "LogMarginalLikelihood requires a successful Fit";
   const Impl& m = *impl_;
   SONAR_CHECK(log_params.size() == m.params.size())
@@ -706,9 +703,9 @@ Status GaussianProcess::Save(const std::string& path) const {
       << o.lengthscale_prior_mean << ' ' << o.lengthscale_prior_sd << ' ' << o.signal_prior_mean
       << ' ' << o.signal_prior_sd << ' ' << o.noise_prior_mean << ' ' << o.noise_prior_sd << ' '
       << o.min_noise_variance << ' ' << o.initial_jitter << ' ' << o.max_jitter << ' '
-      << (o.normalize_inputs ? 1 : 0) << ' ' << o.max_exact_samples << ' '
-      << o.subset_best_fraction << ' ' << o.max_fit_samples << ' ' << o.num_threads << ' '
-      << o.function_tolerance << ' ' << (o.lengthscale_prior_scales_with_dim ? 1 : 0) << '\n';
+      << (o.normalize_inputs ? 1 : 0) << ' ' << o.max_exact_samples << ' ' << o.subset_best_fraction
+      << ' ' << o.max_fit_samples << ' ' << o.num_threads << ' ' << o.function_tolerance << ' '
+      << (o.lengthscale_prior_scales_with_dim ? 1 : 0) << '\n';
   out << "dims " << m.model.x.rows() << ' ' << m.dim << '\n';
   out << "x_offset";
   for (Index j = 0; j < m.dim; ++j) out << ' ' << m.x_offset(j);
@@ -753,10 +750,12 @@ StatusOr<GaussianProcess> GaussianProcess::Load(const std::string& path) {
     return !(fields >> rest);
   };
   std::istringstream f;
-  if (!next(kFileMagic, &f)) return fail(std::string("not a GP file (expected '") + kFileMagic + "')");
+  if (!next(kFileMagic, &f))
+    return fail(std::string("not a GP file (expected '") + kFileMagic + "')");
   int version = 0;
   if (!(f >> version) || version != kFileVersion) {
-    return fail("unsupported version (this build reads version " + std::to_string(kFileVersion) + ")");
+    return fail("unsupported version (this build reads version " + std::to_string(kFileVersion) +
+                ")");
   }
   GpOptions o;
   std::string kernel;
@@ -815,7 +814,8 @@ StatusOr<GaussianProcess> GaussianProcess::Load(const std::string& path) {
   impl.all.x.resize(static_cast<Index>(n), impl.dim);
   impl.all.y.resize(static_cast<Index>(n));
   for (Index i = 0; i < n; ++i) {
-    if (!next("", &f)) return fail("file ends after " + std::to_string(i) + " of " + std::to_string(n) + " rows");
+    if (!next("", &f))
+      return fail("file ends after " + std::to_string(i) + " of " + std::to_string(n) + " rows");
     for (Index j = 0; j < impl.dim; ++j) {
       if (!(f >> impl.all.x(i, j))) return fail("malformed data row");
     }

@@ -85,15 +85,15 @@ struct GpOptions {
 // What the last hyperparameter fit did. Defaults describe "no fit ran".
 // Thread safety: value type.
 struct GpFitSummary {
-  int num_observed = 0;          // observations given (Fit + AddSamples)
-  int num_model_samples = 0;     // observations in the model (< num_observed: subset of data)
-  int num_fit_samples = 0;       // observations the hyperparameters were fitted on
-  int restarts_run = 0;          // L-BFGS runs that produced a usable point
-  int best_restart = -1;         // index of the restart that won (0 = warm/default start)
-  int total_iterations = 0;      // L-BFGS iterations over all restarts
+  int num_observed = 0;           // observations given (Fit + AddSamples)
+  int num_model_samples = 0;      // observations in the model (< num_observed: subset of data)
+  int num_fit_samples = 0;        // observations the hyperparameters were fitted on
+  int restarts_run = 0;           // L-BFGS runs that produced a usable point
+  int best_restart = -1;          // index of the restart that won (0 = warm/default start)
+  int total_iterations = 0;       // L-BFGS iterations over all restarts
   double best_log_posterior = 0;  // log marginal likelihood + log prior, on the fit samples
-  double fit_seconds = 0;        // wall time of Fit
-  double jitter = 0;             // diagonal jitter the final factorization needed
+  double fit_seconds = 0;         // wall time of Fit
+  double jitter = 0;              // diagonal jitter the final factorization needed
   std::string BriefReport() const;
 };
 
@@ -132,8 +132,7 @@ class GaussianProcess final : public Surrogate {
   double LogPosterior(const Eigen::VectorXd& log_params, Eigen::VectorXd* gradient) const;
   // Fit with given hyperparameters (no optimization): scalings from x and y as Fit does.
   // requires: log_params.size() == d + 3 (ard) or 4.
-  Status FitWithParams(const Eigen::MatrixXd& x,
-                       const Eigen::VectorXd& y,
+  Status FitWithParams(const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
                        const Eigen::VectorXd& log_params);
   // Replaces the observations by (x, y) keeping the hyperparameters, input scaling and target
   // standardization of the last fit; one O(n^3) factorization, no optimization.
@@ -144,8 +143,8 @@ class GaussianProcess final : public Surrogate {
   Eigen::VectorXd lengthscales() const;
   double signal_variance() const;
   double noise_variance() const;
-  int num_observed() const;    // observations given to Fit and AddSamples since the last Fit
-  bool uses_subset() const;    // num_observed() > num_samples(): subset-of-data approximation
+  int num_observed() const;  // observations given to Fit and AddSamples since the last Fit
+  bool uses_subset() const;  // num_observed() > num_samples(): subset-of-data approximation
   bool fitted() const;
   const GpOptions& options() const;
   const GpFitSummary& fit_summary() const;

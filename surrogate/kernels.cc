@@ -26,9 +26,7 @@ void SquaredDistances(const Eigen::MatrixXd& z1, const Eigen::MatrixXd& z2, Eige
   *r2 = r2->cwiseMax(0.0);
 }
 
-void ApplyKernel(GpKernel kernel,
-                 double signal_variance,
-                 Eigen::MatrixXd* r2_to_k,
+void ApplyKernel(GpKernel kernel, double signal_variance, Eigen::MatrixXd* r2_to_k,
                  Eigen::MatrixXd* grad_factor) {
   const Eigen::Index size = r2_to_k->size();
   double* k = r2_to_k->data();
@@ -68,8 +66,10 @@ void InvertLowerTriangular(Eigen::Ref<Eigen::MatrixXd> l) {
   InvertLowerTriangular(l.topLeftCorner(n1, n1));
   InvertLowerTriangular(l.bottomRightCorner(n2, n2));
   // [[A, 0], [B, C]]^-1 = [[A^-1, 0], [-C^-1 B A^-1, C^-1]].
-  Eigen::MatrixXd t = l.bottomLeftCorner(n2, n1) * l.topLeftCorner(n1, n1).triangularView<Eigen::Lower>();
-  l.bottomLeftCorner(n2, n1).noalias() = l.bottomRightCorner(n2, n2).triangularView<Eigen::Lower>() * t;
+  Eigen::MatrixXd t =
+      l.bottomLeftCorner(n2, n1) * l.topLeftCorner(n1, n1).triangularView<Eigen::Lower>();
+  l.bottomLeftCorner(n2, n1).noalias() =
+      l.bottomRightCorner(n2, n2).triangularView<Eigen::Lower>() * t;
   l.bottomLeftCorner(n2, n1) *= -1.0;
 }
 
@@ -86,8 +86,8 @@ void LowerTransposeTimesLower(Eigen::Ref<Eigen::MatrixXd> m) {
   LowerTransposeTimesLower(m.topLeftCorner(n1, n1));
   m.topLeftCorner(n1, n1).selfadjointView<Eigen::Lower>().rankUpdate(
       m.bottomLeftCorner(n2, n1).transpose());
-  Eigen::MatrixXd t =
-      m.bottomRightCorner(n2, n2).triangularView<Eigen::Lower>().transpose() * m.bottomLeftCorner(n2, n1);
+  Eigen::MatrixXd t = m.bottomRightCorner(n2, n2).triangularView<Eigen::Lower>().transpose() *
+                      m.bottomLeftCorner(n2, n1);
   m.bottomLeftCorner(n2, n1) = t;
   LowerTransposeTimesLower(m.bottomRightCorner(n2, n2));
 }

@@ -30,9 +30,7 @@ void SquaredDistances(const Eigen::MatrixXd& z1, const Eigen::MatrixXd& z2, Eige
 // Replaces squared distances by kernel values signal_variance * k(r). If grad_factor is not
 // null it receives G with dk/dlog l_k = G * (z_ik - z_jk)^2 (RBF: G = k; Matern 5/2:
 // G = s^2 (5/3) (1 + sqrt(5) r) exp(-sqrt(5) r)).
-void ApplyKernel(GpKernel kernel,
-                 double signal_variance,
-                 Eigen::MatrixXd* r2_to_k,
+void ApplyKernel(GpKernel kernel, double signal_variance, Eigen::MatrixXd* r2_to_k,
                  Eigen::MatrixXd* grad_factor);
 
 // In place: the lower triangle of `l` (a lower-triangular factor) becomes that of l^{-1}.

@@ -48,10 +48,8 @@ class DMatrix {
 };
 
 // Rows `rows` of x as a dense float matrix, with labels and optional base margins.
-Status MakeDMatrix(const Eigen::MatrixXd& x,
-                   const Eigen::VectorXd& y,
-                   const Eigen::VectorXd* base_margin,
-                   const std::vector<Eigen::Index>& rows,
+Status MakeDMatrix(const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
+                   const Eigen::VectorXd* base_margin, const std::vector<Eigen::Index>& rows,
                    DMatrix* out) {
   const Eigen::Index n = static_cast<Eigen::Index>(rows.size());
   RowMajorXf data(n, x.cols());
@@ -68,9 +66,8 @@ Status MakeDMatrix(const Eigen::MatrixXd& x,
   if (XGDMatrixSetFloatInfo(out->get(), "label", label.data(), static_cast<bst_ulong>(n)) != 0) {
     return XgbError("XGDMatrixSetFloatInfo(label)");
   }
-  if (base_margin != nullptr &&
-      XGDMatrixSetFloatInfo(out->get(), "base_margin", margin.data(),
-                            static_cast<bst_ulong>(n)) != 0) {
+  if (base_margin != nullptr && XGDMatrixSetFloatInfo(out->get(), "base_margin", margin.data(),
+                                                      static_cast<bst_ulong>(n)) != 0) {
     return XgbError("XGDMatrixSetFloatInfo(base_margin)");
   }
   return OkStatus();
@@ -172,15 +169,14 @@ int XgbCostModel::num_rounds() const { return impl_ ? impl_->num_rounds : 0; }
 int XgbCostModel::best_round() const { return impl_ ? impl_->best_round : 0; }
 double XgbCostModel::best_score() const { return impl_ ? impl_->best_score : 0; }
 
-Status XgbCostModel::Fit(const Eigen::MatrixXd& x,
-                         const Eigen::VectorXd& y,
+Status XgbCostModel::Fit(const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
                          const Eigen::VectorXd* base_margin) {
   const Eigen::Index n = x.rows();
   if (n == 0) return InvalidArgumentError("XgbCostModel::Fit needs at least one row");
   if (x.cols() == 0) return InvalidArgumentError("XgbCostModel::Fit needs at least one feature");
   if (y.size() != n) {
-    return InvalidArgumentError("XgbCostModel::Fit: " + std::to_string(y.size()) +
-                                " targets for " + std::to_string(n) + " rows");
+    return InvalidArgumentError("XgbCostModel::Fit: " + std::to_string(y.size()) + " targets for " +
+                                std::to_string(n) + " rows");
   }
   if (base_margin != nullptr && base_margin->size() != n) {
     return InvalidArgumentError("XgbCostModel::Fit: " + std::to_string(base_margin->size()) +
@@ -264,8 +260,8 @@ Status XgbCostModel::Fit(const Eigen::MatrixXd& x,
     const bst_ulong* shape = nullptr;
     bst_ulong dim = 0;
     const float* result = nullptr;
-    if (XGBoosterPredictFromDMatrix(booster, held_out ? dvalid.get() : dtrain.get(),
-                                    kPredictConfig, &shape, &dim, &result) != 0) {
+    if (XGBoosterPredictFromDMatrix(booster, held_out ? dvalid.get() : dtrain.get(), kPredictConfig,
+                                    &shape, &dim, &result) != 0) {
       return XgbError("XGBoosterPredictFromDMatrix");
     }
     for (Eigen::Index i = 0; i < eval_score.size(); ++i) eval_score[i] = result[i];
@@ -287,9 +283,8 @@ Status XgbCostModel::Fit(const Eigen::MatrixXd& x,
 StatusOr<Eigen::VectorXd> XgbCostModel::Predict(const Eigen::MatrixXd& x,
                                                 const Eigen::VectorXd* base_margin) const {
   SONAR_CHECK(fitted()) << "XgbCostModel::Predict called before a successful Fit";
-  SONAR_CHECK(x.cols() == impl_->num_features)
-      << "XgbCostModel::Predict: rows have " << x.cols() << " features, the model "
-      << impl_->num_features;
+  SONAR_CHECK(x.cols() == impl_->num_features) << "XgbCostModel::Predict: rows have " << x.cols()
+                                               << " features, the model " << impl_->num_features;
   SONAR_CHECK(base_margin == nullptr || base_margin->size() == x.rows())
       << "XgbCostModel::Predict: " << base_margin->size() << " base margins for " << x.rows()
       << " rows";

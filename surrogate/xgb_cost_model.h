@@ -90,8 +90,7 @@ class XgbCostModel {
   // shuffled with options.seed before training, as AutoTVM does. Same options, same data: same
   // model. Returns InvalidArgument for n == 0, mismatched sizes or non-finite values, and
   // Internal for an XGBoost error (its message included).
-  Status Fit(const Eigen::MatrixXd& x,
-             const Eigen::VectorXd& y,
+  Status Fit(const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
              const Eigen::VectorXd* base_margin = nullptr);
 
   // Raw scores (margins) of the rows of x (m x d): with a ranking objective only their order

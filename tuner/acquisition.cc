@@ -13,7 +13,7 @@
 namespace sonar {
 namespace {
 
-constexpr double kSqrtHalfPi = 1.2533141373155002512;  // sqrt(pi / 2)
+constexpr double kSqrtHalfPi = 1.2533141373155002512;   // sqrt(pi / 2)
 constexpr double kLogSqrt2Pi = 0.91893853320467274178;  // log(sqrt(2 pi))
 constexpr double kInfeasiblePenalty = 1e6;
 
@@ -90,11 +90,9 @@ double LogExpectedImprovementOfZ(double z) {
   return log_pdf + std::log(w * (1.0 - 3.0 * w + 15.0 * w * w - 105.0 * w * w * w));
 }
 
-Eigen::VectorXd ScoreAcquisition(const Prediction& p,
-                                 double best_y,
+Eigen::VectorXd ScoreAcquisition(const Prediction& p, double best_y,
                                  const AcquisitionOptions& options,
-                                 const Eigen::VectorXd* log_p_feasible,
-                                 Rng& rng) {
+                                 const Eigen::VectorXd* log_p_feasible, Rng& rng) {
   SONAR_CHECK(p.mean.size() == p.variance.size())
       << "Prediction has " << p.mean.size() << " means but " << p.variance.size() << " variances";
   SONAR_CHECK(log_p_feasible == nullptr || log_p_feasible->size() == p.mean.size())
@@ -102,9 +100,9 @@ Eigen::VectorXd ScoreAcquisition(const Prediction& p,
   const Eigen::Index m = p.mean.size();
   Eigen::VectorXd s(m);
   std::normal_distribution<double> normal;  // Thompson only; same engine, same draws
-  const double log_min_feasibility =
-      options.min_feasibility > 0 ? std::log(options.min_feasibility)
-                                  : -std::numeric_limits<double>::infinity();
+  const double log_min_feasibility = options.min_feasibility > 0
+                                         ? std::log(options.min_feasibility)
+                                         : -std::numeric_limits<double>::infinity();
   for (Eigen::Index i = 0; i < m; ++i) {
     const double mu = p.mean[i];
     const double sigma = std::max(std::sqrt(std::max(p.variance[i], 0.0)), options.min_stddev);
@@ -118,15 +116,9 @@ Eigen::VectorXd ScoreAcquisition(const Prediction& p,
       case AcquisitionKind::kExpectedImprovement:
         v = sigma * (NormalPdf(z) + z * NormalCdf(z)) * std::exp(lpf);
         break;
-      case AcquisitionKind::kProbabilityOfImprovement:
-        v = LogNormalCdf(z) + lpf;
-        break;
-      case AcquisitionKind::kLowerConfidenceBound:
-        v = -(mu - options.lcb_beta * sigma);
-        break;
-      case AcquisitionKind::kThompson:
-        v = -(mu + sigma * normal(rng));
-        break;
+      case AcquisitionKind::kProbabilityOfImprovement: v = LogNormalCdf(z) + lpf; break;
+      case AcquisitionKind::kLowerConfidenceBound: v = -(mu - options.lcb_beta * sigma); break;
+      case AcquisitionKind::kThompson: v = -(mu + sigma * normal(rng)); break;
     }
     if (log_p_feasible && lpf < log_min_feasibility) v -= kInfeasiblePenalty;
     s[i] = std::isnan(v) ? -std::numeric_limits<double>::infinity() : v;
@@ -134,11 +126,8 @@ Eigen::VectorXd ScoreAcquisition(const Prediction& p,
   return s;
 }
 
-Eigen::VectorXd LogLocalPenalty(const Eigen::VectorXd& distance,
-                                double mu_j,
-                                double sigma_j,
-                                double best_y,
-                                double lipschitz) {
+Eigen::VectorXd LogLocalPenalty(const Eigen::VectorXd& distance, double mu_j, double sigma_j,
+                                double best_y, double lipschitz) {
   const double sigma = std::max(sigma_j, 1e-9);
   const double gap = std::max(mu_j - best_y, 0.0);
   Eigen::VectorXd out(distance.size());

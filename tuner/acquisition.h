@@ -28,11 +28,11 @@
 namespace sonar {
 
 enum class AcquisitionKind {
-  kLogExpectedImprovement,  // log EI: EI's ranking, finite where EI underflows to 0
-  kExpectedImprovement,     // EI = sigma * (z Phi(z) + phi(z)), z = (best - xi - mu) / sigma
+  kLogExpectedImprovement,    // log EI: EI's ranking, finite where EI underflows to 0
+  kExpectedImprovement,       // EI = sigma * (z Phi(z) + phi(z)), z = (best - xi - mu) / sigma
   kProbabilityOfImprovement,  // log PI = log Phi(z)
-  kLowerConfidenceBound,    // -(mu - beta * sigma)
-  kThompson,                // one draw per candidate from its marginal N(mu, sigma^2), negated
+  kLowerConfidenceBound,      // -(mu - beta * sigma)
+  kThompson,                  // one draw per candidate from its marginal N(mu, sigma^2), negated
 };
 std::string_view AcquisitionKindToString(AcquisitionKind kind);  // "logei", "ei", "pi", "lcb", "ts"
 bool StringToAcquisitionKind(std::string_view name, AcquisitionKind* kind);
@@ -69,11 +69,9 @@ double NormalPdf(double z);
 // kind subtracts a large constant (1e6) where the probability is below min_feasibility.
 // rng is used by kThompson only.
 // requires: p.mean and p.variance have the same size m; log_p_feasible, if given, has size m.
-Eigen::VectorXd ScoreAcquisition(const Prediction& p,
-                                 double best_y,
+Eigen::VectorXd ScoreAcquisition(const Prediction& p, double best_y,
                                  const AcquisitionOptions& options,
-                                 const Eigen::VectorXd* log_p_feasible,
-                                 Rng& rng);
+                                 const Eigen::VectorXd* log_p_feasible, Rng& rng);
 
 // Local penalization (Gonzalez et al. 2016), adapted to minimisation: the log of the penalty
 // that a pending point with predictive mean mu_j and standard deviation sigma_j puts on
@@ -83,10 +81,7 @@ Eigen::VectorXd ScoreAcquisition(const Prediction& p,
 // i.e. the log probability that a candidate lies outside the ball around x_j that cannot hold
 // the minimum. Always <= 0; about log(1/2) or less at the pending point itself; -> 0 far away.
 // Added to a log-scale acquisition, it spreads a batch over distinct basins.
-Eigen::VectorXd LogLocalPenalty(const Eigen::VectorXd& distance,
-                                double mu_j,
-                                double sigma_j,
-                                double best_y,
-                                double lipschitz);
+Eigen::VectorXd LogLocalPenalty(const Eigen::VectorXd& distance, double mu_j, double sigma_j,
+                                double best_y, double lipschitz);
 
 }  // namespace sonar

@@ -309,7 +309,8 @@ class AutoTvmTuner final : public Tuner {
       in_heap.insert(c);
       return true;
     };
-    for (size_t i = 0; i < points_.size(); ++i) offer(scores[static_cast<Eigen::Index>(i)], points_[i]);
+    for (size_t i = 0; i < points_.size(); ++i)
+      offer(scores[static_cast<Eigen::Index>(i)], points_[i]);
 
     double t = options_.sa_temperature_start;
     const double cool = (options_.sa_temperature_start - options_.sa_temperature_end) /
@@ -351,7 +352,7 @@ class AutoTvmTuner final : public Tuner {
   Task task_;
   AutoTvmOptions options_;
   FeatureOptions features_;
-  Rng rng_;              // simulated annealing
+  Rng rng_;               // simulated annealing
   IndexSampler sampler_;  // random proposals
   VisitedSet visited_;
   // Training rows: every well-formed observed config and its y (1 / cost, 0 when failed).

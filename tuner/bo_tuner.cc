@@ -32,7 +32,8 @@ Status BoOptions::Validate() const {
   if (refit_all_below < 0) return InvalidArgumentError("BoOptions::refit_all_below must be >= 0");
   if (refit_every < 1) return InvalidArgumentError("BoOptions::refit_every must be >= 1");
   if (!(refit_growth >= 0)) return InvalidArgumentError("BoOptions::refit_growth must be >= 0");
-  if (!(max_predict_work > 0)) return InvalidArgumentError("BoOptions::max_predict_work must be > 0");
+  if (!(max_predict_work > 0))
+    return InvalidArgumentError("BoOptions::max_predict_work must be > 0");
   SONAR_RETURN_IF_ERROR(acquisition.Validate());
   SONAR_RETURN_IF_ERROR(pool.Validate());
   SONAR_RETURN_IF_ERROR(feasibility.Validate());
@@ -189,11 +190,12 @@ class BayesOptTuner final : public Tuner {
     if (static_cast<int>(configs_.size()) < transfer_.num_initial) return false;
     const int n_ok = static_cast<int>(ok_y_.size());
     if (n_ok != model_rows_ || !model_ready_) {
-      const int step = std::max(4, static_cast<int>(std::ceil(transfer_.readapt_growth * last_fit_rows_)));
-      const bool full = !model_ready_ || n_ok < transfer_.readapt_all_below ||
-                        n_ok - last_fit_rows_ >= step;
-      const Eigen::MatrixXd x = n_ok > 0 ? Encode(ok_configs_)
-                                         : Eigen::MatrixXd(0, prior_->encoder.dim());
+      const int step =
+          std::max(4, static_cast<int>(std::ceil(transfer_.readapt_growth * last_fit_rows_)));
+      const bool full =
+          !model_ready_ || n_ok < transfer_.readapt_all_below || n_ok - last_fit_rows_ >= step;
+      const Eigen::MatrixXd x =
+          n_ok > 0 ? Encode(ok_configs_) : Eigen::MatrixXd(0, prior_->encoder.dim());
       const Eigen::VectorXd y = ToVector(ok_y_);
       Status s;
       if (dkgp_) {
@@ -274,7 +276,8 @@ class BayesOptTuner final : public Tuner {
     if (with_plain) {
       SONAR_RETURN_IF_ERROR(plain_gp_.Fit(x, y));
       plain_rows_ = static_cast<int>(n);
-      SONAR_ASSIGN_OR_RETURN(Prediction loo, LeaveOneOut(plain_gp_, x, y, eval, kLooMaxPoints, rng_));
+      SONAR_ASSIGN_OR_RETURN(Prediction loo,
+                             LeaveOneOut(plain_gp_, x, y, eval, kLooMaxPoints, rng_));
       preds.col(sources) = loo.mean;
     }
     const int members = sources + (with_plain ? 1 : 0);
@@ -289,13 +292,15 @@ class BayesOptTuner final : public Tuner {
           const Eigen::Index a = pick[i], c = pick[j];
           if (ye(a) == ye(c)) continue;
           const bool truth = ye(a) < ye(c);
-          for (int k = 0; k < members; ++k) loss[static_cast<size_t>(k)] += (preds(a, k) < preds(c, k)) != truth;
+          for (int k = 0; k < members; ++k)
+            loss[static_cast<size_t>(k)] += (preds(a, k) < preds(c, k)) != truth;
         }
       }
       const int best = *std::min_element(loss.begin(), loss.end());
       const double ties = static_cast<double>(std::count(loss.begin(), loss.end(), best));
       for (int k = 0; k < members; ++k) {
-        if (loss[static_cast<size_t>(k)] == best) share[static_cast<size_t>(k)] += 1.0 / ties / kRankResamples;
+        if (loss[static_cast<size_t>(k)] == best)
+          share[static_cast<size_t>(k)] += 1.0 / ties / kRankResamples;
       }
     }
     plain_weight_ = with_plain ? share.back() : 0.0;
@@ -320,10 +325,11 @@ class BayesOptTuner final : public Tuner {
       const double w = plain_weight_;
       Prediction out;
       out.mean = (1 - w) * t.mean + w * b.mean;
-      out.variance = ((1 - w) * (t.variance.array() + t.mean.array().square()) +
-                      w * (b.variance.array() + b.mean.array().square()) - out.mean.array().square())
-                         .max(0.0)
-                         .matrix();
+      out.variance =
+          ((1 - w) * (t.variance.array() + t.mean.array().square()) +
+           w * (b.variance.array() + b.mean.array().square()) - out.mean.array().square())
+              .max(0.0)
+              .matrix();
       return out;
     }
     if (dkgp_) return dkgp_->Predict(x);
@@ -338,9 +344,7 @@ class BayesOptTuner final : public Tuner {
 
   // Transfer tuners also learn feasibility from the sources' records (failures are mostly
   // resource limits, which carry over): their sample is part of every full fit.
-  bool SourceFailures() const {
-    return prior_ && (prior_->feasibility_y.array() < 0.5).any();
-  }
+  bool SourceFailures() const { return prior_ && (prior_->feasibility_y.array() < 0.5).any(); }
 
   void UpdateFeasibility() {
     const int n_all = static_cast<int>(configs_.size());
@@ -377,7 +381,8 @@ class BayesOptTuner final : public Tuner {
 
   bool UseFeasibility() const { return options_.model_failures && feasibility_ready_; }
 
-  Eigen::VectorXd Score(const Eigen::MatrixXd& x, const Prediction& p, const AcquisitionOptions& a) {
+  Eigen::VectorXd Score(const Eigen::MatrixXd& x, const Prediction& p,
+                        const AcquisitionOptions& a) {
     if (!std::isfinite(best_y_)) {
       // No success yet (a transfer model proposing from its prior): exploit its mean.
       Eigen::VectorXd s = -p.mean;
@@ -408,14 +413,15 @@ class BayesOptTuner final : public Tuner {
     const double max_m = options_.max_predict_work / (n * n);
     if (static_cast<double>(task_.space.size()) > max_m) pool.enumerate_limit = 0;
     // Over budget: half random, a quarter neighbours, a quarter annealing.
-    const double full = pool.num_random + static_cast<double>(pool.num_incumbents) * pool.max_neighbors +
+    const double full = pool.num_random +
+                        static_cast<double>(pool.num_incumbents) * pool.max_neighbors +
                         static_cast<double>(pool.sa_chains) * pool.sa_steps;
     if (full > max_m) {
       pool.num_random = std::max(std::min(kMinRandomCandidates, pool.num_random),
                                  static_cast<int>(std::min<double>(pool.num_random, max_m / 2)));
       if (pool.num_incumbents > 0) {
-        pool.max_neighbors = std::max(
-            1, static_cast<int>(std::min<double>(pool.max_neighbors, max_m / 4 / pool.num_incumbents)));
+        pool.max_neighbors = std::max(1, static_cast<int>(std::min<double>(
+                                             pool.max_neighbors, max_m / 4 / pool.num_incumbents)));
       }
       if (pool.sa_chains > 0) {
         pool.sa_steps = std::max(
@@ -430,8 +436,8 @@ class BayesOptTuner final : public Tuner {
       const Eigen::MatrixXd x = Encode(configs);
       return Score(x, PredictModel(x), options_.acquisition);
     };
-    ScoredPool pool = MaximizeAcquisition(task_.space, score, Incumbents(), visited_,
-                                          RoundPoolOptions(), rng_);
+    ScoredPool pool =
+        MaximizeAcquisition(task_.space, score, Incumbents(), visited_, RoundPoolOptions(), rng_);
     std::vector<Config> out;
     if (pool.best < 0) return out;
     out.push_back(pool.configs[static_cast<size_t>(pool.best)]);
@@ -442,8 +448,10 @@ class BayesOptTuner final : public Tuner {
         case BoBatchMethod::kThompson: ThompsonPicks(pool, q, &picks); break;
         case BoBatchMethod::kKrigingBeliever:
           // The transfer models have no fantasy update: local penalization instead.
-          if (prior_) LocalPenalization(pool, q, &picks);
-          else KrigingBeliever(pool, q, &picks);
+          if (prior_)
+            LocalPenalization(pool, q, &picks);
+          else
+            KrigingBeliever(pool, q, &picks);
           break;
       }
       for (size_t i = 1; i < picks.size(); ++i) out.push_back(pool.configs[picks[i]]);
@@ -474,13 +482,15 @@ class BayesOptTuner final : public Tuner {
       for (Eigen::Index j = 0; j < m; ++j) {
         if (j != i && d2[j] > 0 && d2[j] < best) best = d2[j], nn = j;
       }
-      if (nn >= 0) lipschitz = std::max(lipschitz, std::abs(p.mean[i] - p.mean[nn]) / std::sqrt(best));
+      if (nn >= 0)
+        lipschitz = std::max(lipschitz, std::abs(p.mean[i] - p.mean[nn]) / std::sqrt(best));
     }
     if (!(lipschitz > 1e-9)) lipschitz = 1.0;
     Eigen::VectorXd s = pool.scores;
     // The incumbent; before any success (transfer models), the best predicted mean.
     const double best_y = std::isfinite(best_y_) ? best_y_ : p.mean.minCoeff();
-    if (options_.acquisition.kind == AcquisitionKind::kExpectedImprovement && std::isfinite(best_y_)) {
+    if (options_.acquisition.kind == AcquisitionKind::kExpectedImprovement &&
+        std::isfinite(best_y_)) {
       s = s.array().max(1e-300).log().matrix();
     }
     for (int pick : *picks) s[pick] = kNegInf;
@@ -561,9 +571,9 @@ class BayesOptTuner final : public Tuner {
   int gp_rows_ = 0;        // ok observations the GP holds
   int last_fit_rows_ = 0;  // ok observations at the last full hyperparameter fit
   FeasibilityModel feasibility_;
-  int feasibility_rows_ = 0;      // observations it holds
+  int feasibility_rows_ = 0;        // observations it holds
   bool feasibility_ready_ = false;  // a fitted model (after the first failure, or source failures)
-  int feasibility_fit_rows_ = 0;  // observations at its last full fit
+  int feasibility_fit_rows_ = 0;    // observations at its last full fit
   // Transfer (kind_ transfer-bo or rgpe): the shared prior and this run's model.
   TunerKind kind_;
   TransferOptions transfer_;
@@ -572,11 +582,11 @@ class BayesOptTuner final : public Tuner {
   std::unique_ptr<RgpeModel> rgpe_;
   int model_rows_ = 0;
   bool model_ready_ = false;
-  int residual_rows_ = 0;  // transfer-bo: target observations in the residual GP (gp_)
-  double beta_ = 0;        // transfer-bo: weight of the mean head in the residual GP's mean
+  int residual_rows_ = 0;     // transfer-bo: target observations in the residual GP (gp_)
+  double beta_ = 0;           // transfer-bo: weight of the mean head in the residual GP's mean
   GaussianProcess plain_gp_;  // transfer-bo: BO's GP on the config features (a mixture member)
-  int plain_rows_ = 0;         // observations it holds (0: not fitted)
-  double plain_weight_ = 0;    // its weight in the mixture (UpdateTransferWeights)
+  int plain_rows_ = 0;        // observations it holds (0: not fitted)
+  double plain_weight_ = 0;   // its weight in the mixture (UpdateTransferWeights)
 };
 
 }  // namespace

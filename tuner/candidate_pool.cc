@@ -21,12 +21,10 @@ Status CandidatePoolOptions::Validate() const {
   return OkStatus();
 }
 
-ScoredPool MaximizeAcquisition(const ConfigSpace& space,
-                               const AcquisitionFn& score,
+ScoredPool MaximizeAcquisition(const ConfigSpace& space, const AcquisitionFn& score,
                                const std::vector<Config>& incumbents,
                                const std::unordered_set<Config, ConfigHash>& visited,
-                               const CandidatePoolOptions& options,
-                               Rng& rng) {
+                               const CandidatePoolOptions& options, Rng& rng) {
   ScoredPool pool;
   std::unordered_set<Config, ConfigHash> in_pool;
   auto add = [&](const Config& c) {

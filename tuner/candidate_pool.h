@@ -64,11 +64,9 @@ struct ScoredPool {
 // Builds the pool, scores it with `score` and runs the annealing (see the file comment).
 // `incumbents` are observed configs, best first. Deterministic given rng's state. An empty pool
 // means no unvisited valid config was found (the space may be exhausted).
-ScoredPool MaximizeAcquisition(const ConfigSpace& space,
-                               const AcquisitionFn& score,
+ScoredPool MaximizeAcquisition(const ConfigSpace& space, const AcquisitionFn& score,
                                const std::vector<Config>& incumbents,
                                const std::unordered_set<Config, ConfigHash>& visited,
-                               const CandidatePoolOptions& options,
-                               Rng& rng);
+                               const CandidatePoolOptions& options, Rng& rng);
 
 }  // namespace sonar

@@ -35,8 +35,7 @@ Json NumberOrNull(double x) { return std::isfinite(x) ? Json(x) : Json(nullptr);
 }  // namespace
 
 std::vector<CompareTable> TablesFromRecords(const std::vector<Record>& records,
-                                            const std::string& source,
-                                            int min_configs) {
+                                            const std::string& source, int min_configs) {
   std::vector<CompareTable> tables;
   std::unordered_map<uint64_t, size_t> where;
   for (const Record& r : records) {
@@ -69,7 +68,8 @@ Status CompareOptions::Validate() const {
   if (batch_size < 1) return InvalidArgumentError("CompareOptions::batch_size must be >= 1");
   if (threads < 0) return InvalidArgumentError("CompareOptions::threads must be >= 0");
   if (!(stop_within >= 0 && stop_within < 1)) {
-    return InvalidArgumentError("CompareOptions::stop_within must be in [0, 1), got " + std::to_string(stop_within));
+    return InvalidArgumentError("CompareOptions::stop_within must be in [0, 1), got " +
+                                std::to_string(stop_within));
   }
   return tuner_options.Validate();
 }
@@ -89,7 +89,8 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
     tr.name = table.name;
     tr.workload_key = table.live_task ? table.live_task->WorkloadKey() : table.workload_key;
     tr.best_seconds = kInf;
-    for (const Record& r : table.records) tr.best_seconds = std::min(tr.best_seconds, RecordCost(r));
+    for (const Record& r : table.records)
+      tr.best_seconds = std::min(tr.best_seconds, RecordCost(r));
     if (table.live_task) {
       any_live = true;
       if (options.stop_within > 0) {
@@ -97,7 +98,8 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
                                     " is live: its best is unknown, so stop_within cannot be used");
       }
       if (!options.live_measurer) {
-        return InvalidArgumentError("table " + table.name + " is live but no live_measurer was given");
+        return InvalidArgumentError("table " + table.name +
+                                    " is live but no live_measurer was given");
       }
     } else if (!std::isfinite(tr.best_seconds)) {
       return InvalidArgumentError("table " + table.name + " has no successful record");
@@ -122,8 +124,8 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
       }
     }
   }
-  int threads = options.threads > 0 ? options.threads
-                                    : static_cast<int>(std::thread::hardware_concurrency());
+  int threads =
+      options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
   threads = std::max(1, threads);
   // Transfer priors (transfer-bo, rgpe): learned once per table, in parallel over tables.
   std::vector<std::vector<std::shared_ptr<const TransferPrior>>> priors(
@@ -133,7 +135,8 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
     for (size_t t = 0; t < tables.size(); ++t) {
       for (size_t k = 0; k < options.tuners.size(); ++k) {
         const TunerKind kind = options.tuners[k];
-        if (kind == TunerKind::kTransferBayesOpt || kind == TunerKind::kRgpe) prior_jobs.push_back({t, k});
+        if (kind == TunerKind::kTransferBayesOpt || kind == TunerKind::kRgpe)
+          prior_jobs.push_back({t, k});
       }
     }
     std::atomic<size_t> next{0};
@@ -176,8 +179,9 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
             RgpeModel ensemble(*prior, options.tuner_options.bo.gp, 1, 0);
             mean = ensemble.Predict(x).mean;
           }
-          tr.zero_shot_spearman =
-              SpearmanRho(mean, Eigen::Map<const Eigen::VectorXd>(y.data(), static_cast<Eigen::Index>(y.size())));
+          tr.zero_shot_spearman = SpearmanRho(
+              mean,
+              Eigen::Map<const Eigen::VectorXd>(y.data(), static_cast<Eigen::Index>(y.size())));
         }
       }
     };
@@ -244,7 +248,8 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
       }
       std::vector<double> curve;
       double best = kInf;
-      const double stop_at = options.stop_within > 0 ? tr.best_seconds * (1 + options.stop_within) : -kInf;
+      const double stop_at =
+          options.stop_within > 0 ? tr.best_seconds * (1 + options.stop_within) : -kInf;
       while (static_cast<int>(curve.size()) < tr.trials && !(best <= stop_at)) {
         const int want = std::min(options.batch_size, tr.trials - static_cast<int>(curve.size()));
         std::vector<Config> batch = (*tuner)->Propose(want);
@@ -275,11 +280,13 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
     if (!tables[t].live_task) continue;
     for (const CompareTunerResult& tu : result.tables[t].tuners) {
       for (const std::vector<double>& c : tu.curves) {
-        if (!c.empty()) result.tables[t].best_seconds = std::min(result.tables[t].best_seconds, c.back());
+        if (!c.empty())
+          result.tables[t].best_seconds = std::min(result.tables[t].best_seconds, c.back());
       }
     }
     if (!std::isfinite(result.tables[t].best_seconds)) {
-      return FailedPreconditionError("live table " + tables[t].name + ": no run measured a successful config");
+      return FailedPreconditionError("live table " + tables[t].name +
+                                     ": no run measured a successful config");
     }
   }
   // Summaries.
@@ -340,9 +347,11 @@ std::string CompareSummaryJson(const CompareResult& result) {
         const std::string key = std::to_string(static_cast<int>(kCompareThresholds[x] * 100 + 0.5));
         to[key] = NumberOrNull(t.median_trials_to[x]);
         ratio[key] = NumberOrNull(t.ratio_to_random[x]);
-        if (std::isfinite(t.ratio_to_random[x])) ratios[name][static_cast<size_t>(x)].push_back(t.ratio_to_random[x]);
+        if (std::isfinite(t.ratio_to_random[x]))
+          ratios[name][static_cast<size_t>(x)].push_back(t.ratio_to_random[x]);
       }
-      for (int p = 0; p < 5; ++p) rel[std::to_string(kCompareCheckpoints[p])] = NumberOrNull(t.median_relative_at[p]);
+      for (int p = 0; p < 5; ++p)
+        rel[std::to_string(kCompareCheckpoints[p])] = NumberOrNull(t.median_relative_at[p]);
       Json entry = {{"tuner", name},
                     {"median_trials_to", to},
                     {"ratio_to_random", ratio},
@@ -386,9 +395,11 @@ std::string CompareSummaryJson(const CompareResult& result) {
             if (TunerKindToString(t.tuner) == a) ta = &t;
             if (TunerKindToString(t.tuner) == b) tb = &t;
           }
-          if (ta && tb && tb->median_trials_to[x] > 0 && std::isfinite(ta->median_trials_to[x])) v.push_back(ta->median_trials_to[x] / tb->median_trials_to[x]);
+          if (ta && tb && tb->median_trials_to[x] > 0 && std::isfinite(ta->median_trials_to[x]))
+            v.push_back(ta->median_trials_to[x] / tb->median_trials_to[x]);
         }
-        r[std::to_string(static_cast<int>(kCompareThresholds[x] * 100 + 0.5))] = NumberOrNull(Median(v));
+        r[std::to_string(static_cast<int>(kCompareThresholds[x] * 100 + 0.5))] =
+            NumberOrNull(Median(v));
       }
       row[b] = r;
     }
@@ -405,7 +416,8 @@ namespace {
 
 std::string SafeName(const std::string& s) {
   std::string out;
-  for (char c : s) out += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' ? c : '_';
+  for (char c : s)
+    out += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' ? c : '_';
   return out;
 }
 
@@ -488,7 +500,8 @@ StatusOr<std::vector<std::string>> WriteCompareOutputs(const CompareResult& resu
       data << i + 1;
       for (const CompareTunerResult& t : tr.tuners) {
         std::vector<double> rel;
-        for (const std::vector<double>& c : t.curves) rel.push_back(c[static_cast<size_t>(i)] / tr.best_seconds);
+        for (const std::vector<double>& c : t.curves)
+          rel.push_back(c[static_cast<size_t>(i)] / tr.best_seconds);
         for (double q : {0.25, 0.5, 0.75}) {
           const double v = Quantile(rel, q);
           data << ' ' << (std::isfinite(v) ? v : 1e3);
@@ -508,8 +521,9 @@ StatusOr<std::vector<std::string>> WriteCompareOutputs(const CompareResult& resu
       const int col = 2 + static_cast<int>(k) * 3;
       const std::string name(TunerKindToString(tr.tuners[k].tuner));
       gp << (k ? ", " : "") << "'" << base << ".dat' using 1:" << col << ":" << col + 2
-         << " with filledcurves lc " << k + 1 << " notitle, '" << base << ".dat' using 1:" << col + 1
-         << " with lines lw 2 lc " << k + 1 << " title '" << name << "'";
+         << " with filledcurves lc " << k + 1 << " notitle, '" << base
+         << ".dat' using 1:" << col + 1 << " with lines lw 2 lc " << k + 1 << " title '" << name
+         << "'";
     }
     gp << "\n";
     gp.close();

@@ -17,9 +17,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
-#include <limits>
 #include <string>
 #include <vector>
 
@@ -43,15 +43,14 @@ struct CompareTable {
 // One table per workload of `records` (in order of first appearance), named "<source>:<task>".
 // `min_configs` drops workloads with fewer distinct ok records.
 std::vector<CompareTable> TablesFromRecords(const std::vector<Record>& records,
-                                            const std::string& source,
-                                            int min_configs = 2);
+                                            const std::string& source, int min_configs = 2);
 
 struct CompareOptions {
   std::vector<TunerKind> tuners = {TunerKind::kRandom};
-  int seeds = 20;             // seeds 0 .. seeds-1 per tuner and table
-  int trials = 1000;          // budget per run (capped at the table's size)
-  int batch_size = 1;         // configs per propose/observe round
-  int threads = 0;            // worker threads; 0 = one per core
+  int seeds = 20;      // seeds 0 .. seeds-1 per tuner and table
+  int trials = 1000;   // budget per run (capped at the table's size)
+  int batch_size = 1;  // configs per propose/observe round
+  int threads = 0;     // worker threads; 0 = one per core
   // Replayed tables only: a run stops once it is within this fraction of the table's best
   // (0: never; e.g. 0.05). Trials-to-x for thresholds x >= stop_within are exactly those of a
   // full run; thresholds below it are reported as NaN (not measured), and the best-so-far

@@ -148,9 +148,7 @@ class GeneticTuner final : public Tuner {
     return static_cast<int32_t>(UniformInt(rng_, 0, task_.space.knob(k).size() - 1));
   }
 
-  bool Acceptable(const Config& c) const {
-    return !visited_.count(c) && task_.space.Satisfies(c);
-  }
+  bool Acceptable(const Config& c) const { return !visited_.count(c) && task_.space.Satisfies(c); }
 
   // Scores by gene position; a gene counts as scored once its position is filled.
   struct ScoreMap {

@@ -32,23 +32,26 @@ std::vector<int64_t> IntegersOf(const std::string& text) {
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
     if (c == '"') {
       in_string = true;
       continue;
     }
-    const bool starts = (c >= '0' && c <= '9') ||
-                        (c == '-' && i + 1 < text.size() && text[i + 1] >= '0' && text[i + 1] <= '9');
+    const bool starts = (c >= '0' && c <= '9') || (c == '-' && i + 1 < text.size() &&
+                                                   text[i + 1] >= '0' && text[i + 1] <= '9');
     if (!starts) continue;
     size_t j = i + 1;
     while (j < text.size() && text[j] >= '0' && text[j] <= '9') ++j;
     const bool fractional = j < text.size() && (text[j] == '.' || text[j] == 'e' || text[j] == 'E');
     if (!fractional && j - i < 19) out.push_back(std::stoll(text.substr(i, j - i)));
-    while (j < text.size() && ((text[j] >= '0' && text[j] <= '9') || text[j] == '.' ||
-                               text[j] == 'e' || text[j] == 'E' || text[j] == '+' || text[j] == '-')) {
+    while (j < text.size() &&
+           ((text[j] >= '0' && text[j] <= '9') || text[j] == '.' || text[j] == 'e' ||
+            text[j] == 'E' || text[j] == '+' || text[j] == '-')) {
       ++j;
     }
     i = j - 1;
@@ -56,11 +59,14 @@ std::vector<int64_t> IntegersOf(const std::string& text) {
   return out;
 }
 
-double Log2Feature(int64_t v) { return std::log2(static_cast<double>(std::max<int64_t>(1, std::abs(v)))); }
+double Log2Feature(int64_t v) {
+  return std::log2(static_cast<double>(std::max<int64_t>(1, std::abs(v))));
+}
 
 VectorXd Standardized(const VectorXd& y, double* mean, double* scale) {
   *mean = y.mean();
-  const double var = y.size() > 1 ? (y.array() - *mean).square().sum() / static_cast<double>(y.size() - 1) : 0.0;
+  const double var =
+      y.size() > 1 ? (y.array() - *mean).square().sum() / static_cast<double>(y.size() - 1) : 0.0;
   *scale = var > 1e-24 ? std::sqrt(var) : 1.0;
   return ((y.array() - *mean) / *scale).matrix();
 }
@@ -74,13 +80,15 @@ Status TransferOptions::Validate() const {
   }
   if (num_initial < 0) return InvalidArgumentError("TransferOptions::num_initial must be >= 0");
   if (readapt_all_below < 0 || !(readapt_growth >= 0)) {
-    return InvalidArgumentError("TransferOptions: readapt_all_below and readapt_growth must be >= 0");
+    return InvalidArgumentError(
+        "TransferOptions: readapt_all_below and readapt_growth must be >= 0");
   }
   if (feasibility_source_samples < 0) {
     return InvalidArgumentError("TransferOptions::feasibility_source_samples must be >= 0");
   }
   if (rgpe_source_samples < 2 || rgpe_loss_samples < 1) {
-    return InvalidArgumentError("TransferOptions: rgpe_source_samples >= 2, rgpe_loss_samples >= 1");
+    return InvalidArgumentError(
+        "TransferOptions: rgpe_source_samples >= 2, rgpe_loss_samples >= 1");
   }
   return dkgp.Validate();
 }
@@ -125,7 +133,8 @@ StatusOr<TransferEncoder> TransferEncoder::Make(const Task& target, uint64_t see
   std::vector<Config> sample;
   if (target.space.is_listed()) {
     const auto& m = target.space.members();
-    for (size_t i = 0; i < m.size() && sample.size() < 256; i += std::max<size_t>(1, m.size() / 256)) {
+    for (size_t i = 0; i < m.size() && sample.size() < 256;
+         i += std::max<size_t>(1, m.size() / 256)) {
       sample.push_back(m[i]);
     }
   } else {
@@ -134,7 +143,8 @@ StatusOr<TransferEncoder> TransferEncoder::Make(const Task& target, uint64_t see
       if (c.ok()) sample.push_back(*c);
     }
   }
-  if (sample.empty()) return InvalidArgumentError("the target's space has no valid config to sample");
+  if (sample.empty())
+    return InvalidArgumentError("the target's space has no valid config to sample");
   const std::vector<double> nan(static_cast<size_t>(nc), std::numeric_limits<double>::quiet_NaN());
   std::vector<double> row(static_cast<size_t>(nc));
   int rows = 0;
@@ -150,7 +160,8 @@ StatusOr<TransferEncoder> TransferEncoder::Make(const Task& target, uint64_t see
   if (rows > 0) e.impute_ /= rows;
   const std::vector<int64_t> ints = IntegersOf(target.ArgsJson());
   e.target_task_.resize(static_cast<Index>(ints.size()));
-  for (size_t i = 0; i < ints.size(); ++i) e.target_task_(static_cast<Index>(i)) = Log2Feature(ints[i]);
+  for (size_t i = 0; i < ints.size(); ++i)
+    e.target_task_(static_cast<Index>(i)) = Log2Feature(ints[i]);
   for (size_t i = 0; i < ints.size(); ++i) e.names_.push_back("task.arg" + std::to_string(i));
   return e;
 }
@@ -182,13 +193,16 @@ bool TransferEncoder::EncodeValues(const std::vector<KnobValue>& values, double*
           } else if (!split && v->ints.size() == 1 && v->kind != KnobKind::kSplit &&
                      v->kind != KnobKind::kReorder) {
             const int64_t x = v->ints[0];
-            if (col.kind == kRaw) value = static_cast<double>(x);
-            else if (x >= 1) value = std::log2(static_cast<double>(x));
+            if (col.kind == kRaw)
+              value = static_cast<double>(x);
+            else if (x >= 1)
+              value = std::log2(static_cast<double>(x));
           }
           break;
         }
         case kOneHot:
-          if (!v->strings.empty()) value = v->strings[0] == knob.labels[static_cast<size_t>(col.part)];
+          if (!v->strings.empty())
+            value = v->strings[0] == knob.labels[static_cast<size_t>(col.part)];
           break;
         case kPosition:
           if (v->kind == KnobKind::kReorder && v->ints.size() == knob.candidates[0].size()) {
@@ -301,29 +315,30 @@ std::vector<TransferSource> SelectSources(const TransferEncoder& encoder,
     if (a.distance != b.distance) return a.distance < b.distance;
     return a.y.size() > b.y.size();
   });
-  if (static_cast<int>(out.size()) > options.max_sources) out.resize(static_cast<size_t>(options.max_sources));
+  if (static_cast<int>(out.size()) > options.max_sources)
+    out.resize(static_cast<size_t>(options.max_sources));
   return out;
 }
 
-StatusOr<std::shared_ptr<const TransferPrior>> BuildTransferPrior(const Task& target,
-                                                                  const std::vector<Record>& records,
-                                                                  TunerKind kind,
-                                                                  const TransferOptions& options,
-                                                                  uint64_t seed) {
+StatusOr<std::shared_ptr<const TransferPrior>> BuildTransferPrior(
+    const Task& target, const std::vector<Record>& records, TunerKind kind,
+    const TransferOptions& options, uint64_t seed) {
   SONAR_RETURN_IF_ERROR(options.Validate());
   if (kind != TunerKind::kTransferBayesOpt && kind != TunerKind::kRgpe) {
-    return InvalidArgumentError("BuildTransferPrior: only transfer-bo and rgpe use a transfer prior");
+    return InvalidArgumentError(
+        "BuildTransferPrior: only transfer-bo and rgpe use a transfer prior");
   }
   const auto start = std::chrono::steady_clock::now();
   SONAR_ASSIGN_OR_RETURN(TransferEncoder encoder, TransferEncoder::Make(target, seed));
-  std::vector<TransferSource> sources = SelectSources(encoder, records, target.WorkloadKey(), options);
+  std::vector<TransferSource> sources =
+      SelectSources(encoder, records, target.WorkloadKey(), options);
   if (sources.empty()) {
-    return FailedPreconditionError(
-        "no usable transfer source: no other workload has " + std::to_string(options.min_source_records) +
-        " or more ok records sharing a knob name with the target");
+    return FailedPreconditionError("no usable transfer source: no other workload has " +
+                                   std::to_string(options.min_source_records) +
+                                   " or more ok records sharing a knob name with the target");
   }
-  auto prior = std::make_shared<TransferPrior>(TransferPrior{kind, std::move(encoder), std::move(sources),
-                                                             {}, {}, DeepKernelGp(options.dkgp), {}, 0.0});
+  auto prior = std::make_shared<TransferPrior>(TransferPrior{
+      kind, std::move(encoder), std::move(sources), {}, {}, DeepKernelGp(options.dkgp), {}, 0.0});
   {  // Feasibility sample: records of the selected sources, ok and failed, at most N of each.
     std::unordered_map<uint64_t, int> selected;
     for (const TransferSource& s : prior->sources) selected[s.workload_key] = 1;
@@ -339,15 +354,18 @@ StatusOr<std::shared_ptr<const TransferPrior>> BuildTransferPrior(const Task& ta
     Eigen::RowVectorXd row;
     for (int label = 0; label < 2; ++label) {
       const std::vector<const Record*>& from = label ? ok : failed;
-      for (Index i : RandomSubset(static_cast<Index>(from.size()), options.feasibility_source_samples, rng)) {
+      for (Index i :
+           RandomSubset(static_cast<Index>(from.size()), options.feasibility_source_samples, rng)) {
         if (!prior->encoder.EncodeRecord(*from[static_cast<size_t>(i)], &row)) continue;
         rows.push_back(row);
         labels.push_back(label);
       }
     }
     prior->feasibility_x.resize(static_cast<Index>(rows.size()), prior->encoder.dim());
-    for (size_t i = 0; i < rows.size(); ++i) prior->feasibility_x.row(static_cast<Index>(i)) = rows[i];
-    prior->feasibility_y = Eigen::Map<const VectorXd>(labels.data(), static_cast<Index>(labels.size()));
+    for (size_t i = 0; i < rows.size(); ++i)
+      prior->feasibility_x.row(static_cast<Index>(i)) = rows[i];
+    prior->feasibility_y =
+        Eigen::Map<const VectorXd>(labels.data(), static_cast<Index>(labels.size()));
   }
   if (kind == TunerKind::kTransferBayesOpt) {
     DkgpOptions o = options.dkgp;
@@ -371,12 +389,14 @@ StatusOr<std::shared_ptr<const TransferPrior>> BuildTransferPrior(const Task& ta
       prior->source_gps.push_back(std::move(gp));
     }
   }
-  prior->build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  prior->build_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return std::shared_ptr<const TransferPrior>(std::move(prior));
 }
 
-StatusOr<Prediction> LeaveOneOut(const GaussianProcess& fitted, const MatrixXd& x, const VectorXd& y,
-                                 const std::vector<Index>& eval, int max_others, Rng& rng) {
+StatusOr<Prediction> LeaveOneOut(const GaussianProcess& fitted, const MatrixXd& x,
+                                 const VectorXd& y, const std::vector<Index>& eval, int max_others,
+                                 Rng& rng) {
   const Index n = y.size();
   Prediction out;
   out.mean.resize(static_cast<Index>(eval.size()));
@@ -402,7 +422,9 @@ StatusOr<Prediction> LeaveOneOut(const GaussianProcess& fitted, const MatrixXd& 
 
 RgpeModel::RgpeModel(std::shared_ptr<const TransferPrior> prior, GpOptions target_gp,
                      int loss_samples, uint64_t seed)
-    : prior_(std::move(prior)), target_(std::move(target_gp)), loss_samples_(loss_samples),
+    : prior_(std::move(prior)),
+      target_(std::move(target_gp)),
+      loss_samples_(loss_samples),
       rng_(MakeRng(seed, 0x7267)) {
   const size_t s = prior_->source_gps.size();
   weights_.assign(s + 1, 0.0);
@@ -434,12 +456,14 @@ Status RgpeModel::Fit(const MatrixXd& x, const VectorXd& y) {
   preds.push_back(loo);
   // Bootstrap: a draw of each model's predictions at the points, misranked pairs counted.
   const size_t models = preds.size();
-  std::vector<std::vector<int>> losses(models, std::vector<int>(static_cast<size_t>(loss_samples_)));
+  std::vector<std::vector<int>> losses(models,
+                                       std::vector<int>(static_cast<size_t>(loss_samples_)));
   VectorXd draw(m);
   for (int b = 0; b < loss_samples_; ++b) {
     for (size_t k = 0; k < models; ++k) {
       for (Index i = 0; i < m; ++i) {
-        draw(i) = preds[k].mean(i) + std::sqrt(std::max(0.0, preds[k].variance(i))) * StandardNormal(rng_);
+        draw(i) = preds[k].mean(i) +
+                  std::sqrt(std::max(0.0, preds[k].variance(i))) * StandardNormal(rng_);
       }
       int loss = 0;
       for (Index i = 0; i < m; ++i) {
@@ -451,7 +475,8 @@ Status RgpeModel::Fit(const MatrixXd& x, const VectorXd& y) {
   // Sources whose median loss exceeds the 95th percentile of the target's are left out.
   std::vector<int> target_sorted = losses.back();
   std::sort(target_sorted.begin(), target_sorted.end());
-  const int p95 = target_sorted[static_cast<size_t>(std::min<double>(loss_samples_ - 1, 0.95 * loss_samples_))];
+  const int p95 =
+      target_sorted[static_cast<size_t>(std::min<double>(loss_samples_ - 1, 0.95 * loss_samples_))];
   std::vector<char> keep(models, 1);
   for (size_t k = 0; k + 1 < models; ++k) {
     std::vector<int> l = losses[k];
@@ -464,7 +489,8 @@ Status RgpeModel::Fit(const MatrixXd& x, const VectorXd& y) {
       if (keep[k]) best = std::min(best, losses[k][static_cast<size_t>(b)]);
     }
     int ties = 0;
-    for (size_t k = 0; k < models; ++k) ties += keep[k] && losses[k][static_cast<size_t>(b)] == best;
+    for (size_t k = 0; k < models; ++k)
+      ties += keep[k] && losses[k][static_cast<size_t>(b)] == best;
     for (size_t k = 0; k < models; ++k) {
       if (keep[k] && losses[k][static_cast<size_t>(b)] == best) {
         weights_[k] += 1.0 / (static_cast<double>(ties) * loss_samples_);

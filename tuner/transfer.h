@@ -16,7 +16,8 @@
 // Example:
 //   TransferOptions options;
 //   SONAR_ASSIGN_OR_RETURN(std::shared_ptr<const TransferPrior> prior,
-//                          BuildTransferPrior(task, records, TunerKind::kTransferBayesOpt, options));
+//                          BuildTransferPrior(task, records, TunerKind::kTransferBayesOpt,
+//                          options));
 //   Prediction zero_shot = prior->dkgp.Predict(prior->encoder.EncodeConfigs(configs));
 #pragma once
 
@@ -84,16 +85,16 @@ class TransferEncoder {
 
  private:
   struct Column {
-    int knob = 0;     // index into the target's knobs
-    int part = 0;     // split factor / reorder axis / one-hot label index
-    int kind = 0;     // 0 log2 value, 1 raw value, 2 one-hot label, 3 reorder position
+    int knob = 0;  // index into the target's knobs
+    int part = 0;  // split factor / reorder axis / one-hot label index
+    int kind = 0;  // 0 log2 value, 1 raw value, 2 one-hot label, 3 reorder position
   };
   bool EncodeValues(const std::vector<KnobValue>& values, double* out, int* matched) const;
 
   std::vector<Knob> knobs_;
   std::vector<Column> columns_;
   std::vector<std::string> names_;
-  Eigen::RowVectorXd impute_;      // per config column
+  Eigen::RowVectorXd impute_;       // per config column
   Eigen::RowVectorXd target_task_;  // task columns of the target
 };
 
@@ -107,8 +108,7 @@ struct TransferSource {
 };
 
 std::vector<TransferSource> SelectSources(const TransferEncoder& encoder,
-                                          const std::vector<Record>& records,
-                                          uint64_t target_key,
+                                          const std::vector<Record>& records, uint64_t target_key,
                                           const TransferOptions& options);
 
 // What runs on one target share. Build once (BuildTransferPrior), pass to every tuner through
@@ -129,11 +129,9 @@ struct TransferPrior {
 
 // Selects the sources and learns from them for `kind` (kTransferBayesOpt or kRgpe). Fails with
 // FailedPrecondition when no record of another workload is usable.
-StatusOr<std::shared_ptr<const TransferPrior>> BuildTransferPrior(const Task& target,
-                                                                  const std::vector<Record>& records,
-                                                                  TunerKind kind,
-                                                                  const TransferOptions& options,
-                                                                  uint64_t seed);
+StatusOr<std::shared_ptr<const TransferPrior>> BuildTransferPrior(
+    const Task& target, const std::vector<Record>& records, TunerKind kind,
+    const TransferOptions& options, uint64_t seed);
 
 // Leave-one-out predictions of a fitted GP at x.row(at) for each `at` in eval: its hyperparameters
 // (fitted.log_params()), conditioned on the other rows of (x, y), at most max_others of them (a

@@ -26,7 +26,8 @@ Status EarlyStopOptions::Validate() const {
     return InvalidArgumentError("EarlyStopOptions::no_improvement_trials must be >= 0");
   }
   if (min_relative_gain < 0 || relative_window < 0) {
-    return InvalidArgumentError("EarlyStopOptions: min_relative_gain and relative_window must be >= 0");
+    return InvalidArgumentError(
+        "EarlyStopOptions: min_relative_gain and relative_window must be >= 0");
   }
   return OkStatus();
 }
@@ -34,16 +35,13 @@ Status EarlyStopOptions::Validate() const {
 Status TuneOptions::Validate() const {
   if (max_trials < 0) return InvalidArgumentError("TuneOptions::max_trials must be >= 0");
   if (batch_size < 1) return InvalidArgumentError("TuneOptions::batch_size must be >= 1");
-  if (max_wall_seconds < 0) return InvalidArgumentError("TuneOptions::max_wall_seconds must be >= 0");
+  if (max_wall_seconds < 0)
+    return InvalidArgumentError("TuneOptions::max_wall_seconds must be >= 0");
   return early_stopping.Validate();
 }
 
-Record MakeRecord(const Task& task,
-                  const Config& config,
-                  const MeasureResult& result,
-                  const std::string& tuner,
-                  int trial,
-                  const std::string& hardware_id) {
+Record MakeRecord(const Task& task, const Config& config, const MeasureResult& result,
+                  const std::string& tuner, int trial, const std::string& hardware_id) {
   Record r;
   r.task.name = task.name;
   r.task.op = task.op;
@@ -55,9 +53,8 @@ Record MakeRecord(const Task& task,
   const int64_t index = task.space.IndexOf(config);
   if (index >= 0) r.config.index = index;
   r.result = result;
-  r.timestamp_unix_s = std::chrono::duration<double>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
+  r.timestamp_unix_s =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   r.tuner = tuner;
   r.trial = trial;
   r.hardware_id = hardware_id;
@@ -104,11 +101,8 @@ class Curve {
 
 }  // namespace
 
-StatusOr<TuneSummary> Tune(const TuneOptions& options,
-                           const Task& task,
-                           Tuner& tuner,
-                           Measurer& measurer,
-                           RecordStore& records) {
+StatusOr<TuneSummary> Tune(const TuneOptions& options, const Task& task, Tuner& tuner,
+                           Measurer& measurer, RecordStore& records) {
   SONAR_RETURN_IF_ERROR(options.Validate());
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
@@ -183,7 +177,8 @@ StatusOr<TuneSummary> Tune(const TuneOptions& options,
     }
     // Written before the tuner sees them: a kill after this point loses nothing.
     SONAR_RETURN_IF_ERROR(records.AppendBatch(new_records));
-    for (size_t i = 0; i < batch.size(); ++i) curve.Add(observations[i], new_records[i], &summary.best);
+    for (size_t i = 0; i < batch.size(); ++i)
+      curve.Add(observations[i], new_records[i], &summary.best);
     tuner.Observe(observations);
     TuneProgress progress;
     progress.trial = curve.trials();

@@ -82,8 +82,8 @@ struct TuneOptions {
 struct TuneSummary {
   TerminationReason reason = TerminationReason::kMaxTrials;
   std::string message = "sonar::Tune was not called.";
-  int num_trials = 0;    // resumed included
-  int num_failed = 0;    // resumed included
+  int num_trials = 0;  // resumed included
+  int num_failed = 0;  // resumed included
   int num_resumed = 0;
   int num_unreadable_resumed = 0;  // records of the workload whose config no longer fits the space
   double wall_seconds = 0;
@@ -97,18 +97,11 @@ struct TuneSummary {
 // Runs the loop. Errors are I/O or invalid options only; failed measurements are counted.
 // Every result is appended to `records` before the tuner observes it, so a killed run loses
 // nothing that the tuner saw.
-StatusOr<TuneSummary> Tune(const TuneOptions& options,
-                           const Task& task,
-                           Tuner& tuner,
-                           Measurer& measurer,
-                           RecordStore& records);
+StatusOr<TuneSummary> Tune(const TuneOptions& options, const Task& task, Tuner& tuner,
+                           Measurer& measurer, RecordStore& records);
 
 // The record Tune() writes for one measurement (exposed for tools that measure outside Tune).
-Record MakeRecord(const Task& task,
-                  const Config& config,
-                  const MeasureResult& result,
-                  const std::string& tuner,
-                  int trial,
-                  const std::string& hardware_id);
+Record MakeRecord(const Task& task, const Config& config, const MeasureResult& result,
+                  const std::string& tuner, int trial, const std::string& hardware_id);
 
 }  // namespace sonar

@@ -64,12 +64,15 @@ Status AutoTvmOptions::Validate() const {
     return InvalidArgumentError("AutoTvmOptions::eps_greedy must be in [0, 1]");
   }
   if (sa_chains < 1 || sa_iterations < 1 || sa_early_stop < 1) {
-    return InvalidArgumentError("AutoTvmOptions: sa_chains, sa_iterations, sa_early_stop must be >= 1");
+    return InvalidArgumentError(
+        "AutoTvmOptions: sa_chains, sa_iterations, sa_early_stop must be >= 1");
   }
   if (!(sa_temperature_start >= sa_temperature_end && sa_temperature_end >= 0)) {
-    return InvalidArgumentError("AutoTvmOptions: need sa_temperature_start >= sa_temperature_end >= 0");
+    return InvalidArgumentError(
+        "AutoTvmOptions: need sa_temperature_start >= sa_temperature_end >= 0");
   }
-  if (num_boost_round < 1) return InvalidArgumentError("AutoTvmOptions::num_boost_round must be >= 1");
+  if (num_boost_round < 1)
+    return InvalidArgumentError("AutoTvmOptions::num_boost_round must be >= 1");
   if (min_transfer_records < 0) {
     return InvalidArgumentError("AutoTvmOptions::min_transfer_records must be >= 0");
   }
@@ -122,8 +125,8 @@ std::optional<Config> IndexSampler::Next(const VisitedSet& visited) {
   const uint64_t n = space_.size();
   while (drawn_ < n) {
     // Swap position drawn_ with a uniform position in [drawn_, n) and take what lands there.
-    const uint64_t j = drawn_ + static_cast<uint64_t>(
-                                    UniformInt(rng_, 0, static_cast<int64_t>(n - drawn_ - 1)));
+    const uint64_t j =
+        drawn_ + static_cast<uint64_t>(UniformInt(rng_, 0, static_cast<int64_t>(n - drawn_ - 1)));
     auto at = [&](uint64_t pos) {
       auto it = swapped_.find(pos);
       return it == swapped_.end() ? pos : it->second;

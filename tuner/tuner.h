@@ -45,35 +45,35 @@ struct Observation {
 double ObservationCost(const Observation& observation);
 
 enum class TunerKind {
-  kRandom,    // uniform over valid configs, never repeating one
-  kGrid,      // index order, skipping invalid configs (AutoTVM GridSearchTuner)
-  kGenetic,   // AutoTVM GATuner
-  kAutoTvm,   // XGBoost rank model + parallel simulated annealing (AutoTVM XGBTuner)
-  kBayesOpt,  // Gaussian-process Bayesian optimisation
+  kRandom,            // uniform over valid configs, never repeating one
+  kGrid,              // index order, skipping invalid configs (AutoTVM GridSearchTuner)
+  kGenetic,           // AutoTVM GATuner
+  kAutoTvm,           // XGBoost rank model + parallel simulated annealing (AutoTVM XGBTuner)
+  kBayesOpt,          // Gaussian-process Bayesian optimisation
   kTransferBayesOpt,  // BO on a deep-kernel GP pretrained on other workloads (tuner/transfer.h)
-  kRgpe,      // BO on RGPE, a ranking-weighted ensemble of per-source GPs (transfer baseline)
+  kRgpe,  // BO on RGPE, a ranking-weighted ensemble of per-source GPs (transfer baseline)
 };
 std::string_view TunerKindToString(TunerKind kind);  // "random", "grid", "ga", "autotvm", "bo", ...
 bool StringToTunerKind(std::string_view name, TunerKind* kind);
 
 // AutoTVM GATuner's parameters.
 struct GeneticOptions {
-  int population = 100;         // genes per generation (capped at the space size)
-  int elites = 3;               // best genes carried over unchanged
-  double mutation_prob = 0.1;   // per-knob probability of a random new value
+  int population = 100;        // genes per generation (capped at the space size)
+  int elites = 3;              // best genes carried over unchanged
+  double mutation_prob = 0.1;  // per-knob probability of a random new value
   Status Validate() const;
 };
 
 // AutoTVM XGBTuner's parameters (rank objective, knob features, simulated annealing).
 struct AutoTvmOptions {
-  int plan_size = 64;             // refit the model and re-plan every plan_size observations
-  double eps_greedy = 0.05;       // share of each plan drawn at random
-  int sa_chains = 128;            // parallel simulated-annealing chains
-  int sa_iterations = 500;        // SA steps per planning round
-  int sa_early_stop = 50;         // stop SA after this many steps without a new top config
+  int plan_size = 64;        // refit the model and re-plan every plan_size observations
+  double eps_greedy = 0.05;  // share of each plan drawn at random
+  int sa_chains = 128;       // parallel simulated-annealing chains
+  int sa_iterations = 500;   // SA steps per planning round
+  int sa_early_stop = 50;    // stop SA after this many steps without a new top config
   double sa_temperature_start = 1.0;
   double sa_temperature_end = 0.0;
-  int num_boost_round = 8000;     // upper bound; training stops early on a held-out split
+  int num_boost_round = 8000;  // upper bound; training stops early on a held-out split
   // Transfer (AutoTVM load_history) from TunerOptions::transfer_records, used when at least
   // min_transfer_records of them are usable.
   int min_transfer_records = 500;

@@ -42,8 +42,7 @@ namespace {
 
 int RunHarness(int argc, char** argv) {
   if (argc != 7 && argc != 8) {
-    std::fprintf(stderr,
-                 "usage: %s WARMUP NUMBER REPEAT MIN_REPEAT_MS CHECK SEED [OUTPUT_FILE]\n",
+    std::fprintf(stderr, "usage: %s WARMUP NUMBER REPEAT MIN_REPEAT_MS CHECK SEED [OUTPUT_FILE]\n",
                  argv[0]);
     return 64;
   }

@@ -32,7 +32,6 @@ namespace sonar::history_internal {
 // Ansor (auto_scheduler) logs: {"i": [[workload_key, target, ...], [stages, steps]], "r": [...],
 // "v": "v0.6"}. Each distinct steps list is one config of the workload's listed space.
 
-
 namespace {
 
 std::string AnsorTaskName(std::string_view key, simdjson::dom::parser& scratch) {
@@ -120,7 +119,8 @@ void ImportAnsorLine(Importer& im, AnsorState& state, int64_t line_no, std::stri
       continue;
     }
     KnobValue sp;
-    sp.name = "sp" + std::to_string(k++) + "_s" + std::to_string(stage) + "_i" + std::to_string(iter);
+    sp.name =
+        "sp" + std::to_string(k++) + "_s" + std::to_string(stage) + "_i" + std::to_string(iter);
     sp.kind = KnobKind::kSplit;
     sp.ints.push_back(-1);
     sp.ints.insert(sp.ints.end(), lengths.begin(), lengths.end());
@@ -131,6 +131,5 @@ void ImportAnsorLine(Importer& im, AnsorState& state, int64_t line_no, std::stri
   r.tuner = "ansor-log";
   im.Emit(std::move(r));
 }
-
 
 }  // namespace sonar::history_internal

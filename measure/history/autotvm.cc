@@ -198,15 +198,12 @@ bool ParseAutoTvmConfig(element config, Record* r, std::string* why) {
     }
     r->config.index = i;
   }
-  if (has_hash && code_hash.type() == element_type::STRING) GetString(code_hash, &r->config.code_hash);
+  if (has_hash && code_hash.type() == element_type::STRING)
+    GetString(code_hash, &r->config.code_hash);
   return ParseEntity(entity, &r->config.values, why);
 }
 
-bool FillTvmTask(Importer& im,
-                 element target,
-                 element task_name,
-                 element args,
-                 Record* r,
+bool FillTvmTask(Importer& im, element target, element task_name, element args, Record* r,
                  std::string* why) {
   std::string_view t, op;
   if (target.get_string().get(t)) {
@@ -238,7 +235,6 @@ bool FillTvmTask(Importer& im,
   return true;
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // AutoTVM, the general reader.
 
@@ -260,8 +256,8 @@ void ImportAutoTvmLine(Importer& im, int64_t line_no, std::string_view line) {
     }
     double v = 0;
     if (!GetNumber(version, &v) || v != 0.2) {
-      im.Skip(line_no, "unknown AutoTVM log version " + Minified(version) +
-                           " (Sonar reads 0.1 and 0.2)");
+      im.Skip(line_no,
+              "unknown AutoTVM log version " + Minified(version) + " (Sonar reads 0.1 and 0.2)");
       return;
     }
     array in;
@@ -278,7 +274,8 @@ void ImportAutoTvmLine(Importer& im, int64_t line_no, std::string_view line) {
       im.Skip(line_no, "AutoTVM v0.2 record without config or result");
       return;
     }
-    if (!ParseAutoTvmConfig(config, &r, &why) || !ParseTvmResult(result, kAutoTvmFailureCost, &r, &why)) {
+    if (!ParseAutoTvmConfig(config, &r, &why) ||
+        !ParseTvmResult(result, kAutoTvmFailureCost, &r, &why)) {
       im.Skip(line_no, why);
       return;
     }
@@ -316,7 +313,8 @@ void ImportAutoTvmLine(Importer& im, int64_t line_no, std::string_view line) {
       im.Skip(line_no, "AutoTVM v0.1 record without \"r\"");
       return;
     }
-    if (!ParseAutoTvmConfig(last, &r, &why) || !ParseTvmResult(result, kAutoTvmFailureCost, &r, &why)) {
+    if (!ParseAutoTvmConfig(last, &r, &why) ||
+        !ParseTvmResult(result, kAutoTvmFailureCost, &r, &why)) {
       im.Skip(line_no, why);
       return;
     }
@@ -328,6 +326,5 @@ void ImportAutoTvmLine(Importer& im, int64_t line_no, std::string_view line) {
   r.tuner = "autotvm-log";
   im.Emit(std::move(r));
 }
-
 
 }  // namespace sonar::history_internal

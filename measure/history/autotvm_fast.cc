@@ -71,8 +71,7 @@ bool OdNumber(od::value v, double* out) {
       *out = static_cast<double>(u);
       return true;
     }
-    case od::number_type::floating_point_number:
-      return !v.get_double().get(*out);
+    case od::number_type::floating_point_number: return !v.get_double().get(*out);
   }
   return false;
 }
@@ -313,8 +312,7 @@ class FastReader {
           case 2:
             if (!ReadKnobValue(kv.source_type, x, &kv, &num_strings)) return false;
             break;
-          default:
-            return false;  // not a triple
+          default: return false;  // not a triple
         }
       }
       if (part != 3) return false;
@@ -397,8 +395,7 @@ class FastReader {
         kv->kind = KnobKind::kChoice;
         AssignString("null", (*num_strings)++, &kv->strings);
         return true;
-      default:
-        return false;
+      default: return false;
     }
   }
 
@@ -451,8 +448,7 @@ class FastReader {
             return false;
           }
           break;
-        default:
-          return false;  // the general reader ignores a fifth element
+        default: return false;  // the general reader ignores a fifth element
       }
     }
     if (part < 2) return false;
@@ -488,11 +484,8 @@ class AutoTvmFastReader {
   FastReader reader;
 };
 
-Importer::Importer(std::string_view source,
-                   const ImportOptions& options,
-                   const char* readable_end,
-                   const std::function<void(Record&&)>* sink,
-                   ImportReport* report)
+Importer::Importer(std::string_view source, const ImportOptions& options, const char* readable_end,
+                   const std::function<void(Record&&)>* sink, ImportReport* report)
     : source_(source),
       options_(options),
       readable_end_(readable_end),
@@ -506,7 +499,6 @@ AutoTvmFastReader* Importer::autotvm_fast_reader() {
   if (autotvm_fast_ == nullptr) autotvm_fast_ = std::make_unique<AutoTvmFastReader>();
   return autotvm_fast_.get();
 }
-
 
 bool ReadAutoTvmLineFast(Importer& im, std::string_view line, Record* r) {
   AutoTvmFastReader* fast = im.autotvm_fast_reader();

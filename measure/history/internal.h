@@ -33,7 +33,8 @@ using simdjson::dom::element;
 using simdjson::dom::element_type;
 using simdjson::dom::object;
 
-inline constexpr double kAutoTvmFailureCost = 1e9;  // AutoTVM writes (1e9,) as the costs of a failure
+inline constexpr double kAutoTvmFailureCost =
+    1e9;  // AutoTVM writes (1e9,) as the costs of a failure
 
 // A copy of `text` with SIMDJSON_PADDING readable bytes after its end, as simdjson requires.
 std::string PaddedCopy(std::string_view text);
@@ -76,9 +77,7 @@ class AutoTvmFastReader;
 // Thread safety: thread-compatible; one thread at a time.
 class Importer {
  public:
-  Importer(std::string_view source,
-           const ImportOptions& options,
-           const char* readable_end,
+  Importer(std::string_view source, const ImportOptions& options, const char* readable_end,
            const std::function<void(Record&&)>* sink,
            ImportReport* report);  // both in autotvm_fast.cc, where AutoTvmFastReader is whole
   ~Importer();
@@ -207,7 +206,6 @@ class Importer {
   std::string line_copy_;
   std::unique_ptr<AutoTvmFastReader> autotvm_fast_;
 };
-
 
 // Prints the kept skip messages of a finished import, and how many were not kept (json.cc).
 void LogSkips(std::string_view source, const ImportOptions& options, const ImportReport& report);

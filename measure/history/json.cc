@@ -35,7 +35,6 @@ std::string PaddedCopy(std::string_view text) {
   return s;
 }
 
-
 // ---------------------------------------------------------------------------------------------
 // Small JSON helpers. Each returns false when the element is not of the wanted kind.
 
@@ -90,7 +89,6 @@ bool GetIntList(element e, std::vector<int64_t>* out) {
   }
   return true;
 }
-
 
 std::string TypeName(element e) {
   switch (e.type()) {
@@ -182,9 +180,7 @@ void AppendMinified(element e, std::string* out) {
       out->append(buf, r.ptr);
       return;
     }
-    case element_type::DOUBLE:
-      AppendDouble(double(e), out);
-      return;
+    case element_type::DOUBLE: AppendDouble(double(e), out); return;
     case element_type::STRING: AppendJsonString(std::string_view(e), out); return;
     case element_type::BOOL: out->append(bool(e) ? "true" : "false"); return;
     case element_type::NULL_VALUE: out->append("null"); return;
@@ -197,11 +193,11 @@ std::string Minified(element e) {
   return s;
 }
 
-
 // Prints the kept skip messages of a finished import, and how many were not kept.
 void LogSkips(std::string_view source, const ImportOptions& options, const ImportReport& report) {
   if (!options.log_skips) return;
-  for (const std::string& m : report.skip_messages) std::fprintf(stderr, "sonar: skipped %s\n", m.c_str());
+  for (const std::string& m : report.skip_messages)
+    std::fprintf(stderr, "sonar: skipped %s\n", m.c_str());
   const int64_t hidden = report.skipped_lines - static_cast<int64_t>(report.skip_messages.size());
   if (hidden > 0) {
     std::fprintf(stderr, "sonar: %s: %lld more skipped lines not shown\n",
@@ -223,6 +219,5 @@ bool ParseObjectLine(Importer& im, int64_t line_no, std::string_view line, objec
   }
   return true;
 }
-
 
 }  // namespace sonar::history_internal

@@ -54,7 +54,8 @@ bool ParseJsonLineRecord(object o, Record* r, std::string* why) {
   if (!task["args"].get(t)) r->task.args_json = Minified(t);  // absent: unknown ("")
   if (!task["target"].get(t)) GetString(t, &r->task.target);
   int64_t tv = 0;
-  if (!task["template_version"].get(t) && GetInt(t, &tv)) r->task.template_version = static_cast<int32_t>(tv);
+  if (!task["template_version"].get(t) && GetInt(t, &tv))
+    r->task.template_version = static_cast<int32_t>(tv);
   object config;
   if (o["config"].get(e) || e.get_object().get(config)) {
     *why = "\"config\" is not an object";
@@ -78,8 +79,8 @@ bool ParseJsonLineRecord(object o, Record* r, std::string* why) {
     object ko;
     KnobValue v;
     std::string kind;
-    if (k.get_object().get(ko) || ko["name"].get(e) || !GetString(e, &v.name) || ko["kind"].get(e) ||
-        !GetString(e, &kind) || !StringToKnobKind(kind, &v.kind)) {
+    if (k.get_object().get(ko) || ko["name"].get(e) || !GetString(e, &v.name) ||
+        ko["kind"].get(e) || !GetString(e, &kind) || !StringToKnobKind(kind, &v.kind)) {
       *why = "a knob lacks a name or a known kind";
       return false;
     }
@@ -163,6 +164,5 @@ void ImportJsonLine(Importer& im, int64_t line_no, std::string_view line) {
   }
   im.Emit(std::move(r));
 }
-
 
 }  // namespace sonar::history_internal

@@ -36,7 +36,8 @@ namespace {
 bool ParseIsoTimestamp(std::string_view s, double* out) {
   int y, mo, d, h, mi;
   double sec;
-  if (std::sscanf(std::string(s).c_str(), "%d-%d-%d%*c%d:%d:%lf", &y, &mo, &d, &h, &mi, &sec) != 6) {
+  if (std::sscanf(std::string(s).c_str(), "%d-%d-%d%*c%d:%d:%lf", &y, &mo, &d, &h, &mi, &sec) !=
+      6) {
     return false;
   }
   std::tm tm{};
@@ -259,8 +260,8 @@ void ImportKernelTuner(Importer& im, const std::string& text, ImportReport* repo
   std::string header = PaddedCopy(text.substr(0, brace) + "{}}");
   KernelTunerHeader h;
   std::string why;
-  if (im.parser().parse(header.data(), header.size(), false).get(doc) || doc.get_object().get(root) ||
-      !ParseKernelTunerHeader(root, &h, &why)) {
+  if (im.parser().parse(header.data(), header.size(), false).get(doc) ||
+      doc.get_object().get(root) || !ParseKernelTunerHeader(root, &h, &why)) {
     im.Skip(1, "cannot read the Kernel Tuner header" + (why.empty() ? "" : ": " + why));
     return;
   }
@@ -275,14 +276,17 @@ void ImportKernelTuner(Importer& im, const std::string& text, ImportReport* repo
     ++line_no;
     std::string_view line(p, static_cast<size_t>(e - p));
     p = nl ? nl + 1 : end;
-    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.remove_suffix(1);
-    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.front()))) line.remove_prefix(1);
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back())))
+      line.remove_suffix(1);
+    while (!line.empty() && std::isspace(static_cast<unsigned char>(line.front())))
+      line.remove_prefix(1);
     if (!line.empty() && line.back() == ',') line.remove_suffix(1);
     if (line.empty() || line == "}" || line == "}}") continue;
     ++report->lines;
     std::string wrapped = PaddedCopy("{" + std::string(line) + "}");
     object one;
-    if (im.parser().parse(wrapped.data(), wrapped.size(), false).get(doc) || doc.get_object().get(one)) {
+    if (im.parser().parse(wrapped.data(), wrapped.size(), false).get(doc) ||
+        doc.get_object().get(one)) {
       im.Skip(line_no, "cache entry is not valid JSON");
       continue;
     }
@@ -296,6 +300,5 @@ void ImportKernelTuner(Importer& im, const std::string& text, ImportReport* repo
     }
   }
 }
-
 
 }  // namespace sonar::history_internal

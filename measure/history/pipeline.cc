@@ -132,8 +132,8 @@ class GzipReader {
         int errnum = 0;
         const char* msg = gzerror(file_, &errnum);
         if (errnum != Z_OK && errnum != Z_STREAM_END) {
-          return DataLossError("cannot read " + path_ + " (truncated or corrupt gzip?): " +
-                               (msg ? msg : "read error"));
+          return DataLossError("cannot read " + path_ +
+                               " (truncated or corrupt gzip?): " + (msg ? msg : "read error"));
         }
         *eof = true;
         break;
@@ -193,24 +193,19 @@ void PrepareChunk(const Output& out, Importer& im, int slot) {
 // are given back as it goes). Memory stays bounded however large the text. Skips are worded
 // into *report but not printed.
 template <typename LineFn>
-Status ImportLines(std::string_view text,
-                   const char* readable_end,
-                   std::string_view source,
-                   const ImportOptions& options,
-                   int threads,
-                   int64_t first_line,
-                   const Output& out,
-                   ImportReport* report,
-                   LineFn line_fn) {
+Status ImportLines(std::string_view text, const char* readable_end, std::string_view source,
+                   const ImportOptions& options, int threads, int64_t first_line, const Output& out,
+                   ImportReport* report, LineFn line_fn) {
   const char* const begin = text.data();
   const char* const end = begin + text.size();
   // Small enough that a thread's two chunks of records stay in its cache.
   constexpr size_t kChunkBytes = 64u << 10;
   auto chunk_end_after = [&](const char* from, size_t bytes) {
     const char* guess = from + std::min<size_t>(bytes, static_cast<size_t>(end - from));
-    const char* nl = guess >= end ? nullptr
-                                  : static_cast<const char*>(std::memchr(
-                                        guess, '\n', static_cast<size_t>(end - guess)));
+    const char* nl =
+        guess >= end
+            ? nullptr
+            : static_cast<const char*>(std::memchr(guess, '\n', static_cast<size_t>(end - guess)));
     return nl ? nl + 1 : end;
   };
   if (threads <= 1) {
@@ -231,9 +226,9 @@ Status ImportLines(std::string_view text,
   }
   std::mutex mu;
   std::condition_variable cv;
-  const char* cursor = begin;  // where the next chunk starts; guarded by mu
-  int64_t next_chunk = 0;      // the number of the next chunk to take; guarded by mu
-  int64_t next_turn = 0;       // the chunk whose records go on next; guarded by mu
+  const char* cursor = begin;      // where the next chunk starts; guarded by mu
+  int64_t next_chunk = 0;          // the number of the next chunk to take; guarded by mu
+  int64_t next_turn = 0;           // the chunk whose records go on next; guarded by mu
   int64_t next_line = first_line;  // that chunk's first line; used by the turn's holder only
   int next_thread = 0;             // guarded by mu
   auto run = [&] {
@@ -267,9 +262,8 @@ Status ImportLines(std::string_view text,
       if (due != nullptr && due->chunk == next_turn) {
         lock.unlock();
         Importer& im = *due->importer;
-        im.FinishSkips(
-            next_line - 1,
-            static_cast<size_t>(options.max_logged_skips) - report->skip_messages.size());
+        im.FinishSkips(next_line - 1, static_cast<size_t>(options.max_logged_skips) -
+                                          report->skip_messages.size());
         report->Merge(due->report);
         next_line += due->report.lines;
         ConsumeChunk(out, im, due->slot);
@@ -297,9 +291,8 @@ Status ImportLines(std::string_view text,
         idle->report = ImportReport{};
         idle->importer->ClearRecords();
         idle->importer->ForEachLine(
-            chunk_begin, chunk_end, 1, [&](int64_t no, std::string_view line) {
-              line_fn(*idle->importer, no, line);
-            });
+            chunk_begin, chunk_end, 1,
+            [&](int64_t no, std::string_view line) { line_fn(*idle->importer, no, line); });
         PrepareChunk(out, *idle->importer, idle->slot);
         idle->chunk_end = chunk_end;
         lock.lock();
@@ -320,8 +313,8 @@ Status ImportLines(std::string_view text,
 // Threads for a text of `bytes`: small inputs are not worth a thread; strict imports stop at
 // the first bad line in order.
 int ImportThreads(const ImportOptions& options, size_t bytes) {
-  int threads = options.threads > 0 ? options.threads
-                                    : static_cast<int>(std::thread::hardware_concurrency());
+  int threads =
+      options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
   threads = std::clamp(threads, 1, kImportSlots / kBuffersPerThread);
   if (bytes < (8u << 20) || options.strict) threads = 1;
   return threads;
@@ -329,38 +322,30 @@ int ImportThreads(const ImportOptions& options, size_t bytes) {
 
 // Imports one block of a JSON-lines text, the lines numbered from first_line; *report gathers
 // across blocks. `ansor` carries the Ansor listed-space state from block to block.
-Status ImportLineBlock(std::string_view text,
-                       const char* readable_end,
-                       std::string_view source,
-                       const ImportOptions& options,
-                       HistoryFormat format,
-                       int64_t first_line,
-                       const Output& out,
-                       AnsorState* ansor,
-                       ImportReport* report) {
+Status ImportLineBlock(std::string_view text, const char* readable_end, std::string_view source,
+                       const ImportOptions& options, HistoryFormat format, int64_t first_line,
+                       const Output& out, AnsorState* ansor, ImportReport* report) {
   ImportReport block;
   Status s;
   const int threads = ImportThreads(options, text.size());
   switch (format) {
     case HistoryFormat::kAutoTvm:
-      s = ImportLines(
-          text, readable_end, source, options, threads, first_line, out, &block, ImportAutoTvmLine);
+      s = ImportLines(text, readable_end, source, options, threads, first_line, out, &block,
+                      ImportAutoTvmLine);
       break;
     case HistoryFormat::kJsonLines:
-      s = ImportLines(
-          text, readable_end, source, options, threads, first_line, out, &block, ImportJsonLine);
+      s = ImportLines(text, readable_end, source, options, threads, first_line, out, &block,
+                      ImportJsonLine);
       break;
     case HistoryFormat::kAnsor:
       // Sequential: the listed-space index of a config is its order of first appearance.
-      s = ImportLines(text, readable_end, source, options, 1, first_line, out, &block,
-                      [&](Importer& im, int64_t n, std::string_view l) {
-                        ImportAnsorLine(im, *ansor, n, l);
-                      });
+      s = ImportLines(
+          text, readable_end, source, options, 1, first_line, out, &block,
+          [&](Importer& im, int64_t n, std::string_view l) { ImportAnsorLine(im, *ansor, n, l); });
       break;
     case HistoryFormat::kKernelTuner:
     case HistoryFormat::kRecordLog:
-    case HistoryFormat::kAuto:
-      return InternalError("ImportLineBlock: not a JSON-lines format");
+    case HistoryFormat::kAuto: return InternalError("ImportLineBlock: not a JSON-lines format");
   }
   // Skip messages beyond the room left are dropped by Merge's caller's limit.
   const size_t room = static_cast<size_t>(options.max_logged_skips);
@@ -373,14 +358,12 @@ Status ImportLineBlock(std::string_view text,
 }
 
 // Imports a Kernel Tuner cache (one JSON document, read whole: caches are small).
-Status ImportKernelTunerText(std::string_view text,
-                             std::string_view source,
-                             const ImportOptions& options,
-                             const Output& out,
+Status ImportKernelTunerText(std::string_view text, std::string_view source,
+                             const ImportOptions& options, const Output& out,
                              ImportReport* report) {
   const std::string padded = PaddedCopy(text);
   std::vector<Record> kept;
-  const std::function<void(Record&&)> buffer = [&](Record&& r) {
+  const std::function<void(Record &&)> buffer = [&](Record&& r) {
     kept.push_back(std::move(r));
     if (kept.size() >= 1024) {
       if (out.stages->prepare) out.stages->prepare(kept, kept.size(), 0);
@@ -388,11 +371,8 @@ Status ImportKernelTunerText(std::string_view text,
       kept.clear();
     }
   };
-  Importer im(source,
-              options,
-              padded.data() + padded.size() + simdjson::SIMDJSON_PADDING,
-              out.stages ? &buffer : out.sink,
-              report);
+  Importer im(source, options, padded.data() + padded.size() + simdjson::SIMDJSON_PADDING,
+              out.stages ? &buffer : out.sink, report);
   ImportKernelTuner(im, padded, report);
   im.FinishSkips(0, static_cast<size_t>(options.max_logged_skips));
   if (!kept.empty() && im.fatal().ok()) {
@@ -404,8 +384,7 @@ Status ImportKernelTunerText(std::string_view text,
 
 // The format of a text, detected or as named. Fails when it cannot be told; kAuto for a text
 // with nothing but blanks.
-StatusOr<HistoryFormat> FormatOf(std::string_view text,
-                                 std::string_view source,
+StatusOr<HistoryFormat> FormatOf(std::string_view text, std::string_view source,
                                  const ImportOptions& options) {
   if (options.format != HistoryFormat::kAuto) return options.format;
   const HistoryFormat format = DetectHistoryFormat(text);
@@ -419,12 +398,8 @@ StatusOr<HistoryFormat> FormatOf(std::string_view text,
 }
 
 // Imports a whole text held in memory (or mapped).
-Status ImportText(std::string_view text,
-                  const char* readable_end,
-                  std::string_view source,
-                  const ImportOptions& options,
-                  const Output& out,
-                  ImportReport* report) {
+Status ImportText(std::string_view text, const char* readable_end, std::string_view source,
+                  const ImportOptions& options, const Output& out, ImportReport* report) {
   SONAR_RETURN_IF_ERROR(options.Validate());
   *report = ImportReport{};
   SONAR_ASSIGN_OR_RETURN(const HistoryFormat format, FormatOf(text, source, options));
@@ -445,9 +420,7 @@ Status ImportText(std::string_view text,
 // Imports a gzipped (or otherwise unmappable) file, decompressing it in blocks of
 // kGzipBlockBytes cut at line ends, so memory stays bounded whatever the file's size. A Kernel
 // Tuner cache is read whole.
-Status ImportGzipped(const std::string& path,
-                     const ImportOptions& options,
-                     const Output& out,
+Status ImportGzipped(const std::string& path, const ImportOptions& options, const Output& out,
                      ImportReport* report) {
   constexpr size_t kGzipBlockBytes = 16u << 20;
   SONAR_RETURN_IF_ERROR(options.Validate());
@@ -491,9 +464,7 @@ Status ImportGzipped(const std::string& path,
 
 // Reads a Sonar record log as a history: its records, streamed; corrupt frames count as
 // skipped lines (and fail a strict import).
-Status ImportRecordLog(const std::string& path,
-                       const ImportOptions& options,
-                       const Output& out,
+Status ImportRecordLog(const std::string& path, const ImportOptions& options, const Output& out,
                        ImportReport* report) {
   *report = ImportReport{};
   report->format = HistoryFormat::kRecordLog;
@@ -505,17 +476,20 @@ Status ImportRecordLog(const std::string& path,
     kept.clear();
   };
   RecordLogStats stats;
-  Status s = ForEachRecord(path, [&](Record&& r) {
-    ++report->records;
-    ++report->lines;
-    ++(r.result.ok() ? report->ok : report->failed);
-    if (out.stages == nullptr) {
-      (*out.sink)(std::move(r));
-      return;
-    }
-    kept.push_back(std::move(r));
-    if (kept.size() >= 1024) hand_on();
-  }, &stats);
+  Status s = ForEachRecord(
+      path,
+      [&](Record&& r) {
+        ++report->records;
+        ++report->lines;
+        ++(r.result.ok() ? report->ok : report->failed);
+        if (out.stages == nullptr) {
+          (*out.sink)(std::move(r));
+          return;
+        }
+        kept.push_back(std::move(r));
+        if (kept.size() >= 1024) hand_on();
+      },
+      &stats);
   SONAR_RETURN_IF_ERROR(s);
   report->skipped_lines = stats.skipped_frames;
   if (stats.skipped_frames > 0) {
@@ -532,9 +506,7 @@ Status ImportRecordLog(const std::string& path,
 
 // Imports the file at `path`: a plain file is mapped and its pages given back as the import
 // moves past them; any other file is read in blocks.
-Status ImportFile(const std::string& path,
-                  const ImportOptions& options,
-                  Output out,
+Status ImportFile(const std::string& path, const ImportOptions& options, Output out,
                   ImportReport* report) {
   if (options.format == HistoryFormat::kAuto || options.format == HistoryFormat::kRecordLog) {
     char head[16];
@@ -552,25 +524,20 @@ Status ImportFile(const std::string& path,
   return ImportText(text.text(), text.readable_end(), path, options, out, report);
 }
 
-
 }  // namespace
 }  // namespace history_internal
 
 using namespace history_internal;  // NOLINT: this file is the internals' one user here
 
-Status ImportHistory(const std::string& path,
-                     const ImportOptions& options,
-                     const std::function<void(Record&&)>& sink,
-                     ImportReport* report) {
+Status ImportHistory(const std::string& path, const ImportOptions& options,
+                     const std::function<void(Record&&)>& sink, ImportReport* report) {
   Output out;
   out.sink = &sink;
   return ImportFile(path, options, out, report);
 }
 
-Status ImportHistoryInChunks(const std::string& path,
-                             const ImportOptions& options,
-                             const ImportStages& stages,
-                             ImportReport* report) {
+Status ImportHistoryInChunks(const std::string& path, const ImportOptions& options,
+                             const ImportStages& stages, ImportReport* report) {
   if (!stages.consume) return InvalidArgumentError("ImportHistoryInChunks: no consume stage");
   Output out;
   out.stages = &stages;
@@ -578,9 +545,7 @@ Status ImportHistoryInChunks(const std::string& path,
 }
 
 Status ImportHistoryIntoLog(
-    const std::string& path,
-    const ImportOptions& options,
-    RecordLogWriter& log,
+    const std::string& path, const ImportOptions& options, RecordLogWriter& log,
     ImportReport* report,
     const std::function<void(const std::vector<Record>& records, size_t n)>& on_chunk) {
   const RecordLogWriter::Mark mark = log.mark();
@@ -620,26 +585,22 @@ StatusOr<std::vector<Record>> ImportHistoryFile(const std::string& path,
                                                 const ImportOptions& options,
                                                 ImportReport* report) {
   std::vector<Record> out;
-  Status s = ImportHistory(path, options, [&](Record&& r) { out.push_back(std::move(r)); }, report);
+  Status s = ImportHistory(
+      path, options, [&](Record&& r) { out.push_back(std::move(r)); }, report);
   if (!s.ok()) return s;
   return out;
 }
 
-StatusOr<std::vector<Record>> ImportHistoryText(std::string_view text,
-                                                std::string_view source_name,
+StatusOr<std::vector<Record>> ImportHistoryText(std::string_view text, std::string_view source_name,
                                                 const ImportOptions& options,
                                                 ImportReport* report) {
   std::vector<Record> out;
   const std::string padded = PaddedCopy(text);
-  const std::function<void(Record&&)> sink = [&](Record&& r) { out.push_back(std::move(r)); };
+  const std::function<void(Record &&)> sink = [&](Record&& r) { out.push_back(std::move(r)); };
   Output output;
   output.sink = &sink;
-  Status s = ImportText(padded,
-                        padded.data() + padded.size() + simdjson::SIMDJSON_PADDING,
-                        source_name,
-                        options,
-                        output,
-                        report);
+  Status s = ImportText(padded, padded.data() + padded.size() + simdjson::SIMDJSON_PADDING,
+                        source_name, options, output, report);
   if (!s.ok()) return s;
   return out;
 }
@@ -667,4 +628,3 @@ StatusOr<std::vector<Record>> LoadRecordsOrHistory(const std::string& path,
 }
 
 }  // namespace sonar
-

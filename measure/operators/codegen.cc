@@ -18,8 +18,7 @@ int KnobIndexOrDie(const ConfigSpace& space, std::string_view name) {
 
 }  // namespace
 
-const std::vector<int64_t>& KnobCandidate(const ConfigSpace& space,
-                                          const Config& config,
+const std::vector<int64_t>& KnobCandidate(const ConfigSpace& space, const Config& config,
                                           std::string_view name) {
   const int k = KnobIndexOrDie(space, name);
   SONAR_CHECK(static_cast<int>(config.choice.size()) == space.num_knobs())
@@ -33,16 +32,13 @@ int64_t KnobInt(const ConfigSpace& space, const Config& config, std::string_view
   return KnobCandidate(space, config, name)[0];
 }
 
-const std::string& KnobLabel(const ConfigSpace& space,
-                             const Config& config,
+const std::string& KnobLabel(const ConfigSpace& space, const Config& config,
                              std::string_view name) {
   const int k = KnobIndexOrDie(space, name);
   return space.knob(k).labels.at(static_cast<size_t>(KnobInt(space, config, name)));
 }
 
-int64_t KnobIntOr(const ConfigSpace& space,
-                  const Config& config,
-                  std::string_view name,
+int64_t KnobIntOr(const ConfigSpace& space, const Config& config, std::string_view name,
                   int64_t fallback) {
   if (space.FindKnob(name) < 0) return fallback;
   return KnobInt(space, config, name);
@@ -98,9 +94,7 @@ Status CheckConfig(const Task& task, const Config& config) {
   return OkStatus();
 }
 
-Status CheckRank(std::string_view op,
-                 const std::vector<int64_t>& shape,
-                 size_t rank,
+Status CheckRank(std::string_view op, const std::vector<int64_t>& shape, size_t rank,
                  std::string_view layout) {
   if (shape.size() != rank) {
     return InvalidArgumentError(std::string(op) + " needs a shape of " + std::to_string(rank) +
@@ -110,8 +104,8 @@ Status CheckRank(std::string_view op,
   return OkStatus();
 }
 
-Status CheckConvShape(
-    std::string_view op, int64_t h, int64_t w, int64_t r, int64_t s, int64_t stride, int64_t pad) {
+Status CheckConvShape(std::string_view op, int64_t h, int64_t w, int64_t r, int64_t s,
+                      int64_t stride, int64_t pad) {
   const std::string o(op);
   if (stride < 1)
     return InvalidArgumentError(o + ": stride must be >= 1, got " + std::to_string(stride));
@@ -237,11 +231,11 @@ inline void ParallelFor(int n, const F& f) {
   return s;
 }
 
-std::string EmitOuterTileLoops(const char* const names[3],
-                               const char* const extents[3],
+std::string EmitOuterTileLoops(const char* const names[3], const char* const extents[3],
                                const std::vector<int64_t>& order) {
   const std::string first = names[order[0]];
-  std::string s = "    ParallelFor(" + std::string(extents[order[0]]) + ", [&](int " + first + "_) {\n";
+  std::string s =
+      "    ParallelFor(" + std::string(extents[order[0]]) + ", [&](int " + first + "_) {\n";
   s += "      const long " + first + " = " + first + "_;\n";
   s += "      for (long " + std::string(names[order[1]]) + " = 0; " + names[order[1]] + " < " +
        extents[order[1]] + "; ++" + names[order[1]] + ")\n";

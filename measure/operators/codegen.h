@@ -28,17 +28,14 @@ namespace sonar::internal {
 
 // The candidate values of knob `name` in `config`. requires: the knob exists and config is
 // well-formed.
-const std::vector<int64_t>& KnobCandidate(const ConfigSpace& space,
-                                          const Config& config,
+const std::vector<int64_t>& KnobCandidate(const ConfigSpace& space, const Config& config,
                                           std::string_view name);
 // KnobCandidate(...)[0]: an int choice, a bool, a labelled choice's index.
 int64_t KnobInt(const ConfigSpace& space, const Config& config, std::string_view name);
 // The label of a labelled choice knob.
 const std::string& KnobLabel(const ConfigSpace& space, const Config& config, std::string_view name);
 // The value of an optional int knob (e.g. `threads`), or `fallback` if the space lacks it.
-int64_t KnobIntOr(const ConfigSpace& space,
-                  const Config& config,
-                  std::string_view name,
+int64_t KnobIntOr(const ConfigSpace& space, const Config& config, std::string_view name,
                   int64_t fallback);
 
 // The config whose knob `name` takes candidate `value` for each given pair; knobs not listed
@@ -72,36 +69,30 @@ std::string UnrollPragma(int n, int indent);
 // The three outer tile loops of a convolution kernel in the order `order` (a permutation of
 // 0..2 over `names`/`extents`): the first runs through ParallelFor (the threads knob), the other
 // two as plain loops. Leaves the body at 10 spaces of indent; the caller closes with "    });".
-std::string EmitOuterTileLoops(const char* const names[3],
-                               const char* const extents[3],
+std::string EmitOuterTileLoops(const char* const names[3], const char* const extents[3],
                                const std::vector<int64_t>& order);
 
 // Returns InvalidArgument naming the violated constraint when `config` is not valid in `task`.
 Status CheckConfig(const Task& task, const Config& config);
 
 // Shape validation helpers: InvalidArgument when `shape` has not `rank` entries.
-Status CheckRank(std::string_view op,
-                 const std::vector<int64_t>& shape,
-                 size_t rank,
+Status CheckRank(std::string_view op, const std::vector<int64_t>& shape, size_t rank,
                  std::string_view layout);
 
 // Per-template entry points (measure/operators/<op>.cc).
-StatusOr<Task> MakeDenseTask(const std::vector<int64_t>& shape,
-                             std::string target,
+StatusOr<Task> MakeDenseTask(const std::vector<int64_t>& shape, std::string target,
                              const OperatorOptions& options);
 double DenseFlops(const std::vector<int64_t>& shape);
 StatusOr<std::string> EmitDenseSource(const Task& task, const Config& config);
 Config DenseDefaultConfig(const Task& task);
 
-StatusOr<Task> MakeConv2dTask(const std::vector<int64_t>& shape,
-                              std::string target,
+StatusOr<Task> MakeConv2dTask(const std::vector<int64_t>& shape, std::string target,
                               const OperatorOptions& options);
 double Conv2dFlops(const std::vector<int64_t>& shape);
 StatusOr<std::string> EmitConv2dSource(const Task& task, const Config& config);
 Config Conv2dDefaultConfig(const Task& task);
 
-StatusOr<Task> MakeDepthwiseTask(const std::vector<int64_t>& shape,
-                                 std::string target,
+StatusOr<Task> MakeDepthwiseTask(const std::vector<int64_t>& shape, std::string target,
                                  const OperatorOptions& options);
 double DepthwiseFlops(const std::vector<int64_t>& shape);
 StatusOr<std::string> EmitDepthwiseSource(const Task& task, const Config& config);
@@ -114,8 +105,8 @@ inline int64_t ConvOut(int64_t in, int64_t window, int64_t stride, int64_t pad) 
 
 // Validates the spatial part of a conv shape: every dim >= 1, pad >= 0, stride >= 1, window no
 // larger than the padded input, and every buffer (elements given) below 2^31 floats.
-Status CheckConvShape(
-    std::string_view op, int64_t h, int64_t w, int64_t r, int64_t s, int64_t stride, int64_t pad);
+Status CheckConvShape(std::string_view op, int64_t h, int64_t w, int64_t r, int64_t s,
+                      int64_t stride, int64_t pad);
 Status CheckBufferSizes(std::string_view op, const std::vector<int64_t>& element_counts);
 
 }  // namespace sonar::internal

@@ -61,8 +61,7 @@ double Conv2dFlops(const std::vector<int64_t>& shape) {
          static_cast<double>(d.s);
 }
 
-StatusOr<Task> MakeConv2dTask(const std::vector<int64_t>& shape,
-                              std::string target,
+StatusOr<Task> MakeConv2dTask(const std::vector<int64_t>& shape, std::string target,
                               const OperatorOptions& options) {
   SONAR_RETURN_IF_ERROR(CheckRank("conv2d", shape, 9, "{N, C, H, W, K, R, S, stride, pad}"));
   for (int i = 0; i < 8; ++i) {
@@ -71,17 +70,8 @@ StatusOr<Task> MakeConv2dTask(const std::vector<int64_t>& shape,
                                   ShapeToJson(shape));
     }
   }
-  const Conv2dShape d = {shape[0],
-                         shape[1],
-                         shape[2],
-                         shape[3],
-                         shape[4],
-                         shape[5],
-                         shape[6],
-                         shape[7],
-                         shape[8],
-                         0,
-                         0};
+  const Conv2dShape d = {shape[0], shape[1], shape[2], shape[3], shape[4], shape[5],
+                         shape[6], shape[7], shape[8], 0,        0};
   SONAR_RETURN_IF_ERROR(CheckConvShape("conv2d", d.h, d.w, d.r, d.s, d.stride, d.pad));
   const int64_t oh = ConvOut(d.h, d.r, d.stride, d.pad);
   const int64_t ow = ConvOut(d.w, d.s, d.stride, d.pad);
@@ -130,15 +120,14 @@ StatusOr<Task> MakeConv2dTask(const std::vector<int64_t>& shape,
 Config Conv2dDefaultConfig(const Task& task) {
   const Conv2dShape d = ShapeOf(task.shape);
   // for k: for oh: for ow: for c: for kh: for kw: scalar, on the NCHW input.
-  return ConfigWithValues(task.space,
-                          {{"tile_ic", {1, d.c}},
-                           {"tile_oc", {d.k, 1}},
-                           {"tile_ow", {d.ow, 1}},
-                           {"vec", {1}},
-                           {"layout", {0}},
-                           {"reorder_outer", {0, 1, 2}},
-                           {"reorder_reduce", {0, 3, 1, 2}},
-                           {"unroll_kw", {0}}});
+  return ConfigWithValues(task.space, {{"tile_ic", {1, d.c}},
+                                       {"tile_oc", {d.k, 1}},
+                                       {"tile_ow", {d.ow, 1}},
+                                       {"vec", {1}},
+                                       {"layout", {0}},
+                                       {"reorder_outer", {0, 1, 2}},
+                                       {"reorder_reduce", {0, 3, 1, 2}},
+                                       {"unroll_kw", {0}}});
 }
 
 StatusOr<std::string> EmitConv2dSource(const Task& task, const Config& config) {

@@ -41,8 +41,7 @@ double DenseFlops(const std::vector<int64_t>& shape) {
          static_cast<double>(shape[2]);
 }
 
-StatusOr<Task> MakeDenseTask(const std::vector<int64_t>& shape,
-                             std::string target,
+StatusOr<Task> MakeDenseTask(const std::vector<int64_t>& shape, std::string target,
                              const OperatorOptions& options) {
   SONAR_RETURN_IF_ERROR(CheckRank("dense", shape, 3, "{M, N, K}"));
   const int64_t m = shape[0], n = shape[1], k = shape[2];
@@ -106,15 +105,14 @@ StatusOr<Task> MakeDenseTask(const std::vector<int64_t>& shape,
 Config DenseDefaultConfig(const Task& task) {
   const int64_t m = task.shape[0], n = task.shape[1], k = task.shape[2];
   // for i: for j: for k: y[i][j] += x[i][k] * w[j][k], scalar.
-  return ConfigWithValues(task.space,
-                          {{"tile_y", {m, 1, 1}},
-                           {"tile_x", {n, 1, 1}},
-                           {"tile_k", {1, k}},
-                           {"vec", {1}},
-                           {"pack_b", {0}},
-                           {"reorder_outer", {0, 1, 2}},
-                           {"reorder_inner", {0, 1}},
-                           {"unroll_k", {1}}});
+  return ConfigWithValues(task.space, {{"tile_y", {m, 1, 1}},
+                                       {"tile_x", {n, 1, 1}},
+                                       {"tile_k", {1, k}},
+                                       {"vec", {1}},
+                                       {"pack_b", {0}},
+                                       {"reorder_outer", {0, 1, 2}},
+                                       {"reorder_inner", {0, 1}},
+                                       {"unroll_k", {1}}});
 }
 
 StatusOr<std::string> EmitDenseSource(const Task& task, const Config& config) {

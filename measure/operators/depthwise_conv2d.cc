@@ -57,8 +57,7 @@ double DepthwiseFlops(const std::vector<int64_t>& shape) {
          static_cast<double>(d.ow) * static_cast<double>(d.r) * static_cast<double>(d.s);
 }
 
-StatusOr<Task> MakeDepthwiseTask(const std::vector<int64_t>& shape,
-                                 std::string target,
+StatusOr<Task> MakeDepthwiseTask(const std::vector<int64_t>& shape, std::string target,
                                  const OperatorOptions& options) {
   SONAR_RETURN_IF_ERROR(CheckRank("depthwise_conv2d", shape, 8, "{N, C, H, W, R, S, stride, pad}"));
   for (int i = 0; i < 7; ++i) {
@@ -116,14 +115,13 @@ StatusOr<Task> MakeDepthwiseTask(const std::vector<int64_t>& shape,
 Config DepthwiseDefaultConfig(const Task& task) {
   const DepthwiseShape d = ShapeOf(task.shape);
   // for c: for oh: for ow: for kh: for kw: scalar, on the NCHW input.
-  return ConfigWithValues(task.space,
-                          {{"tile_oc", {d.c, 1}},
-                           {"tile_oh", {d.oh, 1}},
-                           {"tile_ow", {d.ow, 1}},
-                           {"vec", {1}},
-                           {"layout", {0}},
-                           {"reorder_outer", {0, 1, 2}},
-                           {"unroll_kw", {0}}});
+  return ConfigWithValues(task.space, {{"tile_oc", {d.c, 1}},
+                                       {"tile_oh", {d.oh, 1}},
+                                       {"tile_ow", {d.ow, 1}},
+                                       {"vec", {1}},
+                                       {"layout", {0}},
+                                       {"reorder_outer", {0, 1, 2}},
+                                       {"unroll_kw", {0}}});
 }
 
 StatusOr<std::string> EmitDepthwiseSource(const Task& task, const Config& config) {

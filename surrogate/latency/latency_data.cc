@@ -29,7 +29,8 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
 }
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == '\r' || s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   return s;
 }
@@ -163,7 +164,8 @@ StatusOr<Eigen::VectorXd> EncodeNasBench201(std::string_view cell) {
 }
 
 StatusOr<Eigen::VectorXd> EncodeFbnet(std::string_view op_idx_list) {
-  SONAR_ASSIGN_OR_RETURN(std::vector<int64_t> ops, ParseIntList(op_idx_list, 22, "FBNet op_idx_list"));
+  SONAR_ASSIGN_OR_RETURN(std::vector<int64_t> ops,
+                         ParseIntList(op_idx_list, 22, "FBNet op_idx_list"));
   Eigen::VectorXd x = Eigen::VectorXd::Zero(22 * 9);
   for (int b = 0; b < 22; ++b) {
     if (ops[b] < 0 || ops[b] > 8) {
@@ -196,9 +198,9 @@ StatusOr<Eigen::VectorXd> EncodeOfa(std::string_view ks, std::string_view e, std
       const int ki = IndexIn(kv[layer], {3, 5, 7});
       const int ei = IndexIn(ev[layer], {3, 4, 6});
       if (ki < 0 || ei < 0) {
-        return InvalidArgumentError("OFA layer " + std::to_string(layer) + ": kernel size " +
-                                    std::to_string(kv[layer]) + " must be 3, 5 or 7 and expansion " +
-                                    std::to_string(ev[layer]) + " must be 3, 4 or 6");
+        return InvalidArgumentError(
+            "OFA layer " + std::to_string(layer) + ": kernel size " + std::to_string(kv[layer]) +
+            " must be 3, 5 or 7 and expansion " + std::to_string(ev[layer]) + " must be 3, 4 or 6");
       }
       if (j >= dv[s]) continue;  // inactive layer: its ks/e are ignored by the supernet
       x(layer * 6 + ki) = 1.0;
@@ -356,8 +358,7 @@ int ColumnOf(const CsvFile& f, std::string_view name) {
 
 }  // namespace
 
-StatusOr<LatencyTable> LoadLatencyTable(const std::vector<std::string>& paths,
-                                        LatencySpace space) {
+StatusOr<LatencyTable> LoadLatencyTable(const std::vector<std::string>& paths, LatencySpace space) {
   if (paths.empty()) return InvalidArgumentError("no latency CSV files given");
   const std::vector<std::string> keys = LatencyKeyColumns(space);
   LatencyTable t;
@@ -450,11 +451,8 @@ StatusOr<LatencyTable> LoadLatencyTable(const std::vector<std::string>& paths,
   return t;
 }
 
-Status LoadArchitectureCsv(const std::string& path,
-                           LatencySpace space,
-                           Eigen::MatrixXd* encodings,
-                           std::vector<int64_t>* arch_idx,
-                           std::vector<double>* latency_ms,
+Status LoadArchitectureCsv(const std::string& path, LatencySpace space, Eigen::MatrixXd* encodings,
+                           std::vector<int64_t>* arch_idx, std::vector<double>* latency_ms,
                            std::vector<std::vector<std::string>>* keys) {
   SONAR_ASSIGN_OR_RETURN(CsvFile f, ReadCsv(path));
   std::vector<int> key_cols;

@@ -86,11 +86,11 @@ HardwareDescriptor DescriptorFromReferenceLatencies(const std::string& device_na
 // Thread safety: value type.
 struct LatencyTable {
   LatencySpace space = LatencySpace::kNasBench201;
-  std::vector<int64_t> arch_idx;                       // n, as in the CSV files
-  std::vector<std::vector<std::string>> arch_keys;     // n, the key-column values
-  Eigen::MatrixXd encodings;                           // n x LatencyEncodingSize(space)
-  std::vector<std::string> devices;                    // m device (column) names
-  Eigen::MatrixXd latency_ms;                          // n x m; NaN where absent
+  std::vector<int64_t> arch_idx;                    // n, as in the CSV files
+  std::vector<std::vector<std::string>> arch_keys;  // n, the key-column values
+  Eigen::MatrixXd encodings;                        // n x LatencyEncodingSize(space)
+  std::vector<std::string> devices;                 // m device (column) names
+  Eigen::MatrixXd latency_ms;                       // n x m; NaN where absent
 
   int num_archs() const { return static_cast<int>(arch_idx.size()); }
   int num_devices() const { return static_cast<int>(devices.size()); }
@@ -108,17 +108,13 @@ struct LatencyTable {
 // of milliseconds per device) and joins them on arch_idx: a device column from any file, rows
 // present in every file. Empty cells and "nan" are absent values. Returns InvalidArgument or
 // NotFound with the file and line for malformed input.
-StatusOr<LatencyTable> LoadLatencyTable(const std::vector<std::string>& paths,
-                                        LatencySpace space);
+StatusOr<LatencyTable> LoadLatencyTable(const std::vector<std::string>& paths, LatencySpace space);
 
 // Reads a CSV with the key columns of `space` and optionally arch_idx and latency_ms (used for
 // the samples of `sonar latency adapt` and the architectures of `sonar latency predict`).
 // *latency_ms gets NaN for rows without one. Either output may be null.
-Status LoadArchitectureCsv(const std::string& path,
-                           LatencySpace space,
-                           Eigen::MatrixXd* encodings,
-                           std::vector<int64_t>* arch_idx,
-                           std::vector<double>* latency_ms,
+Status LoadArchitectureCsv(const std::string& path, LatencySpace space, Eigen::MatrixXd* encodings,
+                           std::vector<int64_t>* arch_idx, std::vector<double>* latency_ms,
                            std::vector<std::vector<std::string>>* keys);
 
 }  // namespace sonar

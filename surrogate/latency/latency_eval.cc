@@ -74,11 +74,16 @@ bool StringToLatencyEvalMethod(std::string_view name, LatencyEvalMethod* m) {
 }
 
 std::vector<LatencyEvalMethod> AllLatencyEvalMethods() {
-  return {LatencyEvalMethod::kAuto,          LatencyEvalMethod::kMapHead,
-          LatencyEvalMethod::kMapleMix,      LatencyEvalMethod::kCalibrated,
-          LatencyEvalMethod::kSamplesOnly,   LatencyEvalMethod::kNearestDevice,
-          LatencyEvalMethod::kBestAffineDevice, LatencyEvalMethod::kAutoSelect,
-          LatencyEvalMethod::kAffineSource,  LatencyEvalMethod::kSourceMix};
+  return {LatencyEvalMethod::kAuto,
+          LatencyEvalMethod::kMapHead,
+          LatencyEvalMethod::kMapleMix,
+          LatencyEvalMethod::kCalibrated,
+          LatencyEvalMethod::kSamplesOnly,
+          LatencyEvalMethod::kNearestDevice,
+          LatencyEvalMethod::kBestAffineDevice,
+          LatencyEvalMethod::kAutoSelect,
+          LatencyEvalMethod::kAffineSource,
+          LatencyEvalMethod::kSourceMix};
 }
 
 Status LatencyEvalOptions::Validate() const {
@@ -116,7 +121,8 @@ LatencyTrainingSet MakeLatencyTrainingSet(const LatencyTable& table,
     set.reference_names.push_back(ReferenceFeatureName(a));
     rows.push_back(row);
   }
-  set.reference_architectures.resize(static_cast<Eigen::Index>(rows.size()), table.encodings.cols());
+  set.reference_architectures.resize(static_cast<Eigen::Index>(rows.size()),
+                                     table.encodings.cols());
   for (size_t i = 0; i < rows.size(); ++i) {
     set.reference_architectures.row(static_cast<Eigen::Index>(i)) = table.encodings.row(rows[i]);
   }
@@ -126,8 +132,7 @@ LatencyTrainingSet MakeLatencyTrainingSet(const LatencyTable& table,
 StatusOr<Eigen::VectorXd> PredictTargetLogMs(const LatencyTable& table,
                                              const std::vector<int64_t>& reference_arch_idx,
                                              const LatencyPredictor& trained,
-                                             const std::vector<int>& source_columns,
-                                             int target,
+                                             const std::vector<int>& source_columns, int target,
                                              const std::vector<int>& sample_rows,
                                              LatencyEvalMethod method) {
   SONAR_CHECK(target >= 0 && target < table.num_devices()) << "target column " << target;
@@ -220,7 +225,8 @@ StatusOr<Eigen::VectorXd> PredictTargetLogMs(const LatencyTable& table,
       }
       if (best < 0) return InvalidArgumentError("no source device shares a descriptor feature");
       Eigen::VectorXd out(n);
-      for (Eigen::Index i = 0; i < n; ++i) out(i) = std::log(table.latency_ms(i, best)) + best_shift;
+      for (Eigen::Index i = 0; i < n; ++i)
+        out(i) = std::log(table.latency_ms(i, best)) + best_shift;
       return out;
     }
     case LatencyEvalMethod::kBestAffineDevice: {
@@ -235,7 +241,10 @@ StatusOr<Eigen::VectorXd> PredictTargetLogMs(const LatencyTable& table,
         for (size_t i = 0; i < m; ++i) {
           const double x = std::log(table.latency_ms(obs_rows[i], s));
           if (!std::isfinite(x)) ok = false;
-          sx += x; sy += obs_y[i]; sxx += x * x; sxy += x * obs_y[i];
+          sx += x;
+          sy += obs_y[i];
+          sxx += x * x;
+          sxy += x * obs_y[i];
         }
         if (!ok) continue;
         const double mx = sx / m, my = sy / m, vxx = sxx / m - mx * mx;
@@ -255,7 +264,8 @@ StatusOr<Eigen::VectorXd> PredictTargetLogMs(const LatencyTable& table,
       }
       if (best < 0) return InvalidArgumentError("no source device has latencies on the samples");
       Eigen::VectorXd out(n);
-      for (Eigen::Index i = 0; i < n; ++i) out(i) = best_a + best_b * std::log(table.latency_ms(i, best));
+      for (Eigen::Index i = 0; i < n; ++i)
+        out(i) = best_a + best_b * std::log(table.latency_ms(i, best));
       return out;
     }
   }
@@ -316,7 +326,8 @@ LatencyMetrics FitCeiling(const LatencyTable& table, int column, const std::vect
   const double sd = std::sqrt(std::max(1e-12, var / std::max(1, n_train)));
   for (int i = 0; i < n_train; ++i) {
     x.row(i) = table.encodings.row(candidates[perm[i]]).cast<float>();
-    y(i, 0) = static_cast<float>((std::log(table.latency_ms(candidates[perm[i]], column)) - mu) / sd);
+    y(i, 0) =
+        static_cast<float>((std::log(table.latency_ms(candidates[perm[i]], column)) - mu) / sd);
   }
   std::vector<int> hidden = o.predictor.hidden;
   hidden.push_back(o.predictor.feature_size);
@@ -348,22 +359,24 @@ std::string Fmt(const char* f, double v) {
 
 }  // namespace
 
-StatusOr<LatencyEvalSummary> EvaluateLatencyPredictor(const LatencyTable& table,
-                                                      const std::vector<int64_t>& reference_arch_idx,
-                                                      const LatencyEvalOptions& options) {
+StatusOr<LatencyEvalSummary> EvaluateLatencyPredictor(
+    const LatencyTable& table, const std::vector<int64_t>& reference_arch_idx,
+    const LatencyEvalOptions& options) {
   SONAR_RETURN_IF_ERROR(options.Validate());
   const auto start = std::chrono::steady_clock::now();
   const int num_dev = static_cast<int>(options.test_devices.size());
   std::vector<int> targets;
   for (const std::string& name : options.test_devices) {
     const int c = table.DeviceColumn(name);
-    if (c < 0) return InvalidArgumentError("test device '" + name + "' is not a column of the data");
+    if (c < 0)
+      return InvalidArgumentError("test device '" + name + "' is not a column of the data");
     targets.push_back(c);
   }
   std::vector<int> listed_sources;
   for (const std::string& name : options.source_devices) {
     const int c = table.DeviceColumn(name);
-    if (c < 0) return InvalidArgumentError("source device '" + name + "' is not a column of the data");
+    if (c < 0)
+      return InvalidArgumentError("source device '" + name + "' is not a column of the data");
     listed_sources.push_back(c);
   }
   std::set<int> ref_rows;
@@ -431,7 +444,8 @@ StatusOr<LatencyEvalSummary> EvaluateLatencyPredictor(const LatencyTable& table,
     ParallelFor(static_cast<int>(source_sets.size()), options.threads, [&](int s) {
       const auto t0 = std::chrono::steady_clock::now();
       trained[s] = LatencyPredictor(popts);
-      train_status[s] = trained[s].Train(MakeLatencyTrainingSet(table, source_sets[s], reference_arch_idx));
+      train_status[s] =
+          trained[s].Train(MakeLatencyTrainingSet(table, source_sets[s], reference_arch_idx));
       log("trained on " + std::to_string(source_sets[s].size()) + " source devices in " +
           Fmt("%.1f", Seconds(t0)) + " s");
     });
@@ -451,16 +465,17 @@ StatusOr<LatencyEvalSummary> EvaluateLatencyPredictor(const LatencyTable& table,
     rep.device = options.test_devices[t];
     for (int c : source_sets[set_of_device[t]]) rep.sources.push_back(table.devices[c]);
     if (options.ceilings) {
-      rep.ceiling = FitCeiling(table, target, candidates[t], options, 1000 + target,
-                               &rep.ceiling_test_archs);
+      rep.ceiling =
+          FitCeiling(table, target, candidates[t], options, 1000 + target, &rep.ceiling_test_archs);
     }
     const LatencyPredictor& model = trained[set_of_device[t]];
     for (int k : options.shots) {
       std::vector<Accumulator> acc(options.methods.size());
       int num_test = 0;
       for (int r = 0; r < options.repeats; ++r) {
-        Rng rng = MakeRng(options.seed, (static_cast<uint64_t>(target) << 32) ^
-                                            (static_cast<uint64_t>(k) << 16) ^ static_cast<uint64_t>(r));
+        Rng rng =
+            MakeRng(options.seed, (static_cast<uint64_t>(target) << 32) ^
+                                      (static_cast<uint64_t>(k) << 16) ^ static_cast<uint64_t>(r));
         std::vector<int> pool = candidates[t];
         std::vector<int> sample;
         for (int i = 0; i < k; ++i) {
@@ -534,7 +549,8 @@ std::string LatencyEvalSummary::BriefReport() const {
   std::string s = space + ": ";
   s += std::to_string(devices.size()) + " test devices; " +
        std::string(LatencyEvalMethodToString(first)) + " mean +-10% accuracy:";
-  for (const auto& [k, v] : by_k) s += " k=" + std::to_string(k) + " " + Fmt("%.3f", v.first / v.second);
+  for (const auto& [k, v] : by_k)
+    s += " k=" + std::to_string(k) + " " + Fmt("%.3f", v.first / v.second);
   s += " (" + Fmt("%.1f", seconds) + " s)";
   return s;
 }
@@ -552,14 +568,15 @@ std::string LatencyEvalSummary::FullReport() const {
       << cell(r.mean.spearman, r.sd.spearman) << " | " << cell(r.mean.kendall, r.sd.kendall)
       << " |\n";
   }
-  o << "\nCeilings (model trained on " << "most of the device's own data, tested on the rest):\n\n"
+  o << "\nCeilings (model trained on "
+    << "most of the device's own data, tested on the rest):\n\n"
     << "| device | within 1% | within 5% | within 10% | Spearman | Kendall | test archs |\n"
     << "|---|---|---|---|---|---|---|\n";
   for (const LatencyDeviceReport& d : devices) {
     o << "| " << d.device << " | " << Fmt("%.3f", d.ceiling.within_1pct) << " | "
-      << Fmt("%.3f", d.ceiling.within_5pct) << " | " << Fmt("%.3f", d.ceiling.within_10pct)
-      << " | " << Fmt("%.3f", d.ceiling.spearman) << " | " << Fmt("%.3f", d.ceiling.kendall)
-      << " | " << d.ceiling_test_archs << " |\n";
+      << Fmt("%.3f", d.ceiling.within_5pct) << " | " << Fmt("%.3f", d.ceiling.within_10pct) << " | "
+      << Fmt("%.3f", d.ceiling.spearman) << " | " << Fmt("%.3f", d.ceiling.kendall) << " | "
+      << d.ceiling_test_archs << " |\n";
   }
   return o.str();
 }
@@ -568,7 +585,8 @@ std::string LatencyEvalSummary::CompactReport() const {
   std::vector<LatencyEvalMethod> methods;
   std::vector<int> shots;
   for (const LatencyEvalRow& r : rows) {
-    if (std::find(methods.begin(), methods.end(), r.method) == methods.end()) methods.push_back(r.method);
+    if (std::find(methods.begin(), methods.end(), r.method) == methods.end())
+      methods.push_back(r.method);
     if (std::find(shots.begin(), shots.end(), r.shots) == shots.end()) shots.push_back(r.shots);
   }
   std::ostringstream o;

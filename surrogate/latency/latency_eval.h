@@ -35,11 +35,11 @@ namespace sonar {
 // Accuracy of predicted latencies against measured ones.
 // Thread safety: value type.
 struct LatencyMetrics {
-  double within_1pct = std::numeric_limits<double>::quiet_NaN();   // share with |p/t - 1| <= 0.01
+  double within_1pct = std::numeric_limits<double>::quiet_NaN();  // share with |p/t - 1| <= 0.01
   double within_5pct = std::numeric_limits<double>::quiet_NaN();
   double within_10pct = std::numeric_limits<double>::quiet_NaN();
-  double spearman = std::numeric_limits<double>::quiet_NaN();      // rank correlation, ties averaged
-  double kendall = std::numeric_limits<double>::quiet_NaN();       // tau-b (ties corrected)
+  double spearman = std::numeric_limits<double>::quiet_NaN();  // rank correlation, ties averaged
+  double kendall = std::numeric_limits<double>::quiet_NaN();   // tau-b (ties corrected)
 };
 
 // requires: predicted_ms.size() == true_ms.size() >= 2, true_ms > 0.
@@ -48,18 +48,18 @@ LatencyMetrics ComputeLatencyMetrics(const Eigen::VectorXd& predicted_ms,
 
 // The methods compared by the evaluation.
 enum class LatencyEvalMethod {
-  kAuto,            // "auto": LatencyPredictor default, CV-weighted map_head/affine_source/source_mix
-  kMapHead,         // "map_head": LatencyPredictor, Bayesian head
-  kMapleMix,        // "maple_mix": LatencyPredictor, MAPLE's mixing recipe
-  kCalibrated,      // "calibrated_no_descriptor": mean source model, affine fit on the k samples
-  kSamplesOnly,     // "samples_only": ridge regression on the encodings of the k samples alone
-  kNearestDevice,   // "nearest_device": the source device nearest by descriptor, shifted by the
-                    //   mean log ratio on the reference architectures
-  kBestAffineDevice,// "best_affine_device": the source device whose log latencies best fit the
-                    //   target's (k samples + references) by an affine map, with that map
-  kAutoSelect,      // "auto_select": LatencyPredictor, the CV-best candidate alone
-  kAffineSource,    // "affine_source": LatencyPredictor, best affine map of a predicted source
-  kSourceMix,       // "source_mix": LatencyPredictor, ridge mix of predicted sources in ms
+  kAuto,         // "auto": LatencyPredictor default, CV-weighted map_head/affine_source/source_mix
+  kMapHead,      // "map_head": LatencyPredictor, Bayesian head
+  kMapleMix,     // "maple_mix": LatencyPredictor, MAPLE's mixing recipe
+  kCalibrated,   // "calibrated_no_descriptor": mean source model, affine fit on the k samples
+  kSamplesOnly,  // "samples_only": ridge regression on the encodings of the k samples alone
+  kNearestDevice,     // "nearest_device": the source device nearest by descriptor, shifted by the
+                      //   mean log ratio on the reference architectures
+  kBestAffineDevice,  // "best_affine_device": the source device whose log latencies best fit the
+                      //   target's (k samples + references) by an affine map, with that map
+  kAutoSelect,        // "auto_select": LatencyPredictor, the CV-best candidate alone
+  kAffineSource,      // "affine_source": LatencyPredictor, best affine map of a predicted source
+  kSourceMix,         // "source_mix": LatencyPredictor, ridge mix of predicted sources in ms
 };
 std::string_view LatencyEvalMethodToString(LatencyEvalMethod m);
 bool StringToLatencyEvalMethod(std::string_view name, LatencyEvalMethod* m);
@@ -100,8 +100,8 @@ struct LatencyEvalRow {
   std::string device;
   int shots = 0;
   LatencyEvalMethod method = LatencyEvalMethod::kMapHead;
-  LatencyMetrics mean;   // over the draws
-  LatencyMetrics sd;     // sample standard deviation over the draws (0 for one draw)
+  LatencyMetrics mean;  // over the draws
+  LatencyMetrics sd;    // sample standard deviation over the draws (0 for one draw)
   int num_test_archs = 0;
 };
 
@@ -109,15 +109,15 @@ struct LatencyEvalRow {
 struct LatencyDeviceReport {
   std::string device;
   std::vector<std::string> sources;
-  LatencyMetrics ceiling;       // NaN when ceilings were off
+  LatencyMetrics ceiling;  // NaN when ceilings were off
   int ceiling_test_archs = 0;
-  double seconds = 0;           // wall time of this device's evaluation
+  double seconds = 0;  // wall time of this device's evaluation
 };
 
 // Thread safety: value type.
 struct LatencyEvalSummary {
-  std::vector<LatencyEvalRow> rows;            // device-major, then shots, then method
-  std::vector<LatencyDeviceReport> devices;    // in test_devices order
+  std::vector<LatencyEvalRow> rows;          // device-major, then shots, then method
+  std::vector<LatencyDeviceReport> devices;  // in test_devices order
   double seconds = 0;
   std::string space;
 
@@ -134,9 +134,9 @@ struct LatencyEvalSummary {
 
 // Runs the protocol above. Returns InvalidArgument for invalid options, unknown devices or a
 // device without enough latencies.
-StatusOr<LatencyEvalSummary> EvaluateLatencyPredictor(const LatencyTable& table,
-                                                      const std::vector<int64_t>& reference_arch_idx,
-                                                      const LatencyEvalOptions& options);
+StatusOr<LatencyEvalSummary> EvaluateLatencyPredictor(
+    const LatencyTable& table, const std::vector<int64_t>& reference_arch_idx,
+    const LatencyEvalOptions& options);
 
 // The training set of the source columns: every architecture of the table, the descriptors of
 // the sources, and the reference architectures' encodings.
@@ -151,8 +151,7 @@ LatencyTrainingSet MakeLatencyTrainingSet(const LatencyTable& table,
 StatusOr<Eigen::VectorXd> PredictTargetLogMs(const LatencyTable& table,
                                              const std::vector<int64_t>& reference_arch_idx,
                                              const LatencyPredictor& trained,
-                                             const std::vector<int>& source_columns,
-                                             int target,
+                                             const std::vector<int>& source_columns, int target,
                                              const std::vector<int>& sample_rows,
                                              LatencyEvalMethod method);
 

@@ -25,7 +25,8 @@ Mlp::Mlp(int inputs, const std::vector<int>& hidden, int outputs, Rng& rng) {
     SONAR_CHECK(sizes[l + 1] > 0) << "hidden layer " << l << " has size " << sizes[l + 1];
     Eigen::MatrixXf w(sizes[l + 1], sizes[l]);
     const double scale = std::sqrt(2.0 / sizes[l]);
-    for (Eigen::Index i = 0; i < w.size(); ++i) w.data()[i] = static_cast<float>(scale * StandardNormal(rng));
+    for (Eigen::Index i = 0; i < w.size(); ++i)
+      w.data()[i] = static_cast<float>(scale * StandardNormal(rng));
     weights.push_back(std::move(w));
     biases.push_back(Eigen::VectorXf::Zero(sizes[l + 1]));
   }
@@ -33,8 +34,8 @@ Mlp::Mlp(int inputs, const std::vector<int>& hidden, int outputs, Rng& rng) {
 
 Eigen::MatrixXf Mlp::Forward(const Eigen::MatrixXf& x, Eigen::MatrixXf* last_hidden) const {
   SONAR_CHECK(!weights.empty()) << "Mlp::Forward on an empty network";
-  SONAR_CHECK(x.cols() == num_inputs()) << "input has " << x.cols() << " columns, the network "
-                                        << num_inputs();
+  SONAR_CHECK(x.cols() == num_inputs())
+      << "input has " << x.cols() << " columns, the network " << num_inputs();
   Eigen::MatrixXf a = x;
   for (size_t l = 0; l < weights.size(); ++l) {
     if (l + 1 == weights.size() && last_hidden) *last_hidden = a;
@@ -46,18 +47,18 @@ Eigen::MatrixXf Mlp::Forward(const Eigen::MatrixXf& x, Eigen::MatrixXf* last_hid
   return a;
 }
 
-double Mlp::Step(const Eigen::MatrixXf& x,
-                 const Eigen::MatrixXf& y,
-                 const Eigen::VectorXf& row_weights,
-                 float learning_rate,
-                 float weight_decay,
+double Mlp::Step(const Eigen::MatrixXf& x, const Eigen::MatrixXf& y,
+                 const Eigen::VectorXf& row_weights, float learning_rate, float weight_decay,
                  bool train_only_last) {
   const size_t num_layers = weights.size();
   const Eigen::Index n = x.rows();
-  SONAR_CHECK(y.rows() == n && y.cols() == num_outputs()) << "targets are " << y.rows() << " x "
-                                                          << y.cols();
+  SONAR_CHECK(y.rows() == n && y.cols() == num_outputs())
+      << "targets are " << y.rows() << " x " << y.cols();
   if (m_w.size() != num_layers) {
-    m_w.clear(); v_w.clear(); m_b.clear(); v_b.clear();
+    m_w.clear();
+    v_w.clear();
+    m_b.clear();
+    v_b.clear();
     for (size_t l = 0; l < num_layers; ++l) {
       m_w.push_back(Eigen::MatrixXf::Zero(weights[l].rows(), weights[l].cols()));
       v_w.push_back(Eigen::MatrixXf::Zero(weights[l].rows(), weights[l].cols()));
@@ -110,20 +111,16 @@ double Mlp::Step(const Eigen::MatrixXf& x,
     m_b[l] = b1 * m_b[l] + (1 - b1) * gb;
     v_b[l] = b2 * v_b[l] + (1 - b2) * gb.cwiseAbs2();
     weights[l] *= (1.0f - learning_rate * weight_decay);
-    weights[l].array() -= learning_rate * (m_w[l].array() / c1) /
-                          ((v_w[l].array() / c2).sqrt() + eps);
-    biases[l].array() -= learning_rate * (m_b[l].array() / c1) /
-                         ((v_b[l].array() / c2).sqrt() + eps);
+    weights[l].array() -=
+        learning_rate * (m_w[l].array() / c1) / ((v_w[l].array() / c2).sqrt() + eps);
+    biases[l].array() -=
+        learning_rate * (m_b[l].array() / c1) / ((v_b[l].array() / c2).sqrt() + eps);
   }
   return loss;
 }
 
-double TrainMlp(Mlp& net,
-                const Eigen::MatrixXf& x,
-                const Eigen::MatrixXf& y,
-                const Eigen::VectorXf& row_weights,
-                const MlpTrainOptions& options,
-                Rng& rng) {
+double TrainMlp(Mlp& net, const Eigen::MatrixXf& x, const Eigen::MatrixXf& y,
+                const Eigen::VectorXf& row_weights, const MlpTrainOptions& options, Rng& rng) {
   const int n = static_cast<int>(x.rows());
   const int batch = std::max(1, std::min(options.batch_size, n));
   const int steps_per_epoch = (n + batch - 1) / batch;
@@ -147,8 +144,8 @@ double TrainMlp(Mlp& net,
       }
       const double progress = total_steps > 1 ? static_cast<double>(step) / (total_steps - 1) : 1;
       const double lr = options.learning_rate *
-                        (options.final_lr_fraction + (1 - options.final_lr_fraction) * 0.5 *
-                                                         (1 + std::cos(M_PI * progress)));
+                        (options.final_lr_fraction +
+                         (1 - options.final_lr_fraction) * 0.5 * (1 + std::cos(M_PI * progress)));
       epoch_loss += net.Step(xb, yb, wb, static_cast<float>(lr),
                              static_cast<float>(options.weight_decay), options.train_only_last);
     }

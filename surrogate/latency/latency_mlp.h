@@ -40,11 +40,8 @@ struct Mlp {
   // One Adam step on a batch. y: n x outputs, NaN entries are left out; row_weights: n, or empty
   // for all ones. Loss: weighted mean squared error over the present entries. When
   // `train_only_last` is true only the output layer moves. Returns the batch loss before the step.
-  double Step(const Eigen::MatrixXf& x,
-              const Eigen::MatrixXf& y,
-              const Eigen::VectorXf& row_weights,
-              float learning_rate,
-              float weight_decay,
+  double Step(const Eigen::MatrixXf& x, const Eigen::MatrixXf& y,
+              const Eigen::VectorXf& row_weights, float learning_rate, float weight_decay,
               bool train_only_last = false);
 
   std::vector<Eigen::MatrixXf> weights;  // layer l: out_l x in_l
@@ -56,9 +53,9 @@ struct Mlp {
 };
 
 struct MlpTrainOptions {
-  int epochs = 100;            // passes over the rows, >= 1
-  int batch_size = 256;        // rows per Adam step, >= 1
-  double learning_rate = 2e-3; // peak Adam step size; cosine-decayed to final_lr_fraction of it
+  int epochs = 100;             // passes over the rows, >= 1
+  int batch_size = 256;         // rows per Adam step, >= 1
+  double learning_rate = 2e-3;  // peak Adam step size; cosine-decayed to final_lr_fraction of it
   double final_lr_fraction = 0.02;
   double weight_decay = 1e-4;  // decoupled (AdamW), per step, times learning rate
   bool train_only_last = false;
@@ -66,12 +63,8 @@ struct MlpTrainOptions {
 
 // Trains `net` on rows of x (n x inputs) and y (n x outputs, NaN = missing) with seeded
 // shuffling. Returns the mean loss of the last epoch.
-double TrainMlp(Mlp& net,
-                const Eigen::MatrixXf& x,
-                const Eigen::MatrixXf& y,
-                const Eigen::VectorXf& row_weights,
-                const MlpTrainOptions& options,
-                Rng& rng);
+double TrainMlp(Mlp& net, const Eigen::MatrixXf& x, const Eigen::MatrixXf& y,
+                const Eigen::VectorXf& row_weights, const MlpTrainOptions& options, Rng& rng);
 
 // A seeded Fisher-Yates shuffle of 0..n-1 (UniformInt, identical on every platform).
 std::vector<int> Permutation(int n, Rng& rng);

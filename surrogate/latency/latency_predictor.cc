@@ -138,8 +138,7 @@ struct AffineFit {
   double a = 0, b = 1;
 };
 
-AffineFit FitBestAffineSource(const Eigen::MatrixXd& s_log,
-                              const Eigen::VectorXd& y_log,
+AffineFit FitBestAffineSource(const Eigen::MatrixXd& s_log, const Eigen::VectorXd& y_log,
                               const std::vector<char>& use) {
   AffineFit best;
   double best_sse = std::numeric_limits<double>::infinity();
@@ -151,7 +150,10 @@ AffineFit FitBestAffineSource(const Eigen::MatrixXd& s_log,
     for (Eigen::Index i = 0; i < y_log.size(); ++i) {
       if (!use[i]) continue;
       const double x = s_log(i, s), y = y_log(i);
-      sx += x; sy += y; sxx += x * x; sxy += x * y;
+      sx += x;
+      sy += y;
+      sxx += x * x;
+      sxy += x * y;
     }
     const double mx = sx / cnt, my = sy / cnt, vxx = sxx / cnt - mx * mx;
     const double b = (cnt >= 2 && vxx > 1e-12) ? (sxy / cnt - mx * my) / vxx : 1.0;
@@ -193,11 +195,8 @@ struct SourceMixFit {
   }
 };
 
-SourceMixFit FitSourceMix(const Eigen::MatrixXd& src_ms,
-                          const Eigen::MatrixXd& x,
-                          const Eigen::VectorXd& t_ms,
-                          const std::vector<char>& use,
-                          double lambda,
+SourceMixFit FitSourceMix(const Eigen::MatrixXd& src_ms, const Eigen::MatrixXd& x,
+                          const Eigen::VectorXd& t_ms, const std::vector<char>& use, double lambda,
                           double encoding_var) {
   constexpr double kBiasVar = 100.0;
   const Eigen::Index m = src_ms.cols();
@@ -251,10 +250,8 @@ SourceMixFit FitSourceMix(const Eigen::MatrixXd& src_ms,
 
 // The source mix with its ridge strength and encoding variance chosen by (closed-form)
 // leave-one-out on the rows of `use`.
-SourceMixFit FitSourceMixCv(const Eigen::MatrixXd& src_ms,
-                            const Eigen::MatrixXd& x,
-                            const Eigen::VectorXd& t_ms,
-                            const std::vector<char>& use,
+SourceMixFit FitSourceMixCv(const Eigen::MatrixXd& src_ms, const Eigen::MatrixXd& x,
+                            const Eigen::VectorXd& t_ms, const std::vector<char>& use,
                             const LatencyPredictorOptions& o) {
   SourceMixFit best;
   double best_sse = std::numeric_limits<double>::infinity();
@@ -299,7 +296,9 @@ bool StringToLatencyAdaptation(std::string_view name, LatencyAdaptation* a) {
 }
 
 Status LatencyPredictorOptions::Validate() const {
-  auto bad = [](const std::string& m) { return InvalidArgumentError("LatencyPredictorOptions." + m); };
+  auto bad = [](const std::string& m) {
+    return InvalidArgumentError("LatencyPredictorOptions." + m);
+  };
   for (int h : hidden) {
     if (h < 1 || h > 4096) return bad("hidden widths must be in [1, 4096]");
   }
@@ -342,17 +341,17 @@ Status LatencyPredictorOptions::Validate() const {
 
 // One shared network with its per-source heads and their prior (an ensemble member).
 struct HeadMember {
-  internal::Mlp trunk;                      // d -> ... -> F -> m heads (saved)
-  double noise_var = 0.01;                  // source residual variance, standardized (saved)
+  internal::Mlp trunk;      // d -> ... -> F -> m heads (saved)
+  double noise_var = 0.01;  // source residual variance, standardized (saved)
   // Derived from the trunk and the source descriptors (not saved).
-  Eigen::MatrixXd heads;                    // m x (F + 1): [bias, weights]
-  Eigen::VectorXd head_mean;                // F + 1
-  Eigen::MatrixXd head_cov;                 // (F + 1) x (F + 1), sample covariance
+  Eigen::MatrixXd heads;      // m x (F + 1): [bias, weights]
+  Eigen::VectorXd head_mean;  // F + 1
+  Eigen::MatrixXd head_cov;   // (F + 1) x (F + 1), sample covariance
   double head_cov_mean_diag = 1;
-  Eigen::MatrixXd desc_map;                 // p x (F + 1)
+  Eigen::MatrixXd desc_map;  // p x (F + 1)
   // Adaptation (kMapHead).
-  Eigen::VectorXd head;                     // on [1, phi]
-  Eigen::VectorXd linear;                   // on the raw encoding
+  Eigen::VectorXd head;    // on [1, phi]
+  Eigen::VectorXd linear;  // on the raw encoding
 
   // [1, phi(x)] for each row: n x (F + 1).
   Eigen::MatrixXd Features(const Eigen::MatrixXd& x) const {
@@ -400,12 +399,8 @@ struct HeadMember {
   // Posterior mean given observations: a GP whose kernel is the source-head prior on
   // [1, phi] (scaled by alpha) plus a linear kernel on the raw encodings (beta), the latter
   // letting the target leave what the source devices span. Sets *head (F + 1) and *linear (d).
-  void Posterior(const Eigen::VectorXd& z,
-                 const Eigen::MatrixXd& x,
-                 const Eigen::VectorXd& y,
-                 const LatencyPredictorOptions& o,
-                 Eigen::VectorXd* head,
-                 Eigen::VectorXd* linear,
+  void Posterior(const Eigen::VectorXd& z, const Eigen::MatrixXd& x, const Eigen::VectorXd& y,
+                 const LatencyPredictorOptions& o, Eigen::VectorXd* head, Eigen::VectorXd* linear,
                  Eigen::VectorXd* loo = nullptr) const {
     *head = PriorMean(z);
     linear->setZero(x.cols());
@@ -421,27 +416,27 @@ struct HeadMember {
     double best_ll = -std::numeric_limits<double>::infinity();
     if (o.empirical_bayes) {
       for (double alpha : {0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0}) {
-       for (double gamma : o.head_prior_jitter_grid) {
-        for (double beta : o.linear_kernel_grid) {
-          for (double nm : {0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0}) {
-            const double noise = noise_var * nm;
-            Eigen::MatrixXd c = alpha * (k_head + gamma * k_iso) + beta * k_lin;
-            c.diagonal().array() += noise;
-            Eigen::LLT<Eigen::MatrixXd> llt(c);
-            if (llt.info() != Eigen::Success) continue;
-            const Eigen::VectorXd a = llt.solve(r);
-            const double logdet = 2 * llt.matrixLLT().diagonal().array().log().sum();
-            const double ll = -0.5 * r.dot(a) - 0.5 * logdet;
-            if (ll > best_ll) {
-              best_ll = ll;
-              best_alpha = alpha;
-              best_noise = noise;
-              best_beta = beta;
-              best_gamma = gamma;
+        for (double gamma : o.head_prior_jitter_grid) {
+          for (double beta : o.linear_kernel_grid) {
+            for (double nm : {0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0}) {
+              const double noise = noise_var * nm;
+              Eigen::MatrixXd c = alpha * (k_head + gamma * k_iso) + beta * k_lin;
+              c.diagonal().array() += noise;
+              Eigen::LLT<Eigen::MatrixXd> llt(c);
+              if (llt.info() != Eigen::Success) continue;
+              const Eigen::VectorXd a = llt.solve(r);
+              const double logdet = 2 * llt.matrixLLT().diagonal().array().log().sum();
+              const double ll = -0.5 * r.dot(a) - 0.5 * logdet;
+              if (ll > best_ll) {
+                best_ll = ll;
+                best_alpha = alpha;
+                best_noise = noise;
+                best_beta = beta;
+                best_gamma = gamma;
+              }
             }
           }
         }
-       }
       }
     }
     Eigen::MatrixXd c = best_alpha * (k_head + best_gamma * k_iso) + best_beta * k_lin;
@@ -469,33 +464,33 @@ struct HeadMember {
 struct LatencyPredictor::Impl {
   // ---- trained state (saved)
   std::string space;
-  int d = 0;                                // encoding size
-  double y_mean = 0, y_sd = 1;              // standardization of ln(ms)
-  std::vector<HeadMember> members;          // the ensemble of shared networks
+  int d = 0;                        // encoding size
+  double y_mean = 0, y_sd = 1;      // standardization of ln(ms)
+  std::vector<HeadMember> members;  // the ensemble of shared networks
   std::vector<std::string> source_names;
   std::vector<HardwareDescriptor> source_descriptors;
-  std::vector<std::string> z_names;         // descriptor features the model uses
-  Eigen::VectorXd z_mean, z_sd;             // their standardization over the sources
-  std::vector<std::string> ref_names;       // reference architectures the model knows
-  Eigen::MatrixXd ref_archs;                // r x d
+  std::vector<std::string> z_names;    // descriptor features the model uses
+  Eigen::VectorXd z_mean, z_sd;        // their standardization over the sources
+  std::vector<std::string> ref_names;  // reference architectures the model knows
+  Eigen::MatrixXd ref_archs;           // r x d
   bool has_maple = false;
-  internal::Mlp maple;                      // [x, z] -> standardized ln ms
-  Eigen::MatrixXd replay_x;                 // replay archs x d
-  Eigen::MatrixXd replay_y;                 // replay archs x m, standardized ln ms (NaN absent)
+  internal::Mlp maple;       // [x, z] -> standardized ln ms
+  Eigen::MatrixXd replay_x;  // replay archs x d
+  Eigen::MatrixXd replay_y;  // replay archs x m, standardized ln ms (NaN absent)
   // ---- derived from the trained state (not saved)
-  Eigen::MatrixXd source_z;                 // m x p standardized descriptors, 0 = absent
+  Eigen::MatrixXd source_z;  // m x p standardized descriptors, 0 = absent
   // ---- adaptation (inputs saved; the rest recomputed)
   bool adapted = false;
   LatencyAdaptation method = LatencyAdaptation::kMapHead;
   HardwareDescriptor target;
   Eigen::MatrixXd target_x;
   Eigen::VectorXd target_ms;
-  internal::Mlp adapted_maple;              // kMapleMix
-  Eigen::VectorXd target_z;                 // standardized descriptor of the target
-  double cal_a = 0, cal_b = 1;              // kCalibrate
-  AffineFit affine;                         // kAffineSource, kAuto
-  SourceMixFit mix;                         // kSourceMix, kAuto
-  Eigen::Vector3d auto_weights{1, 0, 0};    // kAuto: map_head, affine_source, source_mix
+  internal::Mlp adapted_maple;            // kMapleMix
+  Eigen::VectorXd target_z;               // standardized descriptor of the target
+  double cal_a = 0, cal_b = 1;            // kCalibrate
+  AffineFit affine;                       // kAffineSource, kAuto
+  SourceMixFit mix;                       // kSourceMix, kAuto
+  Eigen::Vector3d auto_weights{1, 0, 0};  // kAuto: map_head, affine_source, source_mix
   std::vector<LatencyPredictor::AutoCandidate> auto_candidates;
 
   bool trained() const { return !members.empty(); }
@@ -516,7 +511,8 @@ struct LatencyPredictor::Impl {
   void DeriveHeadPriors(const LatencyPredictorOptions& o) {
     const int m = num_sources();
     source_z.resize(m, static_cast<Eigen::Index>(z_names.size()));
-    for (int s = 0; s < m; ++s) source_z.row(s) = StandardizedDescriptor(source_descriptors[s]).transpose();
+    for (int s = 0; s < m; ++s)
+      source_z.row(s) = StandardizedDescriptor(source_descriptors[s]).transpose();
     for (HeadMember& mem : members) mem.DeriveHeadPrior(source_z, o);
   }
 
@@ -530,17 +526,15 @@ struct LatencyPredictor::Impl {
   // Mean over the members of the mean-source-head prediction (descriptor-free), standardized.
   Eigen::VectorXd MeanSourcePrediction(const Eigen::MatrixXd& x) const {
     Eigen::VectorXd f = Eigen::VectorXd::Zero(x.rows());
-    for (const HeadMember& mem : members) f += mem.Features(x) * mem.heads.colwise().mean().transpose();
+    for (const HeadMember& mem : members)
+      f += mem.Features(x) * mem.heads.colwise().mean().transpose();
     return f / static_cast<double>(members.size());
   }
 
   // Target observations: the descriptor's reference latencies the model knows, then the samples.
   // (rows of x, standardized ln ms).
-  void Observations(const HardwareDescriptor& hw,
-                    const Eigen::MatrixXd& samples_x,
-                    const Eigen::VectorXd& samples_ms,
-                    bool with_references,
-                    Eigen::MatrixXd* x,
+  void Observations(const HardwareDescriptor& hw, const Eigen::MatrixXd& samples_x,
+                    const Eigen::VectorXd& samples_ms, bool with_references, Eigen::MatrixXd* x,
                     Eigen::VectorXd* y) const {
     std::vector<int> ref_rows;
     std::vector<double> ref_y;
@@ -565,7 +559,6 @@ struct LatencyPredictor::Impl {
       (*y)(i) = (std::log(samples_ms(s)) - y_mean) / y_sd;
     }
   }
-
 };
 
 LatencyPredictor::LatencyPredictor(LatencyPredictorOptions options)
@@ -735,8 +728,10 @@ Status LatencyPredictor::Train(const LatencyTrainingSet& set) {
         xb.row(k).tail(p) = zf.row(s);
         yb(k, 0) = yf(i, s);
       }
-      const double progress = options_.maple_steps > 1 ? double(step) / (options_.maple_steps - 1) : 1;
-      const double lr = options_.learning_rate * (0.02 + 0.98 * 0.5 * (1 + std::cos(M_PI * progress)));
+      const double progress =
+          options_.maple_steps > 1 ? double(step) / (options_.maple_steps - 1) : 1;
+      const double lr =
+          options_.learning_rate * (0.02 + 0.98 * 0.5 * (1 + std::cos(M_PI * progress)));
       impl.maple.Step(xb, yb, Eigen::VectorXf(), static_cast<float>(lr),
                       static_cast<float>(options_.weight_decay));
     }
@@ -764,16 +759,15 @@ Status LatencyPredictor::Adapt(const HardwareDescriptor& device,
 
 Status LatencyPredictor::Adapt(const HardwareDescriptor& device,
                                const Eigen::MatrixXd& architectures,
-                               const Eigen::VectorXd& latency_ms,
-                               LatencyAdaptation method) {
+                               const Eigen::VectorXd& latency_ms, LatencyAdaptation method) {
   SONAR_CHECK(trained()) << "LatencyPredictor::Adapt before Train or Load";
   Impl& im = *impl_;
   if (architectures.rows() != latency_ms.size() ||
       (architectures.rows() > 0 && architectures.cols() != im.d)) {
     return InvalidArgumentError("adaptation samples: " + std::to_string(architectures.rows()) +
-                                " x " + std::to_string(architectures.cols()) +
-                                " encodings and " + std::to_string(latency_ms.size()) +
-                                " latencies; expected k x " + std::to_string(im.d) + " and k");
+                                " x " + std::to_string(architectures.cols()) + " encodings and " +
+                                std::to_string(latency_ms.size()) + " latencies; expected k x " +
+                                std::to_string(im.d) + " and k");
   }
   for (Eigen::Index i = 0; i < latency_ms.size(); ++i) {
     if (!(std::isfinite(latency_ms(i)) && latency_ms(i) > 0)) {
@@ -801,7 +795,8 @@ Status LatencyPredictor::Adapt(const HardwareDescriptor& device,
       Eigen::MatrixXd x;
       Eigen::VectorXd y;
       im.Observations(device, im.target_x, latency_ms, /*with_references=*/true, &x, &y);
-      for (HeadMember& mem : im.members) mem.Posterior(im.target_z, x, y, options_, &mem.head, &mem.linear);
+      for (HeadMember& mem : im.members)
+        mem.Posterior(im.target_z, x, y, options_, &mem.head, &mem.linear);
       break;
     }
     case LatencyAdaptation::kAffineSource:
@@ -856,7 +851,8 @@ Status LatencyPredictor::Adapt(const HardwareDescriptor& device,
         }
         const char* names[3] = {"map_head", "affine_source", "source_mix"};
         Eigen::Vector3d mse;
-        for (int c = 0; c < 3; ++c) mse(c) = (loo.col(c) - y_log).squaredNorm() / std::max<Eigen::Index>(1, n);
+        for (int c = 0; c < 3; ++c)
+          mse(c) = (loo.col(c) - y_log).squaredNorm() / std::max<Eigen::Index>(1, n);
         im.auto_weights = {1, 0, 0};
         if (n >= 3 && loo.allFinite()) {
           if (method == LatencyAdaptation::kAutoSelect || options_.auto_weight_step >= 1) {
@@ -866,7 +862,8 @@ Status LatencyPredictor::Adapt(const HardwareDescriptor& device,
             im.auto_weights(best) = 1;
           } else {
             // Convex weights on a simplex grid minimizing the CV squared error (stacking).
-            const int steps = std::max(1, static_cast<int>(std::lround(1.0 / options_.auto_weight_step)));
+            const int steps =
+                std::max(1, static_cast<int>(std::lround(1.0 / options_.auto_weight_step)));
             double best = std::numeric_limits<double>::infinity();
             for (int i = steps; i >= 0; --i) {
               for (int j = 0; i + j <= steps; ++j) {
@@ -945,7 +942,8 @@ Status LatencyPredictor::Adapt(const HardwareDescriptor& device,
         }
         const double progress =
             options_.maple_adapt_steps > 1 ? double(step) / (options_.maple_adapt_steps - 1) : 1;
-        const double lr = options_.maple_adapt_learning_rate * (0.1 + 0.9 * 0.5 * (1 + std::cos(M_PI * progress)));
+        const double lr = options_.maple_adapt_learning_rate *
+                          (0.1 + 0.9 * 0.5 * (1 + std::cos(M_PI * progress)));
         im.adapted_maple.Step(xb, yb, wb, static_cast<float>(lr),
                               static_cast<float>(options_.weight_decay));
       }
@@ -963,8 +961,8 @@ Status LatencyPredictor::Adapt(const HardwareDescriptor& device,
 Eigen::VectorXd LatencyPredictor::PredictLogMs(const Eigen::MatrixXd& architectures) const {
   SONAR_CHECK(adapted()) << "LatencyPredictor::PredictMs before Adapt";
   const Impl& im = *impl_;
-  SONAR_CHECK(architectures.cols() == im.d) << "encodings have " << architectures.cols()
-                                            << " columns, the model " << im.d;
+  SONAR_CHECK(architectures.cols() == im.d)
+      << "encodings have " << architectures.cols() << " columns, the model " << im.d;
   Eigen::VectorXd y;
   switch (im.method) {
     case LatencyAdaptation::kMapHead:
@@ -982,21 +980,22 @@ Eigen::VectorXd LatencyPredictor::PredictLogMs(const Eigen::MatrixXd& architectu
       if (w(0) > 0) {
         Eigen::VectorXd head = Eigen::VectorXd::Zero(architectures.rows());
         for (const HeadMember& mem : im.members) head += mem.PredictAdapted(architectures);
-        out += w(0) * ((head / static_cast<double>(im.members.size())).array() * im.y_sd +
-                       im.y_mean).matrix();
+        out +=
+            w(0) * ((head / static_cast<double>(im.members.size())).array() * im.y_sd + im.y_mean)
+                       .matrix();
       }
       if (w(1) > 0 || w(2) > 0) {
         const Eigen::MatrixXd s_log = im.SourceLogMs(architectures);
         if (w(1) > 0 && im.affine.source >= 0) {
           out += w(1) * (im.affine.b * s_log.col(im.affine.source).array() + im.affine.a).matrix();
         }
-        if (w(2) > 0) out += w(2) * im.mix.PredictLogMs(s_log.array().exp().matrix(), architectures);
+        if (w(2) > 0)
+          out += w(2) * im.mix.PredictLogMs(s_log.array().exp().matrix(), architectures);
       }
       return out;
     }
     case LatencyAdaptation::kCalibrate:
-      y = im.MeanSourcePrediction(architectures).array() * im.cal_b +
-          im.cal_a;
+      y = im.MeanSourcePrediction(architectures).array() * im.cal_b + im.cal_a;
       break;
     case LatencyAdaptation::kMapleMix: {
       const int p = static_cast<int>(im.z_names.size());
@@ -1018,8 +1017,8 @@ Eigen::VectorXd LatencyPredictor::PredictLogMs(const Eigen::MatrixXd& architectu
                                                const HardwareDescriptor& device) const {
   SONAR_CHECK(trained()) << "LatencyPredictor::PredictLogMs before Train or Load";
   const Impl& im = *impl_;
-  SONAR_CHECK(architectures.cols() == im.d) << "encodings have " << architectures.cols()
-                                            << " columns, the model " << im.d;
+  SONAR_CHECK(architectures.cols() == im.d)
+      << "encodings have " << architectures.cols() << " columns, the model " << im.d;
   Eigen::MatrixXd x;
   Eigen::VectorXd y;
   im.Observations(device, Eigen::MatrixXd(0, im.d), Eigen::VectorXd(), true, &x, &y);
@@ -1038,9 +1037,9 @@ Eigen::VectorXd LatencyPredictor::PredictSourceLogMs(const Eigen::MatrixXd& arch
   SONAR_CHECK(source >= 0 && source < num_sources()) << "source " << source;
   const Impl& im = *impl_;
   Eigen::VectorXd out = Eigen::VectorXd::Zero(architectures.rows());
-  for (const HeadMember& mem : im.members) out += mem.Features(architectures) * mem.heads.row(source).transpose();
-  return (out / static_cast<double>(im.members.size())).array() * im.y_sd +
-         im.y_mean;
+  for (const HeadMember& mem : im.members)
+    out += mem.Features(architectures) * mem.heads.row(source).transpose();
+  return (out / static_cast<double>(im.members.size())).array() * im.y_sd + im.y_mean;
 }
 
 Status LatencyPredictor::Save(const std::string& path) const {
@@ -1080,11 +1079,13 @@ Status LatencyPredictor::Save(const std::string& path) const {
   }
   j["members"] = members;
   Json sources = Json::array();
-  for (const HardwareDescriptor& hw : im.source_descriptors) sources.push_back(DescriptorToJson(hw));
+  for (const HardwareDescriptor& hw : im.source_descriptors)
+    sources.push_back(DescriptorToJson(hw));
   j["sources"] = sources;
-  j["descriptor_features"] = {{"names", im.z_names},
-                              {"mean", std::vector<double>(im.z_mean.data(), im.z_mean.data() + im.z_mean.size())},
-                              {"sd", std::vector<double>(im.z_sd.data(), im.z_sd.data() + im.z_sd.size())}};
+  j["descriptor_features"] = {
+      {"names", im.z_names},
+      {"mean", std::vector<double>(im.z_mean.data(), im.z_mean.data() + im.z_mean.size())},
+      {"sd", std::vector<double>(im.z_sd.data(), im.z_sd.data() + im.z_sd.size())}};
   j["references"] = {{"names", im.ref_names}, {"encodings", SparseRows(im.ref_archs)}};
   if (im.has_maple) {
     Json replay_y = Json::array();
@@ -1100,11 +1101,12 @@ Status LatencyPredictor::Save(const std::string& path) const {
                   {"replay_std_log_ms", replay_y}};
   }
   if (im.adapted) {
-    j["adapted"] = {{"method", std::string(LatencyAdaptationToString(im.method))},
-                    {"descriptor", DescriptorToJson(im.target)},
-                    {"sample_encodings", SparseRows(im.target_x)},
-                    {"sample_latency_ms",
-                     std::vector<double>(im.target_ms.data(), im.target_ms.data() + im.target_ms.size())}};
+    j["adapted"] = {
+        {"method", std::string(LatencyAdaptationToString(im.method))},
+        {"descriptor", DescriptorToJson(im.target)},
+        {"sample_encodings", SparseRows(im.target_x)},
+        {"sample_latency_ms",
+         std::vector<double>(im.target_ms.data(), im.target_ms.data() + im.target_ms.size())}};
   }
   const std::string tmp = path + ".tmp";
   {
@@ -1126,7 +1128,8 @@ StatusOr<LatencyPredictor> LatencyPredictor::Load(const std::string& path) {
   ss << in.rdbuf();
   Json j = Json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
-    return DataLossError(path + " is not a latency model: not a JSON object (truncated or corrupt?)");
+    return DataLossError(path +
+                         " is not a latency model: not a JSON object (truncated or corrupt?)");
   }
   if (j.value("format", "") != kFormat) {
     return DataLossError(path + " is not a latency model (its \"format\" is not \"" +
@@ -1183,14 +1186,16 @@ StatusOr<LatencyPredictor> LatencyPredictor::Load(const std::string& path) {
     if (im.members.empty()) return DataLossError(path + ": the model has no networks");
     for (const Json& sj : j.at("sources")) {
       HardwareDescriptor hw;
-      if (Status s = DescriptorFromJson(sj, &hw); !s.ok()) return DataLossError(path + ": " + s.message());
+      if (Status s = DescriptorFromJson(sj, &hw); !s.ok())
+        return DataLossError(path + ": " + s.message());
       im.source_names.push_back(hw.device_name);
       im.source_descriptors.push_back(std::move(hw));
     }
     for (const HeadMember& mem : im.members) {
       if (mem.trunk.num_inputs() != im.d || mem.trunk.num_outputs() != im.num_sources() ||
           im.num_sources() < 2) {
-        return DataLossError(path + ": a trunk network does not match the encoding size and sources");
+        return DataLossError(path +
+                             ": a trunk network does not match the encoding size and sources");
       }
     }
     const Json& jz = j.at("descriptor_features");
@@ -1203,7 +1208,8 @@ StatusOr<LatencyPredictor> LatencyPredictor::Load(const std::string& path) {
     im.z_mean = Eigen::Map<const Eigen::VectorXd>(zm.data(), static_cast<Eigen::Index>(zm.size()));
     im.z_sd = Eigen::Map<const Eigen::VectorXd>(zs.data(), static_cast<Eigen::Index>(zs.size()));
     im.ref_names = j.at("references").at("names").get<std::vector<std::string>>();
-    if (Status s = SparseRowsFromJson(j.at("references").at("encodings"), im.d, &im.ref_archs); !s.ok()) {
+    if (Status s = SparseRowsFromJson(j.at("references").at("encodings"), im.d, &im.ref_archs);
+        !s.ok()) {
       return DataLossError(path + ": references: " + s.message());
     }
     if (im.ref_archs.rows() != static_cast<Eigen::Index>(im.ref_names.size())) {
@@ -1215,7 +1221,8 @@ StatusOr<LatencyPredictor> LatencyPredictor::Load(const std::string& path) {
         return DataLossError(path + ": maple: " + s.message());
       }
       if (im.maple.num_inputs() != im.d + static_cast<int>(im.z_names.size())) {
-        return DataLossError(path + ": the maple network does not match the encoding and descriptor");
+        return DataLossError(path +
+                             ": the maple network does not match the encoding and descriptor");
       }
       if (Status s = SparseRowsFromJson(jm.at("replay_encodings"), im.d, &im.replay_x); !s.ok()) {
         return DataLossError(path + ": maple replay: " + s.message());
@@ -1230,7 +1237,8 @@ StatusOr<LatencyPredictor> LatencyPredictor::Load(const std::string& path) {
           return DataLossError(path + ": a maple replay row has the wrong number of devices");
         }
         for (int s = 0; s < im.num_sources(); ++s) {
-          im.replay_y(static_cast<Eigen::Index>(i), s) = ry[i][s].is_null() ? kNaN : ry[i][s].get<double>();
+          im.replay_y(static_cast<Eigen::Index>(i), s) =
+              ry[i][s].is_null() ? kNaN : ry[i][s].get<double>();
         }
       }
       im.has_maple = true;
@@ -1254,7 +1262,8 @@ StatusOr<LatencyPredictor> LatencyPredictor::Load(const std::string& path) {
       if (static_cast<Eigen::Index>(ms.size()) != x.rows()) {
         return DataLossError(path + ": adapted sample encodings and latencies differ in number");
       }
-      const Eigen::VectorXd msv = Eigen::Map<const Eigen::VectorXd>(ms.data(), static_cast<Eigen::Index>(ms.size()));
+      const Eigen::VectorXd msv =
+          Eigen::Map<const Eigen::VectorXd>(ms.data(), static_cast<Eigen::Index>(ms.size()));
       if (Status s = p.Adapt(hw, x, msv, method); !s.ok()) {
         return DataLossError(path + ": re-adapting the stored samples failed: " + s.message());
       }

@@ -142,14 +142,14 @@ struct LatencyPredictorOptions {
 // The source data of Train. Latencies are milliseconds; NaN (or <= 0) marks "not measured".
 // Thread safety: value type.
 struct LatencyTrainingSet {
-  std::string space;                           // free-form tag kept in the model, e.g. "nasbench201"
-  Eigen::MatrixXd architectures;               // n x d encodings (surrogate/latency/latency_data.h)
-  std::vector<HardwareDescriptor> devices;     // m source devices
-  Eigen::MatrixXd latency_ms;                  // n x m
+  std::string space;                        // free-form tag kept in the model, e.g. "nasbench201"
+  Eigen::MatrixXd architectures;            // n x d encodings (surrogate/latency/latency_data.h)
+  std::vector<HardwareDescriptor> devices;  // m source devices
+  Eigen::MatrixXd latency_ms;               // n x m
   // Encodings of the architectures that descriptor features "ref_arch_<idx>" name; row i is
   // reference_names[i]. May be empty (then reference latencies only shape the prior mean).
   std::vector<std::string> reference_names;
-  Eigen::MatrixXd reference_architectures;     // r x d
+  Eigen::MatrixXd reference_architectures;  // r x d
 };
 
 // Thread safety: thread-compatible. Const methods (Predict*) are safe to call concurrently;
@@ -173,13 +173,10 @@ class LatencyPredictor {
   // descriptor are the only target data the model sees. Replaces any earlier adaptation.
   // requires: trained(). Returns InvalidArgument for mismatched shapes or non-positive
   // latencies, FailedPrecondition for kMapleMix on a model trained without train_maple.
-  Status Adapt(const HardwareDescriptor& device,
-               const Eigen::MatrixXd& architectures,
+  Status Adapt(const HardwareDescriptor& device, const Eigen::MatrixXd& architectures,
                const Eigen::VectorXd& latency_ms);
-  Status Adapt(const HardwareDescriptor& device,
-               const Eigen::MatrixXd& architectures,
-               const Eigen::VectorXd& latency_ms,
-               LatencyAdaptation method);
+  Status Adapt(const HardwareDescriptor& device, const Eigen::MatrixXd& architectures,
+               const Eigen::VectorXd& latency_ms, LatencyAdaptation method);
 
   // Predicted latency (ms) of each row of `architectures` (n x d) on the adapted device.
   // requires: adapted().

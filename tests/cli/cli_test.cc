@@ -3,8 +3,8 @@
 //
 // End-to-end tests of the `sonar` executable: exit codes, --json output, and that import,
 // export and records agree with each other and with the data.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,22 +21,23 @@ namespace sonar {
 namespace {
 
 using nlohmann::json;
+using testing::CliResult;
 using testing::DatasetsDir;
 using testing::ReadFile;
+using testing::RunSonar;
 using testing::ScratchDir;
 using testing::WriteFile;
-using testing::CliResult;
-using testing::RunSonar;
 
 // `n` distinct AutoTVM v0.2 lines of one dense workload (index and timestamp vary).
 std::string AutoTvmLines(int n, int first = 0) {
   std::string out;
   for (int i = first; i < first + n; ++i) {
-    out += R"({"input": ["llvm -mcpu=test", "dense_nopack.x86", [["TENSOR", [64, 64], "float32"], ["TENSOR", [64, 64], "float32"], null, "float32"], {}], "config": {"index": )" +
-           std::to_string(i) +
-           R"(, "code_hash": null, "entity": [["tile_y", "sp", [-1, 4]], ["tile_x", "sp", [-1, 16]], ["tile_k", "sp", [-1, 8]]]}, "result": [[)" +
-           std::to_string(1e-4 * (1 + i % 97)) + R"(], 0, 1.25, )" +
-           std::to_string(1600000000 + i) + R"(], "version": 0.2, "tvm_version": "0.9.0"})" + "\n";
+    out +=
+        R"({"input": ["llvm -mcpu=test", "dense_nopack.x86", [["TENSOR", [64, 64], "float32"], ["TENSOR", [64, 64], "float32"], null, "float32"], {}], "config": {"index": )" +
+        std::to_string(i) +
+        R"(, "code_hash": null, "entity": [["tile_y", "sp", [-1, 4]], ["tile_x", "sp", [-1, 16]], ["tile_k", "sp", [-1, 8]]]}, "result": [[)" +
+        std::to_string(1e-4 * (1 + i % 97)) + R"(], 0, 1.25, )" + std::to_string(1600000000 + i) +
+        R"(], "version": 0.2, "tvm_version": "0.9.0"})" + "\n";
   }
   return out;
 }
@@ -65,9 +66,11 @@ TEST(Cli, WritingCommandsRefuseFilesThatAreNotRecordLogsAndLeaveThemAsTheyWere) 
       {{"import", dir.File("h.log"), "--out", readme}, readme, "looks like a text file"},
       {{"import", dir.File("h.log"), "--out", notes}, notes, "looks like a text file"},
       {{"measure", "--op", "dense", "--shape", "8,8,8", "--sample", "1", "--records", readme},
-       readme, "looks like a text file"},
+       readme,
+       "looks like a text file"},
       {{"tune", "--replay", dir.File("h.log"), "--trials", "2", "--records", tvm},
-       tvm, "looks like an AutoTVM log"},
+       tvm,
+       "looks like an AutoTVM log"},
   };
   for (const Case& c : cases) {
     const std::string before = ReadFile(c.file);
@@ -111,8 +114,8 @@ TEST(Cli, ExportNeverReplacesAFileWithoutForceNorEverItsInput) {
   const std::string exported = ReadFile(other);
   EXPECT_EQ(std::count(exported.begin(), exported.end(), '\n'), 4);
   // A failed export (missing input) leaves nothing behind.
-  r = RunSonar({"export", dir.File("absent.sonar"), "--format", "jsonl", "--out", dir.File("x.jsonl")},
-               dir);
+  r = RunSonar(
+      {"export", dir.File("absent.sonar"), "--format", "jsonl", "--out", dir.File("x.jsonl")}, dir);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_FALSE(std::filesystem::exists(dir.File("x.jsonl")));
   for (const auto& e : std::filesystem::directory_iterator(dir.File(""))) {
@@ -138,7 +141,8 @@ TEST(Cli, AFailedImportLeavesNoNewFileAndAStrictOneLeavesTheLogAsItWas) {
   EXPECT_NE(r.err.find("bad.log:201:"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir.File("new.sonar")));
   WriteFile(dir.File("good.log"), AutoTvmLines(7, 1000));
-  ASSERT_EQ(RunSonar({"import", dir.File("good.log"), "--out", dir.File("log.sonar")}, dir).exit_code, 0);
+  ASSERT_EQ(
+      RunSonar({"import", dir.File("good.log"), "--out", dir.File("log.sonar")}, dir).exit_code, 0);
   const std::string before = ReadFile(dir.File("log.sonar"));
   r = RunSonar({"import", dir.File("bad.log"), "--out", dir.File("log.sonar"), "--strict"}, dir);
   EXPECT_EQ(r.exit_code, 1);
@@ -154,9 +158,12 @@ TEST(Cli, ImportMergesRecordLogsAndRefusesToImportALogIntoItself) {
   ScratchDir dir;
   WriteFile(dir.File("a.log"), AutoTvmLines(30));
   WriteFile(dir.File("b.log"), AutoTvmLines(30, 20));  // 10 in common with a.log
-  ASSERT_EQ(RunSonar({"import", dir.File("a.log"), "--out", dir.File("a.sonar")}, dir).exit_code, 0);
-  ASSERT_EQ(RunSonar({"import", dir.File("b.log"), "--out", dir.File("b.sonar")}, dir).exit_code, 0);
-  CliResult r = RunSonar({"import", dir.File("b.sonar"), "--out", dir.File("a.sonar"), "--json"}, dir);
+  ASSERT_EQ(RunSonar({"import", dir.File("a.log"), "--out", dir.File("a.sonar")}, dir).exit_code,
+            0);
+  ASSERT_EQ(RunSonar({"import", dir.File("b.log"), "--out", dir.File("b.sonar")}, dir).exit_code,
+            0);
+  CliResult r =
+      RunSonar({"import", dir.File("b.sonar"), "--out", dir.File("a.sonar"), "--json"}, dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json j = json::parse(r.out);
   EXPECT_EQ(j["files"][0]["format"], "sonar-log");
@@ -164,7 +171,8 @@ TEST(Cli, ImportMergesRecordLogsAndRefusesToImportALogIntoItself) {
   EXPECT_EQ(j["duplicates"], 10);
   EXPECT_EQ(StatsOf(dir.File("a.sonar"), dir)["records"], 50);
   const std::string before = ReadFile(dir.File("a.sonar"));
-  r = RunSonar({"import", dir.File("a.sonar"), "--out", dir.File("a.sonar"), "--allow-duplicates"}, dir);
+  r = RunSonar({"import", dir.File("a.sonar"), "--out", dir.File("a.sonar"), "--allow-duplicates"},
+               dir);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("into itself"), std::string::npos) << r.err;
   EXPECT_EQ(ReadFile(dir.File("a.sonar")), before);
@@ -223,9 +231,13 @@ TEST(Cli, AnImportKilledMidwayLeavesAReadableLogThatTheNextImportCompletes) {
 
 TEST(Cli, EveryCommandHasHelpWithAnExample) {
   ScratchDir dir;
-  for (std::vector<std::string> cmd : std::vector<std::vector<std::string>>{
-           {}, {"import"}, {"export"}, {"records"}, {"records", "stats"}, {"records", "best"},
-           {"records", "dump"}}) {
+  for (std::vector<std::string> cmd : std::vector<std::vector<std::string>>{{},
+                                                                            {"import"},
+                                                                            {"export"},
+                                                                            {"records"},
+                                                                            {"records", "stats"},
+                                                                            {"records", "best"},
+                                                                            {"records", "dump"}}) {
     cmd.push_back("--help");
     CliResult r = RunSonar(cmd, dir);
     EXPECT_EQ(r.exit_code, 0) << cmd[0];
@@ -235,9 +247,10 @@ TEST(Cli, EveryCommandHasHelpWithAnExample) {
 
 TEST(Cli, BadUsageExitsWithTwo) {
   ScratchDir dir;
-  EXPECT_EQ(RunSonar({"import"}, dir).exit_code, 2);                    // no files, no --out
+  EXPECT_EQ(RunSonar({"import"}, dir).exit_code, 2);  // no files, no --out
   EXPECT_EQ(RunSonar({"frobnicate"}, dir).exit_code, 2);
-  EXPECT_EQ(RunSonar({"import", "x.log", "--out", dir.File("o"), "--format", "xml"}, dir).exit_code, 2);
+  EXPECT_EQ(RunSonar({"import", "x.log", "--out", dir.File("o"), "--format", "xml"}, dir).exit_code,
+            2);
   EXPECT_EQ(RunSonar({"export", dir.File("o"), "--format", "csv", "--out", "-"}, dir).exit_code, 2);
 }
 
@@ -257,7 +270,8 @@ TEST(Cli, ImportSkipsBadLinesWithFileAndLineAndStillSucceeds) {
   const std::string good =
       R"({"input": ["llvm", "dense", [[1, 2]], {}], "config": {"index": 1, "code_hash": null, "entity": [["tile", "sp", [-1, 2]]]}, "result": [[0.5], 0, 1.0, 2.0], "version": 0.2, "tvm_version": null})";
   WriteFile(dir.File("h.log"), good + "\nnot json\n" + good + "\n");
-  CliResult r = RunSonar({"import", dir.File("h.log"), "--out", dir.File("o.sonar"), "--json"}, dir);
+  CliResult r =
+      RunSonar({"import", dir.File("h.log"), "--out", dir.File("o.sonar"), "--json"}, dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json j = json::parse(r.out);
   EXPECT_EQ(j["records"], 2);
@@ -276,9 +290,9 @@ TEST(Cli, ImportSkipsBadLinesWithFileAndLineAndStillSucceeds) {
   EXPECT_EQ(j["appended"], 0);
   EXPECT_EQ(j["duplicates"], 2);
   EXPECT_EQ(j["log_records_after"], 1);
-  r = RunSonar({"import", dir.File("h.log"), "--out", dir.File("o.sonar"), "--allow-duplicates",
-                "--json"},
-               dir);
+  r = RunSonar(
+      {"import", dir.File("h.log"), "--out", dir.File("o.sonar"), "--allow-duplicates", "--json"},
+      dir);
   ASSERT_EQ(r.exit_code, 0);
   r = RunSonar({"records", "stats", dir.File("o.sonar"), "--json"}, dir);
   ASSERT_EQ(r.exit_code, 0);
@@ -293,7 +307,8 @@ TEST(Cli, ImportSkipsBadLinesWithFileAndLineAndStillSucceeds) {
 TEST(Cli, ImportStatsExportAndReimportAgreeOnRealData) {
   SONAR_SKIP_WITHOUT_DATASETS();
   ScratchDir dir;
-  const std::string dense = DatasetsDir() + "/autotvm_cuda_v100_nnfusion/dense_records_v0.2.jsonl.gz";
+  const std::string dense =
+      DatasetsDir() + "/autotvm_cuda_v100_nnfusion/dense_records_v0.2.jsonl.gz";
   const std::string kt = DatasetsDir() + "/kernel_tuner_cache/pnpoly__RTX_Titan.json.gz";
   CliResult r = RunSonar({"import", dense, kt, "--out", dir.File("h.sonar"), "--json"}, dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -308,7 +323,8 @@ TEST(Cli, ImportStatsExportAndReimportAgreeOnRealData) {
   EXPECT_EQ(stats["workloads"].size(), 16u);
   // Export the dense workloads to AutoTVM and re-import: same counts.
   r = RunSonar({"export", dir.File("h.sonar"), "--format", "autotvm", "--out", dir.File("d.log"),
-                "--workload", "topi_nn_dense"}, dir);
+                "--workload", "topi_nn_dense"},
+               dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = RunSonar({"import", dir.File("d.log"), "--out", dir.File("d.sonar"), "--json"}, dir);
   ASSERT_EQ(r.exit_code, 0);
@@ -324,7 +340,8 @@ TEST(Cli, ImportStatsExportAndReimportAgreeOnRealData) {
   EXPECT_EQ(best["best"][0]["workload_key"], key);
   r = RunSonar({"records", "dump", dir.File("h.sonar"), "--workload", key}, dir);
   ASSERT_EQ(r.exit_code, 0);
-  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), stats["workloads"][0]["records"].get<int>());
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'),
+            stats["workloads"][0]["records"].get<int>());
 }
 
 }  // namespace

@@ -16,11 +16,11 @@ namespace sonar {
 namespace {
 
 using nlohmann::json;
+using testing::CliResult;
 using testing::ReadFile;
+using testing::RunSonar;
 using testing::ScratchDir;
 using testing::WriteFile;
-using testing::CliResult;
-using testing::RunSonar;
 
 // A complete Kernel Tuner cache written by the test: 3 parameters, 8 x 6 x 4 = 192 configs, a
 // smooth cost with its minimum at bx=64, t=4, m=2, and the configs with t=6 failing.
@@ -28,11 +28,14 @@ using testing::RunSonar;
 // moves the best bx (another device's landscape).
 std::string WriteCache(const ScratchDir& dir, const std::string& device = "Test GPU", int shift = 0,
                        const std::string& file = "cache.json") {
-  const std::vector<int> bx = {16, 32, 48, 64, 80, 96, 112, 128}, t = {1, 2, 3, 4, 5, 6}, m = {0, 1, 2, 3};
+  const std::vector<int> bx = {16, 32, 48, 64, 80, 96, 112, 128}, t = {1, 2, 3, 4, 5, 6},
+                         m = {0, 1, 2, 3};
   std::ostringstream s;
-  s << "{\n\"device_name\": \"" << device << "\",\n\"kernel_name\": \"test_kernel\",\n\"problem_size\": [1024],\n"
+  s << "{\n\"device_name\": \"" << device
+    << "\",\n\"kernel_name\": \"test_kernel\",\n\"problem_size\": [1024],\n"
     << "\"tune_params_keys\": [\"bx\", \"t\", \"m\"],\n"
-    << "\"tune_params\": {\"bx\": [16, 32, 48, 64, 80, 96, 112, 128], \"t\": [1, 2, 3, 4, 5, 6], \"m\": [0, 1, 2, 3]},\n"
+    << "\"tune_params\": {\"bx\": [16, 32, 48, 64, 80, 96, 112, 128], \"t\": [1, 2, 3, 4, 5, 6], "
+       "\"m\": [0, 1, 2, 3]},\n"
     << "\"cache\": {\n";
   bool first = true;
   for (int a : bx) {
@@ -44,7 +47,8 @@ std::string WriteCache(const ScratchDir& dir, const std::string& device = "Test 
         if (b == 6) {
           s << "\"CompilationFailedConfig\"}";
         } else {
-          const double ms = 1.0 + 0.0004 * (a - 64 - shift) * (a - 64 - shift) + 0.1 * (b - 4) * (b - 4) + 0.2 * std::abs(c - 2);
+          const double ms = 1.0 + 0.0004 * (a - 64 - shift) * (a - 64 - shift) +
+                            0.1 * (b - 4) * (b - 4) + 0.2 * std::abs(c - 2);
           s << ms << ", \"times\": [" << ms << "]}";
         }
       }
@@ -60,15 +64,17 @@ TEST(TuneCli, ReplayRunResumesToTheSameBudgetWithoutRepeats) {
   ScratchDir dir;
   const std::string cache = WriteCache(dir);
   const std::string records = dir.File("r.sonar");
-  CliResult r = RunSonar({"tune", "--replay", cache, "--tuner", "random", "--trials", "30", "--records", records,
-                 "--json", "--seed", "3"}, dir);
+  CliResult r = RunSonar({"tune", "--replay", cache, "--tuner", "random", "--trials", "30",
+                          "--records", records, "--json", "--seed", "3"},
+                         dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json j = json::parse(r.out);
   EXPECT_EQ(j["trials"], 30);
   EXPECT_EQ(j["resumed"], 0);
   EXPECT_EQ(j["reason"], "max_trials");
-  r = RunSonar({"tune", "--replay", cache, "--tuner", "ga", "--trials", "80", "--records", records, "--json"},
-            dir);
+  r = RunSonar({"tune", "--replay", cache, "--tuner", "ga", "--trials", "80", "--records", records,
+                "--json"},
+               dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   j = json::parse(r.out);
   EXPECT_EQ(j["trials"], 80);
@@ -88,7 +94,8 @@ TEST(TuneCli, ReplayRunResumesToTheSameBudgetWithoutRepeats) {
   EXPECT_EQ(configs.size(), 80u);
   // The whole table: exhausting it finds the true best (1.0 ms at bx=64, t=4, m=2).
   r = RunSonar({"tune", "--replay", cache, "--tuner", "grid", "--trials", "1000", "--records",
-             dir.File("all.sonar"), "--json"}, dir);
+                dir.File("all.sonar"), "--json"},
+               dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   j = json::parse(r.out);
   EXPECT_EQ(j["reason"], "space_exhausted");
@@ -99,7 +106,8 @@ TEST(TuneCli, ReplayRunResumesToTheSameBudgetWithoutRepeats) {
 
 TEST(TuneCli, BadUsageExitsWithTwoAndFailuresWithOne) {
   ScratchDir dir;
-  EXPECT_EQ(RunSonar({"tune", "--tuner", "random"}, dir).exit_code, 2);  // no --op/--kernel/--replay
+  EXPECT_EQ(RunSonar({"tune", "--tuner", "random"}, dir).exit_code,
+            2);  // no --op/--kernel/--replay
   const std::string cache = WriteCache(dir);
   EXPECT_EQ(RunSonar({"tune", "--replay", cache, "--tuner", "simplex"}, dir).exit_code, 2);
   EXPECT_EQ(RunSonar({"tune", "--op", "dense", "--shape", "8,x,8"}, dir).exit_code, 2);
@@ -115,8 +123,9 @@ TEST(CompareCli, WritesCurvesSummaryAndJson) {
   ScratchDir dir;
   const std::string cache = WriteCache(dir);
   const std::string out = dir.File("cmp");
-  CliResult r = RunSonar({"compare", "--replay", cache, "--tuners", "random,grid,ga", "--seeds", "6", "--trials",
-                 "500", "--out", out, "--json"}, dir);
+  CliResult r = RunSonar({"compare", "--replay", cache, "--tuners", "random,grid,ga", "--seeds",
+                          "6", "--trials", "500", "--out", out, "--json"},
+                         dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json j = json::parse(r.out);
   ASSERT_EQ(j["tables"].size(), 1u);
@@ -132,7 +141,8 @@ TEST(CompareCli, WritesCurvesSummaryAndJson) {
       EXPECT_GE(v, 1);
       EXPECT_LE(v, 192);
     }
-    EXPECT_LE(tu["median_trials_to"]["10"].get<double>(), tu["median_trials_to"]["1"].get<double>());
+    EXPECT_LE(tu["median_trials_to"]["10"].get<double>(),
+              tu["median_trials_to"]["1"].get<double>());
   }
   // Grid search is deterministic and walks a replayed table in its listed order (the cache's
   // order: m fastest, then t, then bx), so the best (bx=64, t=4, m=2), the only config within
@@ -151,8 +161,9 @@ TEST(CompareCli, StopWithinKeepsTrialsToLargerThresholds) {
   ScratchDir dir;
   const std::string cache = WriteCache(dir);
   auto run = [&](const std::vector<std::string>& extra) {
-    std::vector<std::string> args = {"compare", "--replay", cache, "--tuners", "random,grid,ga",
-                                     "--seeds", "5", "--trials", "192", "--json"};
+    std::vector<std::string> args = {
+        "compare", "--replay", cache,      "--tuners", "random,grid,ga",
+        "--seeds", "5",        "--trials", "192",      "--json"};
     args.insert(args.end(), extra.begin(), extra.end());
     CliResult r = RunSonar(args, dir);
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -179,8 +190,10 @@ TEST(CompareCli, TransferTunersLearnFromAnotherDevice) {
   ScratchDir dir;
   const std::string target = WriteCache(dir);
   const std::string source = WriteCache(dir, "Other GPU", 16, "source.json");
-  CliResult r = RunSonar({"compare", "--replay", target, "--transfer-from", source, target, "--tuners",
-                          "random,bo,transfer-bo,rgpe", "--seeds", "2", "--trials", "25", "--json"}, dir);
+  CliResult r =
+      RunSonar({"compare", "--replay", target, "--transfer-from", source, target, "--tuners",
+                "random,bo,transfer-bo,rgpe", "--seeds", "2", "--trials", "25", "--json"},
+               dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json j = json::parse(r.out);
   ASSERT_EQ(j["tables"].size(), 1u);
@@ -196,19 +209,23 @@ TEST(CompareCli, TransferTunersLearnFromAnotherDevice) {
   EXPECT_TRUE(j["median_ratio_to"]["transfer-bo"]["bo"].contains("5"));
   // sonar tune: transfer-bo needs --transfer-from, and tunes with it.
   r = RunSonar({"tune", "--replay", target, "--tuner", "transfer-bo", "--trials", "5", "--records",
-                dir.File("t.sonar"), "--json"}, dir);
+                dir.File("t.sonar"), "--json"},
+               dir);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("transfer"), std::string::npos) << r.err;
-  r = RunSonar({"tune", "--replay", target, "--tuner", "transfer-bo", "--transfer-from", source, "--trials", "6",
-                "--batch", "2", "--records", dir.File("t2.sonar"), "--json"}, dir);
+  r = RunSonar({"tune", "--replay", target, "--tuner", "transfer-bo", "--transfer-from", source,
+                "--trials", "6", "--batch", "2", "--records", dir.File("t2.sonar"), "--json"},
+               dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(json::parse(r.out)["trials"], 6);
 }
 
 TEST(TuneCli, TunesARealDenseKernelOnThisMachine) {
   ScratchDir dir;
-  CliResult r = RunSonar({"tune", "--op", "dense", "--shape", "32,32,32", "--tuner", "random", "--trials", "4",
-                 "--records", dir.File("d.sonar"), "--json", "--min-repeat-ms", "5"}, dir);
+  CliResult r =
+      RunSonar({"tune", "--op", "dense", "--shape", "32,32,32", "--tuner", "random", "--trials",
+                "4", "--records", dir.File("d.sonar"), "--json", "--min-repeat-ms", "5"},
+               dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json j = json::parse(r.out);
   EXPECT_EQ(j["trials"], 4);

@@ -31,8 +31,10 @@ void FuzzHistory(const uint8_t* data, size_t size, HistoryFormat format) {
   Require(report.records == static_cast<int64_t>(records->size()), "report.records");
   Require(report.ok + report.failed == report.records, "ok + failed == records");
   for (const Record& r : *records) {
-    Require(r.result.ok() == !r.result.run_seconds.empty(), "ok records carry times, failures none");
-    for (double s : r.result.run_seconds) Require(s > 0 && s < 1e9, "times are positive, no sentinel");
+    Require(r.result.ok() == !r.result.run_seconds.empty(),
+            "ok records carry times, failures none");
+    for (double s : r.result.run_seconds)
+      Require(s > 0 && s < 1e9, "times are positive, no sentinel");
   }
   // Whatever imported must survive Sonar's own formats unchanged.
   std::ostringstream out;
@@ -44,7 +46,8 @@ void FuzzHistory(const uint8_t* data, size_t size, HistoryFormat format) {
   std::string log;
   for (const Record& r : *records) log += EncodeRecordFrame(r);
   RecordLogStats stats;
-  Require(ParseRecordLog(log, &stats) == *records && stats.skipped_frames == 0, "record log round trip");
+  Require(ParseRecordLog(log, &stats) == *records && stats.skipped_frames == 0,
+          "record log round trip");
 }
 
 }  // namespace
@@ -94,9 +97,9 @@ void FuzzRecordPayload(const uint8_t* data, size_t size) {
 
 const std::vector<FuzzTarget>& AllFuzzTargets() {
   static const std::vector<FuzzTarget> targets = {
-      {"autotvm", FuzzAutoTvm},   {"ansor", FuzzAnsor},           {"kernel_tuner", FuzzKernelTuner},
-      {"jsonl", FuzzJsonLines},   {"record_log", FuzzRecordLog},
-      {"record_payload", FuzzRecordPayload},
+      {"autotvm", FuzzAutoTvm},          {"ansor", FuzzAnsor},
+      {"kernel_tuner", FuzzKernelTuner}, {"jsonl", FuzzJsonLines},
+      {"record_log", FuzzRecordLog},     {"record_payload", FuzzRecordPayload},
   };
   return targets;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Sonar Authors
-// libFuzzer target: FuzzKernelTuner (see fuzz_targets.h). Seed corpus: tests/fuzz/corpus/kernel_tuner/.
+// libFuzzer target: FuzzKernelTuner (see fuzz_targets.h). Seed corpus:
+// tests/fuzz/corpus/kernel_tuner/.
 #include "tests/fuzz/fuzz_targets.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -79,8 +79,8 @@ TEST(HardwareDescriptor, HasTheStaticFacts) {
   ASSERT_EQ(hw.feature_names.size(), static_cast<size_t>(hw.features.size()));
   ASSERT_EQ(hw.feature_sources.size(), hw.feature_names.size());
   ASSERT_EQ(hw.feature_units.size(), hw.feature_names.size());
-  const std::set<std::string> sources = {"cpuid", "sysconf", "sysfs", "probe", "perf_event",
-                                         "software_counter"};
+  const std::set<std::string> sources = {"cpuid", "sysconf",    "sysfs",
+                                         "probe", "perf_event", "software_counter"};
   std::set<std::string> names;
   for (size_t i = 0; i < hw.feature_names.size(); ++i) {
     EXPECT_TRUE(names.insert(hw.feature_names[i]).second) << hw.feature_names[i];
@@ -90,8 +90,8 @@ TEST(HardwareDescriptor, HasTheStaticFacts) {
   }
 #if defined(__x86_64__) || defined(__i386__)
   EXPECT_FALSE(hw.vendor.empty());
-  for (const char* flag : {"simd_sse", "simd_sse2", "simd_avx", "simd_avx2", "simd_fma",
-                           "simd_avx512f"}) {
+  for (const char* flag :
+       {"simd_sse", "simd_sse2", "simd_avx", "simd_avx2", "simd_fma", "simd_avx512f"}) {
     const double v = hw.Feature(flag);
     EXPECT_TRUE(v == 0 || v == 1) << flag << " = " << v;
     EXPECT_EQ(hw.FeatureSource(flag), "cpuid");
@@ -109,8 +109,8 @@ TEST(HardwareDescriptor, HasTheStaticFacts) {
 
 TEST(HardwareDescriptor, ProbeValuesArePositiveAndFinite) {
   const HardwareDescriptor& hw = QuickDescriptor();
-  for (const char* name : {"probe_fma_gflops", "probe_triad_gbps", "probe_latency_l1_ns",
-                           "probe_latency_mem_ns"}) {
+  for (const char* name :
+       {"probe_fma_gflops", "probe_triad_gbps", "probe_latency_l1_ns", "probe_latency_mem_ns"}) {
     const double v = hw.Feature(name);
     EXPECT_TRUE(std::isfinite(v) && v > 0) << name << " = " << v;
     EXPECT_EQ(hw.FeatureSource(name), "probe");

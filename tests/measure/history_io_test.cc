@@ -100,7 +100,8 @@ TEST(HistoryImport, EveryAutoTvmFileInTheDatasetsImportsWithExactCounts) {
   for (const char* sub : {"autotvm_cuda_v100_nnfusion", "autotvm_tophub"}) {
     for (const auto& entry : fs::directory_iterator(DatasetsDir() + "/" + sub)) {
       const std::string path = entry.path().string();
-      if (path.find(".jsonl.gz") == std::string::npos && entry.path().extension() != ".log") continue;
+      if (path.find(".jsonl.gz") == std::string::npos && entry.path().extension() != ".log")
+        continue;
       SCOPED_TRACE(path);
       ImportReport report;
       StatusOr<std::vector<Record>> records = ImportHistoryFile(path, Quiet(), &report);
@@ -260,10 +261,15 @@ TEST(HistoryImport, ParsesEveryAutoTvmKnobType) {
 }
 
 TEST(HistoryImport, MapsEveryAutoTvmErrorNumber) {
-  const MeasureStatus expected[] = {
-      MeasureStatus::kOk,           MeasureStatus::kInvalidConfig,  MeasureStatus::kCompileError,
-      MeasureStatus::kCompileError, MeasureStatus::kRuntimeError,   MeasureStatus::kWrongAnswer,
-      MeasureStatus::kCompileTimeout, MeasureStatus::kRunTimeout, MeasureStatus::kUnknownError};
+  const MeasureStatus expected[] = {MeasureStatus::kOk,
+                                    MeasureStatus::kInvalidConfig,
+                                    MeasureStatus::kCompileError,
+                                    MeasureStatus::kCompileError,
+                                    MeasureStatus::kRuntimeError,
+                                    MeasureStatus::kWrongAnswer,
+                                    MeasureStatus::kCompileTimeout,
+                                    MeasureStatus::kRunTimeout,
+                                    MeasureStatus::kUnknownError};
   for (int e = 0; e <= 8; ++e) {
     const std::string line = WithResult(
         e == 0 ? "[[0.5], 0, 1, 2]" : "[[1000000000.0], " + std::to_string(e) + ", 1, 2]");
@@ -365,7 +371,8 @@ TEST(HistoryImport, AutoTvmExportImportRoundTripKeepsEveryField) {
 
 TEST(HistoryImport, DatasetRoundTripsThroughAutoTvmExport) {
   SONAR_SKIP_WITHOUT_DATASETS();
-  const std::string path = DatasetsDir() + "/autotvm_cuda_v100_nnfusion/conv2d_records_v0.2.jsonl.gz";
+  const std::string path =
+      DatasetsDir() + "/autotvm_cuda_v100_nnfusion/conv2d_records_v0.2.jsonl.gz";
   ImportReport report;
   auto first = ImportHistoryFile(path, Quiet(), &report);
   ASSERT_TRUE(first.ok());
@@ -394,9 +401,11 @@ TEST(HistoryImport, SonarJsonLinesRoundTripExactly) {
 TEST(HistoryImport, KernelTunerCacheLeftOpenByAKilledRunStillImports) {
   const std::string text =
       "{\n\"device_name\": \"GPU X\",\n\"kernel_name\": \"k\",\n\"problem_size\": [64, 64],\n"
-      "\"tune_params_keys\": [\"bx\", \"t\"],\n\"tune_params\": {\"bx\": [16, 32], \"t\": [1, 2]},\n"
+      "\"tune_params_keys\": [\"bx\", \"t\"],\n\"tune_params\": {\"bx\": [16, 32], \"t\": [1, "
+      "2]},\n"
       "\"cache\": {\n"
-      "\"16,1\": {\"bx\": 16, \"t\": 1, \"time\": 2.0, \"times\": [1.5, 2.5], \"compile_time\": 30},\n"
+      "\"16,1\": {\"bx\": 16, \"t\": 1, \"time\": 2.0, \"times\": [1.5, 2.5], \"compile_time\": "
+      "30},\n"
       "\"32,1\": {\"bx\": 32, \"t\": 1, \"time\": \"CompilationFailedConfig\"},\n"
       "\"16,2\": {\"bx\": 16, \"t\": 2, \"time\": -1},\n"
       "\"32,2\": {\"bx\": 32, \"t\": 2, \"time\": 4.0, \"ti";  // cut mid-line
@@ -448,9 +457,7 @@ struct ImportOutcome {
 // Imports `path` (or, when `text` is set, that text) with the AutoTVM fast reader on or off. The
 // records are copied out of the sink, not moved, so the fast path's reuse of record storage
 // from line to line is exercised.
-ImportOutcome ImportBothWays(const std::string& path,
-                             const std::string* text,
-                             bool fast,
+ImportOutcome ImportBothWays(const std::string& path, const std::string* text, bool fast,
                              int threads = 0) {
   ImportOptions o = Quiet(HistoryFormat::kAutoTvm);
   o.autotvm_fast_path = fast;
@@ -683,15 +690,9 @@ TEST(HistoryImport, FastAndGeneralAutoTvmReadersAgreeOnMutatedLines) {
       const char c = alphabet[static_cast<size_t>(
           UniformInt(rng, 0, static_cast<int64_t>(alphabet.size()) - 1))];
       switch (UniformInt(rng, 0, 2)) {
-        case 0:
-          line[at] = c;
-          break;
-        case 1:
-          line.insert(line.begin() + static_cast<std::ptrdiff_t>(at), c);
-          break;
-        default:
-          line.erase(at, 1);
-          break;
+        case 0: line[at] = c; break;
+        case 1: line.insert(line.begin() + static_cast<std::ptrdiff_t>(at), c); break;
+        default: line.erase(at, 1); break;
       }
     }
     text += line + "\n";

@@ -34,8 +34,7 @@ namespace {
 // Runs argv[0] (looked up in PATH) with `argv`, stdout to `stdout_path` ("" = inherit) and
 // stderr to `stderr_path`. Returns the exit status, or -1 when it could not run or died of a
 // signal.
-int Spawn(const std::vector<std::string>& args,
-          const std::string& stdout_path,
+int Spawn(const std::vector<std::string>& args, const std::string& stdout_path,
           const std::string& stderr_path) {
   std::vector<char*> argv;
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -43,11 +42,11 @@ int Spawn(const std::vector<std::string>& args,
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   if (!stdout_path.empty()) {
-    posix_spawn_file_actions_addopen(
-        &actions, 1, stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 1, stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
   }
-  posix_spawn_file_actions_addopen(
-      &actions, 2, stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
   pid_t pid = 0;
   const int rc = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
@@ -156,8 +155,7 @@ std::vector<Case> CasesFor(const Task& task, int samples, uint64_t seed) {
   return cases;
 }
 
-Task MustMake(std::string_view op,
-              const std::vector<int64_t>& shape,
+Task MustMake(std::string_view op, const std::vector<int64_t>& shape,
               const OperatorOptions& options = {}) {
   StatusOr<Task> task = MakeOperatorTask(op, shape, "", options);
   SONAR_CHECK(task.ok()) << task.status().ToString();
@@ -282,10 +280,10 @@ TEST(Operators, FlopsCountMultiplyAndAddSeparately) {
 }
 
 TEST(Operators, DefaultConfigIsValidAndPlain) {
-  for (const Task& task : {MustMake("dense", {128, 3072, 768}),
-                           MustMake("conv2d", {1, 64, 56, 56, 64, 3, 3, 1, 1}),
-                           MustMake("depthwise_conv2d", {1, 32, 112, 112, 3, 3, 1, 1}),
-                           MustMake("dense", {7, 13, 5}, {.max_threads = 4})}) {
+  for (const Task& task :
+       {MustMake("dense", {128, 3072, 768}), MustMake("conv2d", {1, 64, 56, 56, 64, 3, 3, 1, 1}),
+        MustMake("depthwise_conv2d", {1, 32, 112, 112, 3, 3, 1, 1}),
+        MustMake("dense", {7, 13, 5}, {.max_threads = 4})}) {
     const Config c = DefaultConfig(task);
     std::string violated;
     EXPECT_TRUE(task.space.Satisfies(c, &violated)) << task.name << ": " << violated;
@@ -347,12 +345,11 @@ TEST(Operators, EmitRejectsInvalidConfigsAndWritesConstants) {
 
   StatusOr<std::string> good = EmitKernelSource(task, DefaultConfig(task));
   ASSERT_TRUE(good.ok()) << good.status().ToString();
-  for (const char* needle : {"constexpr long M = 64, N = 48, K = 32;",
-                             "MR = 1",
-                             "constexpr int V = 1;",
-                             "extern \"C\" void* sonar_init(unsigned long long seed)",
-                             "extern \"C\" void sonar_run(void* state)",
-                             "extern \"C\" double sonar_check(void* state)"}) {
+  for (const char* needle :
+       {"constexpr long M = 64, N = 48, K = 32;", "MR = 1", "constexpr int V = 1;",
+        "extern \"C\" void* sonar_init(unsigned long long seed)",
+        "extern \"C\" void sonar_run(void* state)",
+        "extern \"C\" double sonar_check(void* state)"}) {
     EXPECT_NE(good->find(needle), std::string::npos) << needle;
   }
 }
@@ -364,15 +361,13 @@ TEST(OperatorsCompiled, DenseConfigsComputeTheRightAnswer) {
   for (Case& c : CasesFor(MustMake("dense", {7, 13, 17}), 1, 2)) cases.push_back(c);
   // The fast kind of config: a packed panel, 16-wide vectors, a 4 x 32 register block.
   const Task big = MustMake("dense", {32, 64, 48});
-  cases.push_back({big,
-                   WithKnobs(big,
-                             {{"tile_y", "[2,4,4]"},
-                              {"tile_x", "[1,2,32]"},
-                              {"tile_k", "[2,24]"},
-                              {"vec", "16"},
-                              {"pack_b", "panel"},
-                              {"reorder_outer", "[1,2,0]"},
-                              {"unroll_k", "4"}})});
+  cases.push_back({big, WithKnobs(big, {{"tile_y", "[2,4,4]"},
+                                        {"tile_x", "[1,2,32]"},
+                                        {"tile_k", "[2,24]"},
+                                        {"vec", "16"},
+                                        {"pack_b", "panel"},
+                                        {"reorder_outer", "[1,2,0]"},
+                                        {"unroll_k", "4"}})});
   ExpectAllCorrect(cases);
 }
 
@@ -382,15 +377,13 @@ TEST(OperatorsCompiled, Conv2dConfigsComputeTheRightAnswer) {
     cases.push_back(c);
   }
   const Task t = MustMake("conv2d", {1, 8, 8, 8, 32, 3, 3, 1, 1});
-  cases.push_back({t,
-                   WithKnobs(t,
-                             {{"tile_ic", "[2,4]"},
-                              {"tile_oc", "[1,32]"},
-                              {"tile_ow", "[2,4]"},
-                              {"vec", "16"},
-                              {"layout", "nchwc"},
-                              {"reorder_reduce", "[0,1,2,3]"},
-                              {"unroll_kw", "true"}})});
+  cases.push_back({t, WithKnobs(t, {{"tile_ic", "[2,4]"},
+                                    {"tile_oc", "[1,32]"},
+                                    {"tile_ow", "[2,4]"},
+                                    {"vec", "16"},
+                                    {"layout", "nchwc"},
+                                    {"reorder_reduce", "[0,1,2,3]"},
+                                    {"unroll_kw", "true"}})});
   ExpectAllCorrect(cases);
 }
 

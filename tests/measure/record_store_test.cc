@@ -140,7 +140,8 @@ TEST(RecordStore, CorruptFrameInTheMiddleIsSkippedAndReadingContinues) {
     EXPECT_FALSE(stats.torn_tail);
   }
   // Garbage inserted between frames is skipped too.
-  std::string with_garbage = full.substr(0, starts[2]) + "garbage\xA5SNR!!" + full.substr(starts[2]);
+  std::string with_garbage =
+      full.substr(0, starts[2]) + "garbage\xA5SNR!!" + full.substr(starts[2]);
   RecordLogStats stats;
   EXPECT_EQ(ParseRecordLog(with_garbage, &stats), written);
   EXPECT_EQ(stats.skipped_frames, 1);
@@ -231,8 +232,8 @@ TEST(RecordFrames, FastEncoderWritesProtobufsBytes) {
   for (int i = 0; i < 40; ++i) records.push_back(SampleRecord(i));
   Record r = SampleRecord(7);
   r.config.values.push_back(KnobValue{.name = "", .kind = KnobKind::kChoice, .strings = {"", "x"}});
-  r.config.values.push_back(KnobValue{.name = "neg", .kind = KnobKind::kSplit,
-                                      .ints = {-1, -(int64_t{1} << 62), 0, 1 << 30}});
+  r.config.values.push_back(KnobValue{
+      .name = "neg", .kind = KnobKind::kSplit, .ints = {-1, -(int64_t{1} << 62), 0, 1 << 30}});
   r.config.index = 0;
   r.task.template_version = -3;
   r.result.source_error_code = -1;
@@ -331,7 +332,8 @@ TEST(RecordLogWriter, NewLogsOpenWithTheHeaderAndHeaderlessLogsStillReadAndAppen
   // A header from a newer format is refused, by readers and writers alike.
   std::string newer = RecordLogHeader();
   newer[4] = 2;
-  const uint32_t crc = static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(newer.data()), 12));
+  const uint32_t crc =
+      static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(newer.data()), 12));
   for (int i = 0; i < 4; ++i) newer[12 + i] = static_cast<char>((crc >> (8 * i)) & 0xFF);
   const std::string newer_path = dir.File("newer.sonar");
   WriteFile(newer_path, newer + EncodeRecordFrame(SampleRecord(0)));
@@ -367,7 +369,10 @@ TEST(RecordLogWriter, RefusesFilesThatAreNotLogsAndLeavesThemByteForByte) {
        "AutoTVM log"},
       {"# Sonar\n\nSome notes.\n", "text file"},
       {std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00", 8), "gzip"},
-      {std::string("\x7f" "ELF\x02\x01\x01\x00", 8), "binary"},
+      {std::string("\x7f"
+                   "ELF\x02\x01\x01\x00",
+                   8),
+       "binary"},
   };
   for (const auto& [bytes, looks_like] : files) {
     const std::string path = dir.File("user_file");
@@ -544,8 +549,8 @@ TEST(RecordLog, StreamedReadsAgreeWithInMemoryOnesAcrossWindows) {
   RecordLogStats memory_stats, file_stats;
   const std::vector<Record> in_memory = ParseRecordLog(log, &memory_stats);
   std::vector<Record> streamed;
-  ASSERT_TRUE(ForEachRecord(path, [&](Record&& r) { streamed.push_back(std::move(r)); },
-                            &file_stats)
+  ASSERT_TRUE(ForEachRecord(
+                  path, [&](Record&& r) { streamed.push_back(std::move(r)); }, &file_stats)
                   .ok());
   EXPECT_EQ(streamed, in_memory);
   EXPECT_EQ(file_stats.records, memory_stats.records);

@@ -24,7 +24,9 @@ Record MakeRecord(const Task& task, std::vector<int64_t> split, int64_t unroll, 
                   MeasureStatus status = MeasureStatus::kOk) {
   Record r;
   r.workload_key = task.WorkloadKey();
-  r.task = {.name = task.name, .op = task.op, .args_json = ShapeToJson(task.shape),
+  r.task = {.name = task.name,
+            .op = task.op,
+            .args_json = ShapeToJson(task.shape),
             .target = task.target};
   KnobValue a;
   a.name = "tile_x";
@@ -42,9 +44,15 @@ Record MakeRecord(const Task& task, std::vector<int64_t> split, int64_t unroll, 
 }
 
 Config ConfigOf(const Task& t, std::vector<int64_t> split, int64_t unroll) {
-  KnobValue a{.name = "tile_x", .kind = KnobKind::kSplit, .ints = std::move(split), .strings = {},
+  KnobValue a{.name = "tile_x",
+              .kind = KnobKind::kSplit,
+              .ints = std::move(split),
+              .strings = {},
               .source_type = ""};
-  KnobValue b{.name = "unroll", .kind = KnobKind::kChoice, .ints = {unroll}, .strings = {},
+  KnobValue b{.name = "unroll",
+              .kind = KnobKind::kChoice,
+              .ints = {unroll},
+              .strings = {},
               .source_type = ""};
   StatusOr<Config> c = t.space.FromValues({a, b});
   SONAR_CHECK(c.ok()) << c.status().ToString();
@@ -71,8 +79,8 @@ TEST(ReplayMeasurer, AutoTvmMinusOneOuterFactorMatches) {
 
 TEST(ReplayMeasurer, PrefersAnOkRecordOverAFailedOne) {
   const Task t = SmallTask();
-  auto m = MakeReplayMeasurer({MakeRecord(t, {4, 4}, 1, 0, MeasureStatus::kRunTimeout),
-                               MakeRecord(t, {4, 4}, 1, 5e-3)});
+  auto m = MakeReplayMeasurer(
+      {MakeRecord(t, {4, 4}, 1, 0, MeasureStatus::kRunTimeout), MakeRecord(t, {4, 4}, 1, 5e-3)});
   EXPECT_EQ(m->Measure(t, {ConfigOf(t, {4, 4}, 1)})[0].status, MeasureStatus::kOk);
 }
 

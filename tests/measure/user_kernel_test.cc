@@ -65,7 +65,8 @@ TEST(UserKernel, MalformedSpaceJsonNamesTheLineOrTheField) {
   };
   EXPECT_NE(err("{\n  \"knobs\": [\n  {,}\n]}").find("S.json:3:"), std::string::npos)
       << err("{\n  \"knobs\": [\n  {,}\n]}");
-  EXPECT_NE(err(R"({"knobs": [{"name": "A", "kind": "int"}]})").find("knobs[0]"), std::string::npos);
+  EXPECT_NE(err(R"({"knobs": [{"name": "A", "kind": "int"}]})").find("knobs[0]"),
+            std::string::npos);
   EXPECT_NE(err(R"({"knobs": [{"name": "A", "kind": "float"}]})").find("knobs[0].kind"),
             std::string::npos);
   EXPECT_NE(err(R"({"knobs": [{"name": "A B", "kind": "bool"}]})").find("knobs[0].name"),

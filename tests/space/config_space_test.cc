@@ -23,12 +23,10 @@ ConfigSpace MustMake(std::vector<Knob> knobs, std::vector<NamedConstraint> const
 
 // One knob of every kind: 10 * 6 * 3 * 4 * 2 = 1440 configs.
 ConfigSpace EveryKindSpace(std::vector<NamedConstraint> constraints = {}) {
-  return MustMake({SplitKnob("tile", 8, 3),
-                   ReorderKnob("order", 3),
-                   ChoiceKnob("vec", {"none", "avx2", "avx512"}),
-                   IntKnob("unroll", 0, 3),
-                   BoolKnob("fast")},
-                  std::move(constraints));
+  return MustMake(
+      {SplitKnob("tile", 8, 3), ReorderKnob("order", 3),
+       ChoiceKnob("vec", {"none", "avx2", "avx512"}), IntKnob("unroll", 0, 3), BoolKnob("fast")},
+      std::move(constraints));
 }
 
 int NumDifferent(const Config& a, const Config& b) {
@@ -88,17 +86,10 @@ TEST(ConfigSpace, RandomSpacesRoundTripIndices) {
           knobs.push_back(SplitKnob(name, extent, parts));
           break;
         }
-        case 1:
-          knobs.push_back(ReorderKnob(name, static_cast<int>(UniformInt(rng, 1, 4))));
-          break;
-        case 2:
-          knobs.push_back(IntChoiceKnob(name, {3, 1, 4, 10}));
-          break;
-        case 3:
-          knobs.push_back(IntKnob(name, -5, UniformInt(rng, -5, 50)));
-          break;
-        default:
-          knobs.push_back(BoolKnob(name));
+        case 1: knobs.push_back(ReorderKnob(name, static_cast<int>(UniformInt(rng, 1, 4)))); break;
+        case 2: knobs.push_back(IntChoiceKnob(name, {3, 1, 4, 10})); break;
+        case 3: knobs.push_back(IntKnob(name, -5, UniformInt(rng, -5, 50))); break;
+        default: knobs.push_back(BoolKnob(name));
       }
     }
     ConfigSpace space = MustMake(knobs);
@@ -124,10 +115,9 @@ TEST(ConfigSpace, HugeSpaceSamplesAndRoundTripsWithoutEnumerating) {
     knobs.push_back(k % 2 == 0 ? IntKnob("i" + std::to_string(k), 1, 4)
                                : ChoiceKnob("c" + std::to_string(k), {"a", "b", "c", "d"}));
   }
-  ConfigSpace space =
-      MustMake(knobs, {{"first_two_differ", [](const ConfigSpace&, const Config& c) {
-                          return c.choice[0] != c.choice[1];
-                        }}});
+  ConfigSpace space = MustMake(
+      knobs, {{"first_two_differ",
+               [](const ConfigSpace&, const Config& c) { return c.choice[0] != c.choice[1]; }}});
   EXPECT_EQ(space.raw_size(), uint64_t{1} << 62);
   Rng rng = MakeRng(7);
   for (int i = 0; i < 1000; ++i) {
@@ -347,12 +337,10 @@ TEST(ConfigSpace, FindKnobByName) {
 }
 
 TEST(ConfigSpace, ValuesRoundTripForEveryConfig) {
-  ConfigSpace space = MustMake({SplitKnob("tile", 8, 3),
-                                ReorderKnob("order", 3),
-                                ChoiceKnob("vec", {"none", "avx2", "avx512"}),
-                                IntChoiceKnob("unroll", {0, 512, 1500}),
-                                IntKnob("n", 0, 3),
-                                BoolKnob("fast")});
+  ConfigSpace space =
+      MustMake({SplitKnob("tile", 8, 3), ReorderKnob("order", 3),
+                ChoiceKnob("vec", {"none", "avx2", "avx512"}),
+                IntChoiceKnob("unroll", {0, 512, 1500}), IntKnob("n", 0, 3), BoolKnob("fast")});
   for (uint64_t i = 0; i < space.size(); ++i) {
     const Config c = space.At(i);
     std::vector<KnobValue> values = space.ToValues(c);
@@ -477,10 +465,9 @@ TEST(ConfigSpace, ListedSpaceSamplesAndNeighborsStayInside) {
     for (int32_t v = 0; v < 3; ++v) members.push_back({.choice = {n, v}});
   }
   members.push_back({.choice = {5, 1}});
-  StatusOr<ConfigSpace> space =
-      ConfigSpace::MakeListed(knobs, members, {{"not_c", [](const ConfigSpace&, const Config& c) {
-                                                  return c.choice[1] != 2;
-                                                }}});
+  StatusOr<ConfigSpace> space = ConfigSpace::MakeListed(
+      knobs, members,
+      {{"not_c", [](const ConfigSpace&, const Config& c) { return c.choice[1] != 2; }}});
   ASSERT_TRUE(space.ok());
   std::unordered_set<Config, ConfigHash> member_set(members.begin(), members.end());
   Rng rng = MakeRng(6);
@@ -520,8 +507,7 @@ TEST(ConfigSpace, ListedSpaceSamplesAndNeighborsStayInside) {
 
 TEST(ConfigSpace, ListedSpaceWithNoValidMemberFailsSampleClearly) {
   StatusOr<ConfigSpace> space =
-      ConfigSpace::MakeListed({BoolKnob("b")},
-                              {{.choice = {0}}, {.choice = {1}}},
+      ConfigSpace::MakeListed({BoolKnob("b")}, {{.choice = {0}}, {.choice = {1}}},
                               {{"never", [](const ConfigSpace&, const Config&) { return false; }}});
   ASSERT_TRUE(space.ok());
   Rng rng = MakeRng(1);

@@ -20,13 +20,10 @@ ConfigSpace MustMake(std::vector<Knob> knobs) {
 // tile: extent 512 in 3 parts; order: 3 axes; vec: 3 labels; unroll: {0,512,1500};
 // width: {4,8,16}; n: 1..64 log; m: -2..2; fast: bool.
 ConfigSpace FeatureSpace() {
-  return MustMake({SplitKnob("tile", 512, 3),
-                   ReorderKnob("order", 3),
+  return MustMake({SplitKnob("tile", 512, 3), ReorderKnob("order", 3),
                    ChoiceKnob("vec", {"none", "avx2", "avx512"}),
-                   IntChoiceKnob("unroll", {0, 512, 1500}),
-                   IntChoiceKnob("width", {4, 8, 16}),
-                   IntKnob("n", 1, 64, 1, /*log_scale=*/true),
-                   IntKnob("m", -2, 2),
+                   IntChoiceKnob("unroll", {0, 512, 1500}), IntChoiceKnob("width", {4, 8, 16}),
+                   IntKnob("n", 1, 64, 1, /*log_scale=*/true), IntKnob("m", -2, 2),
                    BoolKnob("fast")});
 }
 
@@ -74,14 +71,11 @@ TEST(EncodeFeatures, DefaultEncodingHasTheDocumentedColumns) {
   const Eigen::MatrixXd x = EncodeFeatures(space, {space.At(0), c}, options);
   ASSERT_EQ(x.rows(), 2);
   ASSERT_EQ(x.cols(), static_cast<Eigen::Index>(names.size()));
-  const std::vector<double> expected = {4,
-                                        3,
+  const std::vector<double> expected = {4,    3,
                                         2,  // log2 16, 8, 4
-                                        2,
-                                        0,
+                                        2,    0,
                                         1,  // perm {1,2,0}: axis0 at 2, axis1 at 0
-                                        0,
-                                        1,
+                                        0,    1,
                                         0,     // avx2
                                         1500,  // unroll has a 0: raw values
                                         3,     // log2 8
@@ -106,18 +100,11 @@ TEST(EncodeFeatures, OptionsSwitchEncodings) {
   options.one_hot_choice = false;
   options.log_int = true;
   const std::vector<std::string> names = FeatureNames(space, options);
-  const std::vector<std::string> expected_names = {"tile.f0",
-                                                   "tile.f1",
-                                                   "tile.f2",
-                                                   "order.pos0",
-                                                   "order.pos1",
-                                                   "order.pos2",
-                                                   "vec.index",
-                                                   "unroll",
-                                                   "width.log2",
-                                                   "n.log2",
-                                                   "m",  // values < 1 stay raw
-                                                   "fast"};
+  const std::vector<std::string> expected_names = {
+      "tile.f0",    "tile.f1",   "tile.f2", "order.pos0", "order.pos1",
+      "order.pos2", "vec.index", "unroll",  "width.log2", "n.log2",
+      "m",  // values < 1 stay raw
+      "fast"};
   EXPECT_EQ(names, expected_names);
   const Eigen::MatrixXd x = EncodeFeatures(space, {PickConfig(space)}, options);
   ASSERT_EQ(x.cols(), 12);

@@ -27,16 +27,8 @@ TEST(SplitKnob, FactorsPolicyFollowsAutoTvmOrder) {
   // (the DFS's first stack slot is the innermost factor and varies slowest).
   Knob knob = SplitKnob("tile", 8, 3);
   ASSERT_TRUE(knob.Validate().ok()) << knob.Validate().ToString();
-  const Candidates expected = {{8, 1, 1},
-                               {4, 2, 1},
-                               {2, 4, 1},
-                               {1, 8, 1},
-                               {4, 1, 2},
-                               {2, 2, 2},
-                               {1, 4, 2},
-                               {2, 1, 4},
-                               {1, 2, 4},
-                               {1, 1, 8}};
+  const Candidates expected = {{8, 1, 1}, {4, 2, 1}, {2, 4, 1}, {1, 8, 1}, {4, 1, 2},
+                               {2, 2, 2}, {1, 4, 2}, {2, 1, 4}, {1, 2, 4}, {1, 1, 8}};
   EXPECT_EQ(knob.candidates, expected);
   EXPECT_EQ(knob.kind, KnobKind::kSplit);
   EXPECT_EQ(knob.extent, 8);

@@ -113,7 +113,8 @@ void CheckGradient(GpKernel kernel) {
     up(i) += h;
     down(i) -= h;
     const double fd = (model.LogObjective(tasks, up, center, 0.7, nullptr) -
-                       model.LogObjective(tasks, down, center, 0.7, nullptr)) / (2 * h);
+                       model.LogObjective(tasks, down, center, 0.7, nullptr)) /
+                      (2 * h);
     EXPECT_NEAR(grad(i), fd, 1e-5 * std::max(1.0, std::abs(fd))) << "parameter " << i;
   }
 }
@@ -180,7 +181,7 @@ TEST(DeepKernelGp, PriorStrengthInterpolatesBetweenPretrainedAndFreeFit) {
   for (double precision : {1e6, 1e1, 1e-4}) {
     DkgpOptions o = SmallOptions();
     o.prior_precisions = {precision};
-    o.adapt_iterations = 300;  // converged fits, so the likelihoods compare
+    o.adapt_iterations = 300;   // converged fits, so the likelihoods compare
     o.source_residual = false;  // LogObjective scores the mean head alone
     DeepKernelGp model(o);
     ASSERT_TRUE(model.Pretrain(RelatedSources(4, 80, 7)).ok());
@@ -357,8 +358,10 @@ TEST(DeepKernelGp, TaskColumnsReadEachSourceAtItsOwnTask) {
     const double mine = SpearmanRho(r_own.col(t), detail.col(t));
     const double other = SpearmanRho(r_own.col(t), detail.col(1 - t));
     const double faded = SpearmanRho(r_across.col(t), detail.col(t));
-    std::printf("source %d's residual at task 6, rank correlation with its detail: own task columns %.3f "
-                "(other source's detail %.3f), across tasks %.3f\n", t, mine, other, faded);
+    std::printf(
+        "source %d's residual at task 6, rank correlation with its detail: own task columns %.3f "
+        "(other source's detail %.3f), across tasks %.3f\n",
+        t, mine, other, faded);
     EXPECT_GT(mine, 0.4);
     EXPECT_LT(std::abs(other), 0.2);
     EXPECT_GT(mine, faded + 0.2);
@@ -376,7 +379,8 @@ TEST(DeepKernelGp, TaskColumnsReadEachSourceAtItsOwnTask) {
     Eigen::MatrixXd at_source = grid;
     at_source.col(2).setConstant(t);
     const Eigen::VectorXd y = sources[t].y;
-    const double mean = y.mean(), sd = std::sqrt((y.array() - mean).square().sum() / (y.size() - 1.0));
+    const double mean = y.mean(),
+                 sd = std::sqrt((y.array() - mean).square().sum() / (y.size() - 1.0));
     const Eigen::VectorXd measured = (y.array() - mean) / sd;
     EXPECT_LT((exact.SourcePriorMeans(at_source).col(t) - measured).cwiseAbs().maxCoeff(), 1e-9);
     EXPECT_LT((exact.SourcePriorMeans(target).col(t) - measured).cwiseAbs().maxCoeff(), 1e-9);

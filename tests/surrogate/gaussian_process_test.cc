@@ -89,7 +89,8 @@ TEST(GaussianProcess, InterpolatesNoiseFreeData) {
     GaussianProcess gp(o);
     ASSERT_TRUE(gp.Fit(x, y).ok());
     const Prediction p = gp.Predict(x);
-    EXPECT_LT((p.mean - y).cwiseAbs().maxCoeff(), 1e-3) << (kernel == GpKernel::kRbf ? "rbf" : "m52");
+    EXPECT_LT((p.mean - y).cwiseAbs().maxCoeff(), 1e-3)
+        << (kernel == GpKernel::kRbf ? "rbf" : "m52");
   }
 }
 
@@ -104,7 +105,8 @@ TEST(GaussianProcess, PredictiveVarianceSmallAtObservedPointsAndLargeFarAway) {
   far << 50, 50, -40, 60;
   const Prediction away = gp.Predict(far);
   EXPECT_LT(at.variance.maxCoeff(), 0.05 * gp.signal_variance());
-  for (int i = 0; i < 2; ++i) EXPECT_NEAR(away.variance(i), gp.signal_variance(), 1e-6 * gp.signal_variance());
+  for (int i = 0; i < 2; ++i)
+    EXPECT_NEAR(away.variance(i), gp.signal_variance(), 1e-6 * gp.signal_variance());
   EXPECT_GT(away.variance.minCoeff(), 20 * at.variance.maxCoeff());
   EXPECT_TRUE((at.variance.array() >= 0).all());
 }
@@ -333,7 +335,8 @@ TEST(GaussianProcess, SaveLoadRoundTrips) {
 }
 
 TEST(GaussianProcess, LoadRejectsMalformedFilesWithAClearStatus) {
-  EXPECT_EQ(GaussianProcess::Load(TempPath("does_not_exist")).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(GaussianProcess::Load(TempPath("does_not_exist")).status().code(),
+            StatusCode::kNotFound);
   Rng rng = MakeRng(11);
   GaussianProcess gp;
   ASSERT_TRUE(gp.Fit(UniformPoints(10, 2, rng), Eigen::VectorXd::LinSpaced(10, 0, 1)).ok());

@@ -26,8 +26,9 @@ namespace sonar::testing {
 inline Task SyntheticTask(const std::string& name = "synthetic") {
   std::vector<Knob> knobs = {IntKnob("a", 0, 15), IntKnob("b", 0, 15), IntKnob("c", 0, 15),
                              BoolKnob("d")};
-  std::vector<NamedConstraint> constraints = {
-      {"a_plus_b", [](const ConfigSpace&, const Config& c) { return c.choice[0] + c.choice[1] <= 28; }}};
+  std::vector<NamedConstraint> constraints = {{"a_plus_b", [](const ConfigSpace&, const Config& c) {
+                                                 return c.choice[0] + c.choice[1] <= 28;
+                                               }}};
   Task task;
   task.name = name;
   task.op = "synthetic";
@@ -46,7 +47,8 @@ inline MeasureResult SyntheticCost(const Config& c) {
     return r;
   }
   const double a = c.choice[0] - 11, b = c.choice[1] - 3, cc = c.choice[2] - 7;
-  const double cost = 1e-3 * (1 + 0.05 * a * a + 0.08 * b * b + 0.03 * cc * cc + (c.choice[3] ? 0 : 0.3));
+  const double cost =
+      1e-3 * (1 + 0.05 * a * a + 0.08 * b * b + 0.03 * cc * cc + (c.choice[3] ? 0 : 0.3));
   r.status = MeasureStatus::kOk;
   r.run_seconds = {cost, cost * 1.01, cost * 0.99};
   return r;

@@ -107,9 +107,9 @@ inline std::string DatasetsDir() {
   return std::filesystem::is_directory(dir) ? dir : "";
 }
 
-#define SONAR_SKIP_WITHOUT_DATASETS()                                                         \
-  if (::sonar::testing::DatasetsDir().empty())                                               \
-  GTEST_SKIP() << "../shared/datasets is absent (" SONAR_SHARED_DIR                           \
+#define SONAR_SKIP_WITHOUT_DATASETS()                               \
+  if (::sonar::testing::DatasetsDir().empty())                      \
+  GTEST_SKIP() << "../shared/datasets is absent (" SONAR_SHARED_DIR \
                   "/datasets); these tests read the real histories there"
 
 }  // namespace sonar::testing

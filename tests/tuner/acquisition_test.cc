@@ -62,8 +62,8 @@ TEST(Acquisition, ExpectedImprovementMatchesTheClosedForm) {
   const double z = -0.5;
   const double phi = std::exp(-z * z / 2) / std::sqrt(2 * M_PI);
   const double cdf = 0.5 * std::erfc(-z / std::sqrt(2.0));
-  EXPECT_NEAR(Score1(OnePoint(1, 4), 0, AcquisitionKind::kExpectedImprovement),
-              2 * (phi + z * cdf), 1e-12);
+  EXPECT_NEAR(Score1(OnePoint(1, 4), 0, AcquisitionKind::kExpectedImprovement), 2 * (phi + z * cdf),
+              1e-12);
   // Far below the best: EI -> best - mu.
   EXPECT_NEAR(Score1(OnePoint(-10, 1e-4), 0, AcquisitionKind::kExpectedImprovement), 10, 1e-9);
 }
@@ -88,8 +88,8 @@ TEST(Acquisition, LogExpectedImprovementStaysFiniteAndMonotoneWhereEiUnderflows)
   }
   // Asymptote: -z^2/2 - log(sqrt(2 pi)) - 2 log|z|.
   const double z = -1e4;
-  EXPECT_NEAR(LogExpectedImprovementOfZ(z), -z * z / 2 - 0.5 * std::log(2 * M_PI) - 2 * std::log(-z),
-              1e-6);
+  EXPECT_NEAR(LogExpectedImprovementOfZ(z),
+              -z * z / 2 - 0.5 * std::log(2 * M_PI) - 2 * std::log(-z), 1e-6);
   // Continuity across the branch points.
   for (double b : {-1.0, -37.0}) {
     EXPECT_NEAR(LogExpectedImprovementOfZ(b - 1e-9), LogExpectedImprovementOfZ(b + 1e-9), 1e-6);
@@ -107,7 +107,8 @@ TEST(Acquisition, ProbabilityOfImprovementIsLogPhiAndFiniteInTheTail) {
 }
 
 TEST(Acquisition, LowerConfidenceBoundAndThompson) {
-  EXPECT_NEAR(Score1(OnePoint(1, 4), 0, AcquisitionKind::kLowerConfidenceBound), -(1 - 2 * 2), 1e-12);
+  EXPECT_NEAR(Score1(OnePoint(1, 4), 0, AcquisitionKind::kLowerConfidenceBound), -(1 - 2 * 2),
+              1e-12);
   // Thompson draws from N(mu, sigma^2): the mean of many draws is -mu.
   Prediction p;
   p.mean = Eigen::VectorXd::Constant(20000, 3.0);
@@ -131,9 +132,10 @@ TEST(Acquisition, FeasibilityWeightsTheScore) {
   EXPECT_NEAR(Score1(p, 0, AcquisitionKind::kLowerConfidenceBound, lpf),
               Score1(p, 0, AcquisitionKind::kLowerConfidenceBound), 1e-12);
   // Below min_feasibility (0.5 by default) every kind ranks after the feasible candidates.
-  for (AcquisitionKind k : {AcquisitionKind::kLogExpectedImprovement, AcquisitionKind::kExpectedImprovement,
-                            AcquisitionKind::kProbabilityOfImprovement,
-                            AcquisitionKind::kLowerConfidenceBound, AcquisitionKind::kThompson}) {
+  for (AcquisitionKind k :
+       {AcquisitionKind::kLogExpectedImprovement, AcquisitionKind::kExpectedImprovement,
+        AcquisitionKind::kProbabilityOfImprovement, AcquisitionKind::kLowerConfidenceBound,
+        AcquisitionKind::kThompson}) {
     EXPECT_LT(Score1(p, 0, k, std::log(0.4)), -1e5) << AcquisitionKindToString(k);
   }
 }
@@ -154,7 +156,9 @@ ConfigSpace Grid2d(int n) {
   return ConfigSpace::Make({IntKnob("a", 0, n - 1), IntKnob("b", 0, n - 1)}).value();
 }
 
-TEST(CandidatePoolOptions, DefaultsAreValid) { EXPECT_TRUE(CandidatePoolOptions{}.Validate().ok()); }
+TEST(CandidatePoolOptions, DefaultsAreValid) {
+  EXPECT_TRUE(CandidatePoolOptions{}.Validate().ok());
+}
 
 TEST(CandidatePool, EnumeratesASmallListedSpaceExactly) {
   std::vector<Config> members;
@@ -169,7 +173,8 @@ TEST(CandidatePool, EnumeratesASmallListedSpaceExactly) {
   AcquisitionFn score = [](const std::vector<Config>& c) {
     Eigen::VectorXd s(static_cast<Eigen::Index>(c.size()));
     for (size_t i = 0; i < c.size(); ++i) {
-      s[static_cast<Eigen::Index>(i)] = -std::abs(c[i].choice[0] - 7) - std::abs(c[i].choice[1] - 2);
+      s[static_cast<Eigen::Index>(i)] =
+          -std::abs(c[i].choice[0] - 7) - std::abs(c[i].choice[1] - 2);
     }
     return s;
   };

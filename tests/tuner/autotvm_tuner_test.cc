@@ -153,15 +153,15 @@ TEST(AutoTvmTuner, NeverProposesAConfigTwiceNorAnInvalidOne) {
   std::vector<Knob> knobs = {IntKnob("a", 0, 5), IntKnob("b", 0, 5), IntKnob("c", 0, 9)};
   Task task;
   task.op = "small";
-  task.space = ConfigSpace::Make(knobs, {{"a_plus_b", [](const ConfigSpace&, const Config& c) {
-                                            return c.choice[0] + c.choice[1] <= 8;
-                                          }}})
-                   .value();
+  task.space =
+      ConfigSpace::Make(
+          knobs, {{"a_plus_b", [](const ConfigSpace&,
+                                  const Config& c) { return c.choice[0] + c.choice[1] <= 8; }}})
+          .value();
   int valid = 0;
   for (const Config& c : AllConfigs(task.space)) valid += task.space.Satisfies(c);
   const CostFn cost = [](const Config& c) {
-    return 1e-3 * (1 + std::abs(c.choice[0] - 2) + std::abs(c.choice[1] - 4) +
-                   0.1 * c.choice[2]);
+    return 1e-3 * (1 + std::abs(c.choice[0] - 2) + std::abs(c.choice[1] - 4) + 0.1 * c.choice[2]);
   };
   TunerOptions o = FastOptions(3);
   o.autotvm.plan_size = 16;
@@ -228,7 +228,8 @@ TEST(AutoTvmTuner, ObservedButUnproposedConfigsTrainTheModelAndAreNeverProposed)
   const Task task = TableTask();
   std::vector<Config> all = AllConfigs(task.space);
   std::vector<Observation> history;
-  for (size_t i = 0; i < all.size(); i += 15) history.push_back({all[i], Result(TableCost(all[i]))});
+  for (size_t i = 0; i < all.size(); i += 15)
+    history.push_back({all[i], Result(TableCost(all[i]))});
   std::unique_ptr<Tuner> tuner = MakeTuner(task, FastOptions(8)).value();
   tuner->Observe(history);  // 135 rows: a resume fits at once
   std::set<std::vector<int32_t>> observed;
@@ -317,8 +318,8 @@ TEST(AutoTvmTuner, TransferFromARelatedWorkloadImprovesTheFirstPlan) {
   TunerOptions o = FastOptions(4);
   o.transfer_records = records;
   std::unique_ptr<Tuner> tuner = MakeTuner(target, o).value();
-  const std::vector<Config> proposed =
-      Drive(*tuner, [](const Config& c) { return TableCost(c); }, 400);
+  const std::vector<Config> proposed = Drive(
+      *tuner, [](const Config& c) { return TableCost(c); }, 400);
   std::set<std::vector<int32_t>> seen;
   for (const Config& c : proposed) EXPECT_TRUE(seen.insert(c.choice).second);
 }
@@ -372,8 +373,7 @@ TEST(AutoTvmTuner, ListedSpacesAreSearchedToo) {
 // about time. Run with --gtest_also_run_disabled_tests.
 TEST(AutoTvmTuner, DISABLED_PlanningRoundTiming) {
   std::vector<Knob> knobs = {SplitKnob("tile_x", 1024, 3), SplitKnob("tile_y", 1024, 3),
-                             SplitKnob("tile_k", 512, 2), IntKnob("unroll", 0, 3),
-                             BoolKnob("vec")};
+                             SplitKnob("tile_k", 512, 2), IntKnob("unroll", 0, 3), BoolKnob("vec")};
   Task task;
   task.op = "big";
   task.space = ConfigSpace::Make(knobs).value();

@@ -22,13 +22,9 @@ TunerOptions BoTunerOptions(uint64_t seed) {
 }
 
 // Trials until the tuner first proposes a config whose cost is <= goal (budget + 1 if never).
-int TrialsToReach(const Task& task,
-                  const TunerOptions& options,
-                  const std::function<MeasureResult(const Config&)>& cost,
-                  double goal,
-                  int budget,
-                  int batch = 1,
-                  int* failures = nullptr) {
+int TrialsToReach(const Task& task, const TunerOptions& options,
+                  const std::function<MeasureResult(const Config&)>& cost, double goal, int budget,
+                  int batch = 1, int* failures = nullptr) {
   std::unique_ptr<Tuner> tuner = MakeTuner(task, options).value();
   int trials = 0;
   while (trials < budget) {
@@ -134,8 +130,8 @@ TEST(BoTuner, AvoidsARegionOfFailingConfigs) {
 
 TEST(BoTuner, BatchesHoldDistinctConfigsForEveryMethod) {
   const Task task = SyntheticTask();
-  for (BoBatchMethod method :
-       {BoBatchMethod::kLocalPenalization, BoBatchMethod::kThompson, BoBatchMethod::kKrigingBeliever}) {
+  for (BoBatchMethod method : {BoBatchMethod::kLocalPenalization, BoBatchMethod::kThompson,
+                               BoBatchMethod::kKrigingBeliever}) {
     TunerOptions o = BoTunerOptions(2);
     o.bo.batch = method;
     std::unique_ptr<Tuner> tuner = MakeTuner(task, o).value();

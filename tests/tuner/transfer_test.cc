@@ -26,7 +26,8 @@ using testing::SyntheticTask;
 // The synthetic bowl of testing/fakes.h with its minimum moved by (da, db); no failures.
 MeasureResult Bowl(const Config& c, int da, int db) {
   const double a = c.choice[0] - 11 - da, b = c.choice[1] - 3 - db, cc = c.choice[2] - 7;
-  const double cost = 1e-3 * (1 + 0.05 * a * a + 0.08 * b * b + 0.03 * cc * cc + (c.choice[3] ? 0 : 0.3));
+  const double cost =
+      1e-3 * (1 + 0.05 * a * a + 0.08 * b * b + 0.03 * cc * cc + (c.choice[3] ? 0 : 0.3));
   MeasureResult r;
   r.status = MeasureStatus::kOk;
   r.run_seconds = {cost};
@@ -113,7 +114,8 @@ TEST(TransferEncoder, MatchesSplitInnerFactorsAndTaskArguments) {
       const std::string name = v.name + ".f" + std::to_string(p) + ".log2";
       const auto it = std::find(e.names().begin(), e.names().end(), name);
       ASSERT_NE(it, e.names().end()) << name;
-      EXPECT_DOUBLE_EQ(row(it - e.names().begin()), std::log2(static_cast<double>(v.ints[p]))) << name;
+      EXPECT_DOUBLE_EQ(row(it - e.names().begin()), std::log2(static_cast<double>(v.ints[p])))
+          << name;
     }
   }
   // Task features: log2 of the source's arguments, not the target's.
@@ -205,7 +207,8 @@ TEST(TransferTuners, RelatedSourcesBeatBoWithoutTransfer) {
     EXPECT_EQ(o.transfer_prior->sources.size(), 3u);
     for (uint64_t seed = 0; seed < 3; ++seed) {
       o.seed = seed;
-      (kind == TunerKind::kRgpe ? rgpe : transfer).push_back(TrialsToReach(target, o, best * 1.0001, 80));
+      (kind == TunerKind::kRgpe ? rgpe : transfer)
+          .push_back(TrialsToReach(target, o, best * 1.0001, 80));
     }
   }
   for (uint64_t seed = 0; seed < 3; ++seed) {
@@ -252,8 +255,9 @@ TEST(TransferTuners, MisleadingSourcesCostLittle) {
   std::sort(bo.begin(), bo.end());
   std::sort(transfer.begin(), transfer.end());
   std::sort(rgpe.begin(), rgpe.end());
-  std::printf("misleading sources, trials to the optimum (median of 3): bo %d, transfer-bo %d, rgpe %d\n",
-              bo[1], transfer[1], rgpe[1]);
+  std::printf(
+      "misleading sources, trials to the optimum (median of 3): bo %d, transfer-bo %d, rgpe %d\n",
+      bo[1], transfer[1], rgpe[1]);
   EXPECT_LE(transfer[1], 2 * bo[1]);
   EXPECT_LE(rgpe[1], 2 * bo[1]);
   EXPECT_LE(transfer[1], 120);  // found at all

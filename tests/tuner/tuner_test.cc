@@ -20,8 +20,8 @@ using testing::SyntheticTask;
 // The kinds this build provides (MakeTuner succeeds).
 std::vector<TunerKind> AvailableKinds(const Task& task) {
   std::vector<TunerKind> kinds;
-  for (TunerKind k : {TunerKind::kRandom, TunerKind::kGrid, TunerKind::kGenetic, TunerKind::kAutoTvm,
-                      TunerKind::kBayesOpt, TunerKind::kTransferBayesOpt}) {
+  for (TunerKind k : {TunerKind::kRandom, TunerKind::kGrid, TunerKind::kGenetic,
+                      TunerKind::kAutoTvm, TunerKind::kBayesOpt, TunerKind::kTransferBayesOpt}) {
     TunerOptions o;
     o.kind = k;
     if (MakeTuner(task, o).ok()) kinds.push_back(k);
@@ -46,8 +46,9 @@ TunerOptions TestOptions(TunerKind kind) {
 
 // Trials a property test drives `kind` for: fewer for BO, whose proposals cost most.
 int Trials(TunerKind kind, int trials) {
-  return kind == TunerKind::kBayesOpt || kind == TunerKind::kTransferBayesOpt ? std::min(trials, 150)
-                                                                               : trials;
+  return kind == TunerKind::kBayesOpt || kind == TunerKind::kTransferBayesOpt
+             ? std::min(trials, 150)
+             : trials;
 }
 
 // Runs propose/observe for `trials` trials against SyntheticCost, returning the proposals.
@@ -55,7 +56,8 @@ std::vector<Config> Drive(const Task& task, TunerOptions options, int trials, in
   std::unique_ptr<Tuner> tuner = MakeTuner(task, options).value();
   std::vector<Config> proposed;
   while (static_cast<int>(proposed.size()) < trials) {
-    std::vector<Config> b = tuner->Propose(std::min(batch, trials - static_cast<int>(proposed.size())));
+    std::vector<Config> b =
+        tuner->Propose(std::min(batch, trials - static_cast<int>(proposed.size())));
     if (b.empty()) break;
     std::vector<Observation> obs;
     for (const Config& c : b) obs.push_back({c, SyntheticCost(c)});
@@ -75,8 +77,8 @@ TEST(TunerOptions, BadValuesAreRejected) {
 }
 
 TEST(TunerKind, NamesRoundTrip) {
-  for (TunerKind k : {TunerKind::kRandom, TunerKind::kGrid, TunerKind::kGenetic, TunerKind::kAutoTvm,
-                      TunerKind::kBayesOpt, TunerKind::kTransferBayesOpt}) {
+  for (TunerKind k : {TunerKind::kRandom, TunerKind::kGrid, TunerKind::kGenetic,
+                      TunerKind::kAutoTvm, TunerKind::kBayesOpt, TunerKind::kTransferBayesOpt}) {
     TunerKind back;
     ASSERT_TRUE(StringToTunerKind(TunerKindToString(k), &back));
     EXPECT_EQ(back, k);
@@ -123,7 +125,8 @@ TEST(Tuner, ExhaustsASmallSpaceExactlyOnce) {
   std::vector<Knob> knobs = {IntKnob("a", 0, 3), IntKnob("b", 0, 3), IntKnob("c", 0, 2)};
   Task task;
   task.op = "tiny";
-  task.space = ConfigSpace::Make(knobs, {{"not_33", [](const ConfigSpace&, const Config& c) {
+  task.space = ConfigSpace::Make(knobs, {{"not_33",
+                                          [](const ConfigSpace&, const Config& c) {
                                             return !(c.choice[0] == 3 && c.choice[1] == 3);
                                           }}})
                    .value();
@@ -212,9 +215,9 @@ TEST(RandomTuner, TrialsToFirstGoodConfigMatchTheExactFormula) {
   EXPECT_NEAR(mean, exact_mean, 1.5);
   // The whole distribution: the empirical survival at the quartiles of the exact one.
   for (int t : {3, 7, 14}) {
-    const double empirical =
-        static_cast<double>(std::count_if(firsts.begin(), firsts.end(), [&](int f) { return f > t; })) /
-        firsts.size();
+    const double empirical = static_cast<double>(std::count_if(firsts.begin(), firsts.end(),
+                                                               [&](int f) { return f > t; })) /
+                             firsts.size();
     EXPECT_NEAR(empirical, SurvivalWithoutReplacement(n, k, t), 0.06) << "t=" << t;
   }
 }

@@ -45,11 +45,10 @@ TEST(EncodeNasBench201, PutsOneOpPerEdgeInEdgeOrder) {
 
 TEST(EncodeNasBench201, RejectsMalformedCells) {
   EXPECT_FALSE(EncodeNasBench201("").ok());
-  EXPECT_FALSE(EncodeNasBench201("|none~0|+|none~0|none~1|").ok());                 // 2 nodes
+  EXPECT_FALSE(EncodeNasBench201("|none~0|+|none~0|none~1|").ok());  // 2 nodes
   EXPECT_FALSE(EncodeNasBench201("|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|").ok());
   EXPECT_FALSE(EncodeNasBench201("|none~1|+|none~0|none~1|+|none~0|none~1|none~2|").ok());
-  StatusOr<Eigen::VectorXd> bad =
-      EncodeNasBench201("|none~0|+|none~0|+|none~0|none~1|none~2|");
+  StatusOr<Eigen::VectorXd> bad = EncodeNasBench201("|none~0|+|none~0|+|none~0|none~1|none~2|");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("inputs"), std::string::npos);
 }
@@ -63,16 +62,16 @@ TEST(EncodeFbnet, OneHotPerBlock) {
   EXPECT_EQ((*x)(0 * 9 + 7), 1);
   EXPECT_EQ((*x)(1 * 9 + 8), 1);
   EXPECT_EQ((*x)(21 * 9 + 5), 1);
-  EXPECT_FALSE(EncodeFbnet("7-8-1").ok());                                         // 3 blocks
-  EXPECT_FALSE(EncodeFbnet("9-8-1-8-4-8-8-8-7-4-1-4-7-3-2-7-3-2-4-2-4-5").ok());   // op 9
+  EXPECT_FALSE(EncodeFbnet("7-8-1").ok());                                        // 3 blocks
+  EXPECT_FALSE(EncodeFbnet("9-8-1-8-4-8-8-8-7-4-1-4-7-3-2-7-3-2-4-2-4-5").ok());  // op 9
   EXPECT_FALSE(EncodeFbnet("a-8-1-8-4-8-8-8-7-4-1-4-7-3-2-7-3-2-4-2-4-5").ok());
 }
 
 TEST(EncodeOfa, MasksInactiveLayersAndEncodesResolution) {
   // arch 0 of HELP's OFA table.
-  StatusOr<Eigen::VectorXd> x = EncodeOfa("7-5-5-5-7-7-5-7-5-7-3-7-5-3-7-3-5-3-5-3",
-                                          "6-4-4-6-6-3-4-3-3-6-3-3-3-6-3-4-6-4-3-6",
-                                          "2-2-2-2-3", 204);
+  StatusOr<Eigen::VectorXd> x =
+      EncodeOfa("7-5-5-5-7-7-5-7-5-7-3-7-5-3-7-3-5-3-5-3",
+                "6-4-4-6-6-3-4-3-3-6-3-3-3-6-3-4-6-4-3-6", "2-2-2-2-3", 204);
   ASSERT_TRUE(x.ok()) << x.status().ToString();
   ASSERT_EQ(x->size(), LatencyEncodingSize(LatencySpace::kOfa));
   // Stage 0: layers 0 and 1 active (ks 7, 5; e 6, 4), layers 2 and 3 inactive.
@@ -114,7 +113,8 @@ TEST(LoadLatencyTable, JoinsFilesOnArchIdxAndKeepsAbsentValuesAsNaN) {
   EXPECT_EQ(t->encodings(1, 3), 1);  // arch 2: conv3x3 on edge 0
   HardwareDescriptor hw = t->Descriptor(t->DeviceColumn("cpu"), {2, 0, 99});
   EXPECT_EQ(hw.source, "reference_latencies");
-  EXPECT_EQ(hw.feature_names, (std::vector<std::string>{"ref_arch_2", "ref_arch_0", "ref_arch_99"}));
+  EXPECT_EQ(hw.feature_names,
+            (std::vector<std::string>{"ref_arch_2", "ref_arch_0", "ref_arch_99"}));
   EXPECT_EQ(hw.feature_sources[0], "reference_arch");
   EXPECT_NEAR(hw.features(0), std::log(4.0), 1e-12);
   EXPECT_NEAR(hw.features(1), std::log(2.0), 1e-12);
@@ -140,8 +140,8 @@ TEST(LoadLatencyTable, ReportsMalformedInputWithFileAndLine) {
 TEST(LoadLatencyTable, ReadsHelpsTablesInPlace) {
   SONAR_SKIP_WITHOUT_DATASETS();
   const std::string dir = DatasetsDir() + "/help_latency/";
-  StatusOr<LatencyTable> nb = LoadLatencyTable({dir + "nasbench201_latency_ms.csv"},
-                                               LatencySpace::kNasBench201);
+  StatusOr<LatencyTable> nb =
+      LoadLatencyTable({dir + "nasbench201_latency_ms.csv"}, LatencySpace::kNasBench201);
   ASSERT_TRUE(nb.ok()) << nb.status().ToString();
   EXPECT_EQ(nb->num_archs(), 15625);
   EXPECT_EQ(nb->num_devices(), 25);  // gold_6226 and pixel2 are held out of the data set

@@ -16,8 +16,8 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
-#include "tests/testing/cli_runner.h"
 #include "tests/surrogate/latency/latency_testing.h"
+#include "tests/testing/cli_runner.h"
 #include "tests/testing/test_records.h"
 
 extern char** environ;
@@ -171,17 +171,18 @@ void WriteSmallDataset(const ScratchDir& dir) {
   WriteFile(dir.File("nasbench201_hardware_embedding_index.txt"), refs);
 }
 
-const std::vector<std::string> kSmallModel = {"--epochs", "20", "--ensemble", "2",
-                                              "--hidden", "16", "--feature-size", "8",
+const std::vector<std::string> kSmallModel = {"--epochs",      "20", "--ensemble",     "2",
+                                              "--hidden",      "16", "--feature-size", "8",
                                               "--maple-steps", "100"};
 
 TEST(LatencyCli, EvalJsonHasTheDocumentedFields) {
   ScratchDir dir;
   WriteSmallDataset(dir);
-  std::vector<std::string> args = {"latency", "eval", "--data",
-                                   dir.File("nasbench201_latency_ms.csv"), "--space",
-                                   "nasbench201", "--test-devices", "dev3,dev4", "--shots", "3,5",
-                                   "--repeats", "2", "--ceiling-epochs", "10", "--json"};
+  std::vector<std::string> args = {
+      "latency",          "eval",        "--data",         dir.File("nasbench201_latency_ms.csv"),
+      "--space",          "nasbench201", "--test-devices", "dev3,dev4",
+      "--shots",          "3,5",         "--repeats",      "2",
+      "--ceiling-epochs", "10",          "--json"};
   args.insert(args.end(), kSmallModel.begin(), kSmallModel.end());
   CliResult r = RunSonar(args, dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -203,12 +204,14 @@ TEST(LatencyCli, EvalJsonHasTheDocumentedFields) {
 TEST(LatencyCli, TrainAdaptPredictRoundTrip) {
   ScratchDir dir;
   WriteSmallDataset(dir);
-  CliResult r = RunSonar({"latency", "train", "--data", dir.File("nasbench201_latency_ms.csv"),
-                          "--space", "nasbench201", "--devices", "dev0,dev1,dev2,dev3",
-                          "--epochs", "20", "--ensemble", "2", "--hidden", "16",
-                          "--feature-size", "8", "--maple-steps", "100", "--out",
-                          dir.File("m.json"), "--json"},
-                         dir);
+  CliResult r = RunSonar(
+      {"latency",       "train",       "--data",         dir.File("nasbench201_latency_ms.csv"),
+       "--space",       "nasbench201", "--devices",      "dev0,dev1,dev2,dev3",
+       "--epochs",      "20",          "--ensemble",     "2",
+       "--hidden",      "16",          "--feature-size", "8",
+       "--maple-steps", "100",         "--out",          dir.File("m.json"),
+       "--json"},
+      dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("\"sources\""), std::string::npos);
   // Samples of dev4: two reference architectures (descriptor) and three others.
@@ -254,11 +257,11 @@ TEST(LatencyCli, EveryCommandHasHelpWithAnExampleAndBadUsageExitsWithTwo) {
     EXPECT_NE(r.out.find("Example"), std::string::npos) << cmd;
   }
   EXPECT_EQ(RunSonar({"latency", "eval", "--space", "nasbench201"}, dir).exit_code, 2);
-  EXPECT_EQ(RunSonar({"latency", "eval", "--data", "x.csv", "--space", "darts", "--test-devices",
-                      "a"},
-                     dir)
-                .exit_code,
-            2);
+  EXPECT_EQ(
+      RunSonar({"latency", "eval", "--data", "x.csv", "--space", "darts", "--test-devices", "a"},
+               dir)
+          .exit_code,
+      2);
 }
 
 }  // namespace

@@ -157,9 +157,11 @@ TEST(LatencyPredictor, AutoWeighsCandidatesByCrossValidationOnTheTargetsOwnObser
   // On this device the CV-weighted combination is at least as accurate as map_head alone.
   const Eigen::VectorXd truth = f.table.latency_ms.col(5).tail(200);
   ASSERT_TRUE(p.Adapt(f.TargetDescriptor(), x, ms, LatencyAdaptation::kAuto).ok());
-  const LatencyMetrics a = ComputeLatencyMetrics(p.PredictMs(f.table.encodings.bottomRows(200)), truth);
+  const LatencyMetrics a =
+      ComputeLatencyMetrics(p.PredictMs(f.table.encodings.bottomRows(200)), truth);
   ASSERT_TRUE(p.Adapt(f.TargetDescriptor(), x, ms, LatencyAdaptation::kMapHead).ok());
-  const LatencyMetrics h = ComputeLatencyMetrics(p.PredictMs(f.table.encodings.bottomRows(200)), truth);
+  const LatencyMetrics h =
+      ComputeLatencyMetrics(p.PredictMs(f.table.encodings.bottomRows(200)), truth);
   EXPECT_GE(a.within_10pct, h.within_10pct);
 }
 
@@ -209,7 +211,8 @@ TEST(LatencyPredictor, SaveLoadRoundTripKeepsPredictions) {
   EXPECT_EQ(q->source_names(), p.source_names());
   EXPECT_EQ(q->PredictLogMs(f.table.encodings, f.TargetDescriptor()),
             p.PredictLogMs(f.table.encodings, f.TargetDescriptor()));
-  EXPECT_EQ(q->PredictSourceLogMs(f.table.encodings, 2), p.PredictSourceLogMs(f.table.encodings, 2));
+  EXPECT_EQ(q->PredictSourceLogMs(f.table.encodings, 2),
+            p.PredictSourceLogMs(f.table.encodings, 2));
   // Adapted models re-adapt on load to the same predictions.
   Eigen::MatrixXd x;
   Eigen::VectorXd ms;

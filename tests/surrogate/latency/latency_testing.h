@@ -61,8 +61,7 @@ inline LatencyTable SyntheticLatencyTable(int archs, int devices, uint64_t seed)
     const Eigen::VectorXd w = base + u * f1 + v * f2;
     for (int i = 0; i < archs; ++i) {
       const double convs = t.encodings.row(i)(Eigen::seqN(3, 6, 5)).sum();  // nor_conv_3x3 count
-      t.latency_ms(i, d) =
-          std::exp(scale + t.encodings.row(i).dot(w) + 0.05 * u * convs * convs);
+      t.latency_ms(i, d) = std::exp(scale + t.encodings.row(i).dot(w) + 0.05 * u * convs * convs);
     }
   }
   return t;
