@@ -170,8 +170,10 @@ class Tuner {
   virtual std::string_view name() const = 0;
 };
 
-// Builds the tuner of options.kind for `task`. Fails with InvalidArgument for bad options and
-// with FailedPrecondition for a kind this build does not provide.
+// Builds the tuner of options.kind for `task`. Fails with InvalidArgument for bad options, and
+// for transfer-bo and rgpe without transfer records (or transfer_prior); with
+// FailedPrecondition when no transfer record is usable (no other workload has enough ok
+// records sharing a knob with the task).
 StatusOr<std::unique_ptr<Tuner>> MakeTuner(const Task& task, const TunerOptions& options);
 
 }  // namespace sonar

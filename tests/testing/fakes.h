@@ -13,10 +13,12 @@
 #include <chrono>
 #include <cmath>
 #include <functional>
+#include <set>
 #include <thread>
 
 #include "common/random.h"
 #include "measure/measurer.h"
+#include "measure/record.h"
 #include "space/config_space.h"
 #include "space/task.h"
 
@@ -52,6 +54,47 @@ inline MeasureResult SyntheticCost(const Config& c) {
   r.status = MeasureStatus::kOk;
   r.run_seconds = {cost, cost * 1.01, cost * 0.99};
   return r;
+}
+
+// The synthetic bowl of testing/fakes.h with its minimum moved by (da, db); no failures.
+inline MeasureResult Bowl(const Config& c, int da, int db) {
+  const double a = c.choice[0] - 11 - da, b = c.choice[1] - 3 - db, cc = c.choice[2] - 7;
+  const double cost =
+      1e-3 * (1 + 0.05 * a * a + 0.08 * b * b + 0.03 * cc * cc + (c.choice[3] ? 0 : 0.3));
+  MeasureResult r;
+  r.status = MeasureStatus::kOk;
+  r.run_seconds = {cost};
+  return r;
+}
+
+inline Task SourceTask(int i) {
+  Task t = SyntheticTask("source" + std::to_string(i));
+  t.shape = {16, 16, 16 + i};
+  t.target = "source-device-" + std::to_string(i);
+  return t;
+}
+
+// n random records of source i (its bowl moved by (i-1, 0)): the transfer fixture of the tests
+// of transfer-bo and rgpe, and of the tests that cover every tuner kind.
+inline std::vector<Record> SourceRecords(int i, int n, uint64_t seed) {
+  const Task source = SourceTask(i);
+  Rng rng = MakeRng(seed);
+  std::set<std::vector<int32_t>> seen;
+  std::vector<Record> out;
+  while (static_cast<int>(out.size()) < n) {
+    Config c = source.space.Sample(rng).value();
+    if (!seen.insert(c.choice).second) continue;
+    Record r;
+    r.workload_key = source.WorkloadKey();
+    r.task.name = source.name;
+    r.task.op = source.op;
+    r.task.args_json = source.ArgsJson();
+    r.task.target = source.target;
+    r.config.values = source.space.ToValues(c);
+    r.result = Bowl(c, i - 1, 0);
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 // Answers from a function of the config; counts configs measured.

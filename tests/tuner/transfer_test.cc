@@ -21,47 +21,10 @@
 namespace sonar {
 namespace {
 
+using testing::Bowl;
+using testing::SourceRecords;
+using testing::SourceTask;
 using testing::SyntheticTask;
-
-// The synthetic bowl of testing/fakes.h with its minimum moved by (da, db); no failures.
-MeasureResult Bowl(const Config& c, int da, int db) {
-  const double a = c.choice[0] - 11 - da, b = c.choice[1] - 3 - db, cc = c.choice[2] - 7;
-  const double cost =
-      1e-3 * (1 + 0.05 * a * a + 0.08 * b * b + 0.03 * cc * cc + (c.choice[3] ? 0 : 0.3));
-  MeasureResult r;
-  r.status = MeasureStatus::kOk;
-  r.run_seconds = {cost};
-  return r;
-}
-
-Task SourceTask(int i) {
-  Task t = SyntheticTask("source" + std::to_string(i));
-  t.shape = {16, 16, 16 + i};
-  t.target = "source-device-" + std::to_string(i);
-  return t;
-}
-
-// n random records of source i (its bowl moved by (i-1, 0)).
-std::vector<Record> SourceRecords(int i, int n, uint64_t seed) {
-  const Task source = SourceTask(i);
-  Rng rng = MakeRng(seed);
-  std::set<std::vector<int32_t>> seen;
-  std::vector<Record> out;
-  while (static_cast<int>(out.size()) < n) {
-    Config c = source.space.Sample(rng).value();
-    if (!seen.insert(c.choice).second) continue;
-    Record r;
-    r.workload_key = source.WorkloadKey();
-    r.task.name = source.name;
-    r.task.op = source.op;
-    r.task.args_json = source.ArgsJson();
-    r.task.target = source.target;
-    r.config.values = source.space.ToValues(c);
-    r.result = Bowl(c, i - 1, 0);
-    out.push_back(std::move(r));
-  }
-  return out;
-}
 
 std::vector<Record> AllSources() {
   std::vector<Record> all;

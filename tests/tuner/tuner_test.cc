@@ -17,20 +17,37 @@ namespace {
 using testing::SyntheticCost;
 using testing::SyntheticTask;
 
-// The kinds this build provides (MakeTuner succeeds).
-std::vector<TunerKind> AvailableKinds(const Task& task) {
-  std::vector<TunerKind> kinds;
-  for (TunerKind k : {TunerKind::kRandom, TunerKind::kGrid, TunerKind::kGenetic,
-                      TunerKind::kAutoTvm, TunerKind::kBayesOpt, TunerKind::kTransferBayesOpt}) {
-    TunerOptions o;
-    o.kind = k;
-    if (MakeTuner(task, o).ok()) kinds.push_back(k);
-  }
+// Every tuner kind. The transfer tuners (transfer-bo, rgpe) get the transfer fixture of
+// testing/fakes.h (TestOptions); none may be skipped: a kind this list lacks, or that cannot be
+// built, fails EveryKindIsListedAndBuilds.
+const std::vector<TunerKind>& AllKinds() {
+  static const std::vector<TunerKind> kinds = {TunerKind::kRandom,   TunerKind::kGrid,
+                                               TunerKind::kGenetic,  TunerKind::kAutoTvm,
+                                               TunerKind::kBayesOpt, TunerKind::kTransferBayesOpt,
+                                               TunerKind::kRgpe};
   return kinds;
 }
 
+bool IsTransferKind(TunerKind kind) {
+  return kind == TunerKind::kTransferBayesOpt || kind == TunerKind::kRgpe;
+}
+
+// Two small source workloads (40 records each) for the transfer tuners.
+const std::vector<Record>& TransferFixture() {
+  static const std::vector<Record> records = [] {
+    std::vector<Record> all;
+    for (int i = 0; i < 2; ++i) {
+      std::vector<Record> r = testing::SourceRecords(i, 40, 300 + static_cast<uint64_t>(i));
+      all.insert(all.end(), r.begin(), r.end());
+    }
+    return all;
+  }();
+  return records;
+}
+
 // Options for `kind` that keep these property tests fast: the model-based tuners get cheap
-// model fits (the properties under test do not depend on model quality).
+// model fits (the properties under test do not depend on model quality), the transfer tuners
+// the fixture's records and a short pretraining.
 TunerOptions TestOptions(TunerKind kind) {
   TunerOptions o;
   o.kind = kind;
@@ -41,14 +58,29 @@ TunerOptions TestOptions(TunerKind kind) {
   o.bo.refit_all_below = 12;
   o.bo.refit_every = 200;
   o.bo.max_predict_work = 2e6;
+  if (IsTransferKind(kind)) {
+    o.transfer_records = TransferFixture();
+    o.transfer.dkgp.pretrain_iterations = 40;
+    o.transfer.dkgp.adapt_iterations = 10;
+    o.transfer.rgpe_source_samples = 40;
+    o.transfer.rgpe_loss_samples = 32;
+    o.transfer.feasibility_source_samples = 16;
+  }
   return o;
 }
 
-// Trials a property test drives `kind` for: fewer for BO, whose proposals cost most.
+// Every kind, each checked to build for `task` with TestOptions.
+std::vector<TunerKind> EveryKind(const Task& task) {
+  for (TunerKind k : AllKinds()) {
+    EXPECT_TRUE(MakeTuner(task, TestOptions(k)).ok()) << TunerKindToString(k);
+  }
+  return AllKinds();
+}
+
+// Trials a property test drives `kind` for: fewer for the GP-based tuners, whose proposals
+// cost most.
 int Trials(TunerKind kind, int trials) {
-  return kind == TunerKind::kBayesOpt || kind == TunerKind::kTransferBayesOpt
-             ? std::min(trials, 150)
-             : trials;
+  return kind == TunerKind::kBayesOpt || IsTransferKind(kind) ? std::min(trials, 150) : trials;
 }
 
 // Runs propose/observe for `trials` trials against SyntheticCost, returning the proposals.
@@ -76,9 +108,24 @@ TEST(TunerOptions, BadValuesAreRejected) {
   EXPECT_FALSE(MakeTuner(SyntheticTask(), o).ok());
 }
 
+TEST(TunerKind, EveryKindIsListedAndBuilds) {
+  // AllKinds() holds each enumerator once (kRgpe is the last), and each builds.
+  ASSERT_EQ(AllKinds().size(), static_cast<size_t>(TunerKind::kRgpe) + 1);
+  for (size_t i = 0; i < AllKinds().size(); ++i) {
+    EXPECT_EQ(static_cast<size_t>(AllKinds()[i]), i);
+    EXPECT_TRUE(MakeTuner(SyntheticTask(), TestOptions(AllKinds()[i])).ok())
+        << TunerKindToString(AllKinds()[i]);
+  }
+  // Without transfer records the transfer tuners refuse to build, with a clear error.
+  for (TunerKind k : {TunerKind::kTransferBayesOpt, TunerKind::kRgpe}) {
+    TunerOptions o;
+    o.kind = k;
+    EXPECT_FALSE(MakeTuner(SyntheticTask(), o).ok()) << TunerKindToString(k);
+  }
+}
+
 TEST(TunerKind, NamesRoundTrip) {
-  for (TunerKind k : {TunerKind::kRandom, TunerKind::kGrid, TunerKind::kGenetic,
-                      TunerKind::kAutoTvm, TunerKind::kBayesOpt, TunerKind::kTransferBayesOpt}) {
+  for (TunerKind k : AllKinds()) {
     TunerKind back;
     ASSERT_TRUE(StringToTunerKind(TunerKindToString(k), &back));
     EXPECT_EQ(back, k);
@@ -89,7 +136,7 @@ TEST(TunerKind, NamesRoundTrip) {
 
 TEST(Tuner, SameSeedGivesSameProposalsForEveryKind) {
   const Task task = SyntheticTask();
-  const std::vector<TunerKind> kinds = AvailableKinds(task);
+  const std::vector<TunerKind> kinds = EveryKind(task);
   ASSERT_GE(kinds.size(), 3u);
   for (TunerKind kind : kinds) {
     TunerOptions o = TestOptions(kind);
@@ -108,7 +155,7 @@ TEST(Tuner, SameSeedGivesSameProposalsForEveryKind) {
 
 TEST(Tuner, NeverProposesAConfigTwiceNorAnInvalidOne) {
   const Task task = SyntheticTask();
-  for (TunerKind kind : AvailableKinds(task)) {
+  for (TunerKind kind : EveryKind(task)) {
     TunerOptions o = TestOptions(kind);
     o.seed = 5;
     const std::vector<Config> all = Drive(task, o, Trials(kind, 1500), 16);
@@ -130,7 +177,7 @@ TEST(Tuner, ExhaustsASmallSpaceExactlyOnce) {
                                             return !(c.choice[0] == 3 && c.choice[1] == 3);
                                           }}})
                    .value();
-  for (TunerKind kind : AvailableKinds(task)) {
+  for (TunerKind kind : EveryKind(task)) {
     TunerOptions o = TestOptions(kind);
     std::unique_ptr<Tuner> tuner = MakeTuner(task, o).value();
     std::set<std::vector<int32_t>> seen;
@@ -154,7 +201,7 @@ TEST(Tuner, ExhaustsASmallSpaceExactlyOnce) {
 
 TEST(Tuner, ObservedConfigsAreNeverProposed) {
   const Task task = SyntheticTask();
-  for (TunerKind kind : AvailableKinds(task)) {
+  for (TunerKind kind : EveryKind(task)) {
     TunerOptions o = TestOptions(kind);
     std::unique_ptr<Tuner> tuner = MakeTuner(task, o).value();
     // Replay (as on resume) the first 500 configs of the grid.
@@ -183,7 +230,7 @@ double SurvivalWithoutReplacement(int n, int k, int t) {
 }
 
 TEST(RandomTuner, TrialsToFirstGoodConfigMatchTheExactFormula) {
-  // A listed-free product space of 1000 configs; the 10 with c == 0 are "good".
+  // A product space of 1000 configs (no listed knob); the 100 with c == 0 are "good".
   std::vector<Knob> knobs = {IntKnob("a", 0, 9), IntKnob("b", 0, 9), IntKnob("c", 0, 9)};
   Task task;
   task.op = "table";
