@@ -44,6 +44,10 @@ StatusOr<HarnessOutput> ParseHarnessOutput(const std::string& stdout_text) {
     return InvalidArgumentError("result line: number is not an integer");
   }
   out.number = j["number"].get<long long>();
+  if (out.number < 1) {
+    return InvalidArgumentError("result line: number is " + std::to_string(out.number) +
+                                ", not a positive count of calls");
+  }
   if (j.contains("output_floats") && j["output_floats"].is_number_unsigned()) {
     out.output_floats = j["output_floats"].get<unsigned long long>();
   }
@@ -51,7 +55,12 @@ StatusOr<HarnessOutput> ParseHarnessOutput(const std::string& stdout_text) {
   if (!rs.is_array()) return InvalidArgumentError("result line: run_seconds is not an array");
   for (const auto& s : rs) {
     if (!s.is_number()) return InvalidArgumentError("result line: run_seconds holds a non-number");
-    out.run_seconds.push_back(s.get<double>());
+    const double t = s.get<double>();
+    if (!std::isfinite(t) || t <= 0) {
+      return InvalidArgumentError("result line: run_seconds holds " + std::to_string(t) +
+                                  ", not a positive time");
+    }
+    out.run_seconds.push_back(t);
   }
   return out;
 }

@@ -28,7 +28,9 @@ struct HarnessOutput {
 };
 
 // Parses the last line of `stdout_text` that starts with {"sonar":. Returns InvalidArgument
-// when there is none or it is malformed (e.g. the kernel printed over it).
+// when there is none or it is malformed (e.g. the kernel printed over it), or when it claims
+// fewer than one call per repeat or a time that is not finite and positive (a kernel that
+// prints a forged line gets a runtime_error record, never an ok one).
 StatusOr<HarnessOutput> ParseHarnessOutput(const std::string& stdout_text);
 
 // max/min - 1 of the repeats: 0 for identical repeats; +inf if min <= 0. requires: non-empty.

@@ -2,13 +2,23 @@
 // Copyright 2026 The Sonar Authors
 #include "tests/fuzz/fuzz_targets.h"
 
+#include <unistd.h>
+
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string_view>
 
+#include "common/random.h"
+#include "measure/hardware.h"
 #include "measure/history_io.h"
 #include "measure/record_store.h"
+#include "measure/timing.h"
+#include "measure/user_kernel.h"
+#include "surrogate/latency/latency_predictor.h"
 
 namespace sonar::fuzz {
 namespace {
@@ -95,11 +105,79 @@ void FuzzRecordPayload(const uint8_t* data, size_t size) {
           "a decoded record encodes and decodes back to itself");
 }
 
+void FuzzHarnessOutput(const uint8_t* data, size_t size) {
+  // What a measured kernel printed: whatever it is, either an error or a line the measurer can
+  // use (at least one call per repeat, every time finite and positive).
+  StatusOr<HarnessOutput> out =
+      ParseHarnessOutput(std::string(reinterpret_cast<const char*>(data), size));
+  if (!out.ok()) return;
+  Require(out->number >= 1, "an accepted result line has number >= 1");
+  for (double t : out->run_seconds) {
+    Require(std::isfinite(t) && t > 0, "an accepted result line has finite, positive times");
+  }
+}
+
+void FuzzSpaceJson(const uint8_t* data, size_t size) {
+  // A user's SPACE.json: an error, or a space that samples (or says why it cannot) and holds
+  // its own reference config.
+  std::vector<KnobValue> reference;
+  StatusOr<ConfigSpace> space = ParseSpaceJson(
+      std::string_view(reinterpret_cast<const char*>(data), size), "fuzz.json", &reference);
+  if (!space.ok()) return;
+  Require(space->num_knobs() >= 1, "an accepted space has a knob");
+  Rng rng = MakeRng(1);
+  for (int i = 0; i < 4; ++i) {
+    StatusOr<Config> c = space->Sample(rng);
+    if (!c.ok()) break;
+    Require(space->Satisfies(*c), "a sampled config satisfies the space");
+    StatusOr<Config> back = space->FromValues(space->ToValues(*c));
+    Require(back.ok() && back->choice == c->choice, "a config's values map back to it");
+  }
+  if (!reference.empty()) {
+    Require(space->FromValues(reference).ok(), "the reference config is in the space");
+  }
+}
+
+void FuzzHardwareJson(const uint8_t* data, size_t size) {
+  // A hardware descriptor file: an error, or a descriptor whose JSON reads back to itself.
+  StatusOr<HardwareDescriptor> hw =
+      HardwareDescriptorFromJson(std::string_view(reinterpret_cast<const char*>(data), size));
+  if (!hw.ok()) return;
+  const std::string json = HardwareDescriptorToJson(*hw);
+  StatusOr<HardwareDescriptor> again = HardwareDescriptorFromJson(json);
+  Require(again.ok() && HardwareDescriptorToJson(*again) == json,
+          "a descriptor's JSON reads back to the same descriptor");
+}
+
+void FuzzLatencyModel(const uint8_t* data, size_t size) {
+  // A latency model file: an error, or a model that saves and loads again.
+  static const std::string dir = [] {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "sonar_fuzz_XXXXXX").string();
+    return std::string(mkdtemp(tmpl.data()));
+  }();
+  const std::string path = dir + "/model.json", copy = dir + "/copy.json";
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
+  }
+  StatusOr<LatencyPredictor> model = LatencyPredictor::Load(path);
+  if (!model.ok()) return;
+  Require(model->Save(copy).ok(), "a loaded model saves");
+  Require(LatencyPredictor::Load(copy).ok(), "a saved model loads");
+}
+
 const std::vector<FuzzTarget>& AllFuzzTargets() {
   static const std::vector<FuzzTarget> targets = {
-      {"autotvm", FuzzAutoTvm},          {"ansor", FuzzAnsor},
-      {"kernel_tuner", FuzzKernelTuner}, {"jsonl", FuzzJsonLines},
-      {"record_log", FuzzRecordLog},     {"record_payload", FuzzRecordPayload},
+      {"autotvm", FuzzAutoTvm},
+      {"ansor", FuzzAnsor},
+      {"kernel_tuner", FuzzKernelTuner},
+      {"jsonl", FuzzJsonLines},
+      {"record_log", FuzzRecordLog},
+      {"record_payload", FuzzRecordPayload},
+      {"harness_output", FuzzHarnessOutput},
+      {"space_json", FuzzSpaceJson},
+      {"hardware_json", FuzzHardwareJson},
+      {"latency_model", FuzzLatencyModel},
   };
   return targets;
 }

@@ -23,6 +23,10 @@ void FuzzKernelTuner(const uint8_t* data, size_t size);
 void FuzzJsonLines(const uint8_t* data, size_t size);
 void FuzzRecordLog(const uint8_t* data, size_t size);
 void FuzzRecordPayload(const uint8_t* data, size_t size);
+void FuzzHarnessOutput(const uint8_t* data, size_t size);
+void FuzzSpaceJson(const uint8_t* data, size_t size);
+void FuzzHardwareJson(const uint8_t* data, size_t size);
+void FuzzLatencyModel(const uint8_t* data, size_t size);
 
 struct FuzzTarget {
   const char* name;  // also the corpus folder: tests/fuzz/corpus/<name>/

@@ -1,0 +1,9 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Sonar Authors
+// libFuzzer target: FuzzSpaceJson (see fuzz_targets.h). Seed corpus: tests/fuzz/corpus/space_json/.
+#include "tests/fuzz/fuzz_targets.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  sonar::fuzz::FuzzSpaceJson(data, size);
+  return 0;
+}
