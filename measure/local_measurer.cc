@@ -21,6 +21,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "common/parallel.h"
 #include "common/random.h"
 #include "measure/child_process.h"
 #include "measure/compile_cache.h"
@@ -390,17 +391,10 @@ std::vector<MeasureResult> LocalMeasurer::Measure(const Task& task,
     }
     const int want = options_.parallel_builds > 0 ? options_.parallel_builds : CpuCount();
     const int threads = std::max(1, std::min<int>(want, static_cast<int>(unique.size())));
-    std::atomic<size_t> next{0};
-    auto worker = [&] {
-      for (size_t u = next++; u < unique.size(); u = next++) {
-        Job& job = jobs[unique[u]];
-        job.build = cache_->Build(job.source, job.source_path, job.extra_flags);
-      }
-    };
-    std::vector<std::thread> pool;
-    for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-    worker();
-    for (std::thread& t : pool) t.join();
+    ParallelForEach(unique.size(), threads, [&](size_t u) {
+      Job& job = jobs[unique[u]];
+      job.build = cache_->Build(job.source, job.source_path, job.extra_flags);
+    });
     for (size_t i = 0; i < jobs.size(); ++i) {
       if (!jobs[i].valid) continue;
       const Job& owner = jobs[first[jobs[i].key]];

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/parallel.h"
 #include "common/random.h"
 #include "surrogate/kernels.h"
 
@@ -426,29 +427,23 @@ struct GaussianProcess::Impl {
   }
 
   // Mean and latent variance in standardized units at scaled inputs.
-  // Chunks of kPredictChunk rows, spread over options.num_threads threads (chunk c on thread
-  // c mod threads; each writes only its own rows, so the result does not depend on the count).
+  // Chunks of kPredictChunk rows, spread over options.num_threads threads (each chunk writes only
+  // its own rows, so the result does not depend on the count).
   void PredictScaled(const MatrixXd& xs, VectorXd* mean, VectorXd* var) const {
     const Index m = xs.rows();
     mean->resize(m);
     var->resize(m);
     const Index chunks = (m + kPredictChunk - 1) / kPredictChunk;
     const int threads = static_cast<int>(std::min<Index>(std::max(1, options.num_threads), chunks));
-    auto work = [&](int t) {
-      for (Index c = t; c < chunks; c += threads) {
-        const Index start = c * kPredictChunk;
-        const Index len = std::min(kPredictChunk, m - start);
-        MatrixXd ks = Cross(model.x, xs.middleRows(start, len));  // n x len
-        mean->segment(start, len) = (ks.transpose() * alpha).array() + hyper.mean;
-        chol.triangularView<Eigen::Lower>().solveInPlace(ks);
-        var->segment(start, len) =
-            (hyper.signal_variance - ks.colwise().squaredNorm().transpose().array()).cwiseMax(0.0);
-      }
-    };
-    std::vector<std::thread> pool;
-    for (int t = 1; t < threads; ++t) pool.emplace_back(work, t);
-    work(0);
-    for (std::thread& th : pool) th.join();
+    ParallelForEach(static_cast<size_t>(chunks), threads, [&](size_t chunk) {
+      const Index start = static_cast<Index>(chunk) * kPredictChunk;
+      const Index len = std::min(kPredictChunk, m - start);
+      MatrixXd ks = Cross(model.x, xs.middleRows(start, len));  // n x len
+      mean->segment(start, len) = (ks.transpose() * alpha).array() + hyper.mean;
+      chol.triangularView<Eigen::Lower>().solveInPlace(ks);
+      var->segment(start, len) =
+          (hyper.signal_variance - ks.colwise().squaredNorm().transpose().array()).cwiseMax(0.0);
+    });
   }
 };
 
@@ -500,15 +495,8 @@ Status GaussianProcess::Fit(const MatrixXd& x, const VectorXd& y) {
   if (threads <= 1) {
     for (size_t r = 0; r < starts.size(); ++r) results[r] = RunRestart(fit_data, o, starts[r]);
   } else {
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t) {
-      pool.emplace_back([&, t] {
-        for (size_t r = t; r < starts.size(); r += threads) {
-          results[r] = RunRestart(fit_data, o, starts[r]);
-        }
-      });
-    }
-    for (std::thread& th : pool) th.join();
+    ParallelForEach(starts.size(), threads,
+                    [&](size_t r) { results[r] = RunRestart(fit_data, o, starts[r]); });
   }
   int best = -1;
   for (size_t r = 0; r < results.size(); ++r) {

@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/parallel.h"
 #include "common/statistics.h"
 #include "measure/measurer.h"
 #include "space/task.h"
@@ -139,57 +140,47 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
           prior_jobs.push_back({t, k});
       }
     }
-    std::atomic<size_t> next{0};
     std::mutex mu;
     Status error;
-    auto build = [&]() {
-      while (true) {
-        const size_t j = next.fetch_add(1);
-        if (j >= prior_jobs.size()) return;
-        const auto [t, k] = prior_jobs[j];
-        StatusOr<std::shared_ptr<const TransferPrior>> prior =
-            BuildTransferPrior(tasks[t], transfer[t], options.tuners[k],
-                               options.tuner_options.transfer, options.tuner_options.seed);
-        if (!prior.ok()) {
-          std::lock_guard<std::mutex> lock(mu);
-          error = prior.status().WithContext("table " + tables[t].name);
-          return;
+    auto build = [&](size_t j) {
+      const auto [t, k] = prior_jobs[j];
+      StatusOr<std::shared_ptr<const TransferPrior>> prior =
+          BuildTransferPrior(tasks[t], transfer[t], options.tuners[k],
+                             options.tuner_options.transfer, options.tuner_options.seed);
+      if (!prior.ok()) {
+        std::lock_guard<std::mutex> lock(mu);
+        error = prior.status().WithContext("table " + tables[t].name);
+        return;
+      }
+      priors[t][k] = *prior;
+      // The model before any target measurement, against the table's true costs.
+      std::vector<Config> configs;
+      std::vector<double> y;
+      for (const Record& r : tables[t].records) {
+        const double cost = RecordCost(r);
+        if (!(std::isfinite(cost) && cost > 0)) continue;
+        StatusOr<Config> c = tasks[t].space.FromValues(r.config.values);
+        if (!c.ok()) continue;
+        configs.push_back(std::move(*c));
+        y.push_back(std::log(cost));
+      }
+      CompareTunerResult& tr = result.tables[t].tuners[k];
+      tr.transfer_sources = static_cast<int>((*prior)->sources.size());
+      tr.transfer_seconds = (*prior)->build_seconds;
+      if (configs.size() >= 2) {
+        const Eigen::MatrixXd x = (*prior)->encoder.EncodeConfigs(configs);
+        Eigen::VectorXd mean;
+        if (options.tuners[k] == TunerKind::kTransferBayesOpt) {
+          mean = (*prior)->dkgp.Predict(x).mean;
+        } else {
+          RgpeModel ensemble(*prior, options.tuner_options.bo.gp, 1, 0);
+          mean = ensemble.Predict(x).mean;
         }
-        priors[t][k] = *prior;
-        // The model before any target measurement, against the table's true costs.
-        std::vector<Config> configs;
-        std::vector<double> y;
-        for (const Record& r : tables[t].records) {
-          const double cost = RecordCost(r);
-          if (!(std::isfinite(cost) && cost > 0)) continue;
-          StatusOr<Config> c = tasks[t].space.FromValues(r.config.values);
-          if (!c.ok()) continue;
-          configs.push_back(std::move(*c));
-          y.push_back(std::log(cost));
-        }
-        CompareTunerResult& tr = result.tables[t].tuners[k];
-        tr.transfer_sources = static_cast<int>((*prior)->sources.size());
-        tr.transfer_seconds = (*prior)->build_seconds;
-        if (configs.size() >= 2) {
-          const Eigen::MatrixXd x = (*prior)->encoder.EncodeConfigs(configs);
-          Eigen::VectorXd mean;
-          if (options.tuners[k] == TunerKind::kTransferBayesOpt) {
-            mean = (*prior)->dkgp.Predict(x).mean;
-          } else {
-            RgpeModel ensemble(*prior, options.tuner_options.bo.gp, 1, 0);
-            mean = ensemble.Predict(x).mean;
-          }
-          tr.zero_shot_spearman = SpearmanRho(
-              mean,
-              Eigen::Map<const Eigen::VectorXd>(y.data(), static_cast<Eigen::Index>(y.size())));
-        }
+        tr.zero_shot_spearman = SpearmanRho(
+            mean, Eigen::Map<const Eigen::VectorXd>(y.data(), static_cast<Eigen::Index>(y.size())));
       }
     };
-    std::vector<std::thread> pool;
-    const int n = std::min<int>(threads, static_cast<int>(prior_jobs.size()));
-    for (int i = 1; i < n; ++i) pool.emplace_back(build);
-    build();
-    for (std::thread& th : pool) th.join();
+    ParallelForEach(prior_jobs.size(), threads, build);
     SONAR_RETURN_IF_ERROR(error);
   }
   // Check now that every tuner can be built, so a bad option fails before any work.
@@ -213,66 +204,58 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
       for (int s = 0; s < options.seeds; ++s) jobs.push_back({t, k, s});
     }
   }
-  std::atomic<size_t> next{0};
   std::mutex error_mu;
   Status error;
-  auto worker = [&]() {
-    while (true) {
-      const size_t j = next.fetch_add(1);
-      if (j >= jobs.size()) return;
-      const Job& job = jobs[j];
-      const Task& task = tasks[job.table];
-      CompareTableResult& tr = result.tables[job.table];
-      TunerOptions o = options.tuner_options;
-      o.kind = options.tuners[job.tuner];
-      o.seed = static_cast<uint64_t>(job.seed);
-      o.transfer_prior = priors[job.table][job.tuner];
-      if (o.transfer_prior == nullptr) o.transfer_records = transfer[job.table];
-      StatusOr<std::unique_ptr<Tuner>> tuner = MakeTuner(task, o);
-      if (!tuner.ok()) {
+  auto worker = [&](size_t j) {
+    const Job& job = jobs[j];
+    const Task& task = tasks[job.table];
+    CompareTableResult& tr = result.tables[job.table];
+    TunerOptions o = options.tuner_options;
+    o.kind = options.tuners[job.tuner];
+    o.seed = static_cast<uint64_t>(job.seed);
+    o.transfer_prior = priors[job.table][job.tuner];
+    if (o.transfer_prior == nullptr) o.transfer_records = transfer[job.table];
+    StatusOr<std::unique_ptr<Tuner>> tuner = MakeTuner(task, o);
+    if (!tuner.ok()) {
+      std::lock_guard<std::mutex> lock(error_mu);
+      error = tuner.status();
+      return;
+    }
+    std::unique_ptr<Measurer> measurer;
+    if (tables[job.table].live_task) {
+      StatusOr<std::unique_ptr<Measurer>> m = options.live_measurer();
+      if (!m.ok()) {
         std::lock_guard<std::mutex> lock(error_mu);
-        error = tuner.status();
+        error = m.status();
         return;
       }
-      std::unique_ptr<Measurer> measurer;
-      if (tables[job.table].live_task) {
-        StatusOr<std::unique_ptr<Measurer>> m = options.live_measurer();
-        if (!m.ok()) {
-          std::lock_guard<std::mutex> lock(error_mu);
-          error = m.status();
-          return;
-        }
-        measurer = std::move(*m);
-      } else {
-        measurer = MakeReplayMeasurer(tables[job.table].records);
-      }
-      std::vector<double> curve;
-      double best = kInf;
-      const double stop_at =
-          options.stop_within > 0 ? tr.best_seconds * (1 + options.stop_within) : -kInf;
-      while (static_cast<int>(curve.size()) < tr.trials && !(best <= stop_at)) {
-        const int want = std::min(options.batch_size, tr.trials - static_cast<int>(curve.size()));
-        std::vector<Config> batch = (*tuner)->Propose(want);
-        if (batch.empty()) break;
-        std::vector<MeasureResult> results = measurer->Measure(task, batch);
-        std::vector<Observation> obs;
-        for (size_t i = 0; i < batch.size(); ++i) {
-          obs.push_back({batch[i], results[i]});
-          best = std::min(best, ObservationCost(obs.back()));
-          curve.push_back(best);
-        }
-        (*tuner)->Observe(obs);
-      }
-      curve.resize(static_cast<size_t>(tr.trials), best);
-      tr.tuners[job.tuner].curves[static_cast<size_t>(job.seed)] = std::move(curve);
+      measurer = std::move(*m);
+    } else {
+      measurer = MakeReplayMeasurer(tables[job.table].records);
     }
+    std::vector<double> curve;
+    double best = kInf;
+    const double stop_at =
+        options.stop_within > 0 ? tr.best_seconds * (1 + options.stop_within) : -kInf;
+    while (static_cast<int>(curve.size()) < tr.trials && !(best <= stop_at)) {
+      const int want = std::min(options.batch_size, tr.trials - static_cast<int>(curve.size()));
+      std::vector<Config> batch = (*tuner)->Propose(want);
+      if (batch.empty()) break;
+      std::vector<MeasureResult> results = measurer->Measure(task, batch);
+      std::vector<Observation> obs;
+      for (size_t i = 0; i < batch.size(); ++i) {
+        obs.push_back({batch[i], results[i]});
+        best = std::min(best, ObservationCost(obs.back()));
+        curve.push_back(best);
+      }
+      (*tuner)->Observe(obs);
+    }
+    curve.resize(static_cast<size_t>(tr.trials), best);
+    tr.tuners[job.tuner].curves[static_cast<size_t>(job.seed)] = std::move(curve);
   };
   threads = std::max(1, std::min<int>(threads, static_cast<int>(jobs.size())));
   if (any_live) threads = 1;  // live measurements never share the cores
-  std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back(worker);
-  worker();
-  for (std::thread& t : pool) t.join();
+  ParallelForEach(jobs.size(), threads, worker);
   SONAR_RETURN_IF_ERROR(error);
 
   // Live tables: the best is the best any run measured.

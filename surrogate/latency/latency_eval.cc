@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/parallel.h"
 #include "common/random.h"
 #include "common/statistics.h"
 #include "surrogate/latency/latency_mlp.h"
@@ -274,19 +275,6 @@ StatusOr<Eigen::VectorXd> PredictTargetLogMs(const LatencyTable& table,
 
 namespace {
 
-// Runs fn(i) for i in [0, n) on `threads` workers.
-void ParallelFor(int n, int threads, const std::function<void(int)>& fn) {
-  std::atomic<int> next{0};
-  auto worker = [&]() {
-    for (int i = next++; i < n; i = next++) fn(i);
-  };
-  const int t = std::max(1, std::min(threads, n));
-  std::vector<std::thread> pool;
-  for (int i = 1; i < t; ++i) pool.emplace_back(worker);
-  worker();
-  for (std::thread& th : pool) th.join();
-}
-
 struct Accumulator {
   std::vector<LatencyMetrics> draws;
   void Add(const LatencyMetrics& m) { draws.push_back(m); }
@@ -441,7 +429,7 @@ StatusOr<LatencyEvalSummary> EvaluateLatencyPredictor(
     options.log(line);
   };
   if (need_predictor) {
-    ParallelFor(static_cast<int>(source_sets.size()), options.threads, [&](int s) {
+    ParallelForEach(static_cast<int>(source_sets.size()), options.threads, [&](int s) {
       const auto t0 = std::chrono::steady_clock::now();
       trained[s] = LatencyPredictor(popts);
       train_status[s] =
@@ -458,7 +446,7 @@ StatusOr<LatencyEvalSummary> EvaluateLatencyPredictor(
   summary.devices.resize(num_dev);
   std::vector<std::vector<LatencyEvalRow>> rows(num_dev);
   std::vector<Status> dev_status(num_dev);
-  ParallelFor(num_dev, options.threads, [&](int t) {
+  ParallelForEach(num_dev, options.threads, [&](int t) {
     const auto t0 = std::chrono::steady_clock::now();
     const int target = targets[t];
     LatencyDeviceReport& rep = summary.devices[t];
