@@ -15,15 +15,6 @@ namespace {
 
 constexpr uint64_t kMaxRawSize = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
 
-std::string JoinInts(const std::vector<int64_t>& v) {
-  std::string out = "[";
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i > 0) out += ",";
-    out += std::to_string(v[i]);
-  }
-  return out + "]";
-}
-
 std::string ValueToString(const KnobValue& value) {
   std::string out = "ints=" + JoinInts(value.ints);
   if (!value.strings.empty()) {

@@ -15,15 +15,6 @@ constexpr int64_t kMaxSplitExtent = int64_t{1} << 40;
 constexpr int kMaxSplitParts = 16;
 constexpr int kMaxReorderAxes = 8;
 
-std::string JoinInts(const std::vector<int64_t>& v) {
-  std::string out = "[";
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i > 0) out += ",";
-    out += std::to_string(v[i]);
-  }
-  return out + "]";
-}
-
 Knob ErrorKnob(std::string name, KnobKind kind, std::string error) {
   Knob knob;
   knob.name = std::move(name);
@@ -374,6 +365,15 @@ Knob BoolKnob(std::string name) {
   knob.kind = KnobKind::kBool;
   knob.candidates = {{0}, {1}};
   return knob;
+}
+
+std::string JoinInts(const std::vector<int64_t>& values) {
+  std::string out = "[";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ",";
+    out += std::to_string(values[i]);
+  }
+  return out + "]";
 }
 
 }  // namespace sonar

@@ -143,4 +143,8 @@ Knob IntKnob(std::string name, int64_t lo, int64_t hi, int64_t step = 1, bool lo
 // false / true, as candidates {0} and {1}.
 Knob BoolKnob(std::string name);
 
+// "[v0,v1,...]": how knob candidates and values are written in messages (one home for
+// space/'s error texts).
+std::string JoinInts(const std::vector<int64_t>& values);
+
 }  // namespace sonar
