@@ -37,4 +37,27 @@ double RecordCost(const Record& record) {
   return record.result.cost_seconds();
 }
 
+void ResetKeepingStorage(Record* r) {
+  r->workload_key = 0;
+  r->task.name.clear();
+  r->task.op.clear();
+  r->task.args_json.clear();
+  r->task.target.clear();
+  r->task.template_version = 0;
+  r->config.index.reset();
+  r->config.code_hash.clear();
+  MeasureResult& m = r->result;
+  m.status = MeasureStatus::kUnknownError;
+  m.run_seconds.clear();
+  m.compile_seconds = m.all_cost_seconds = m.reference_seconds = m.reported_seconds = 0;
+  m.error_msg.clear();
+  m.source_error_code = -1;
+  r->timestamp_unix_s = 0;
+  r->tuner.clear();
+  r->trial = -1;
+  r->hardware_id.clear();
+  r->source_version.clear();
+  r->tool_version.clear();
+}
+
 }  // namespace sonar

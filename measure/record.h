@@ -93,4 +93,9 @@ struct Record {
 // for failures.
 double RecordCost(const Record& record);
 
+// Sets every field of *record to its default (Record{}), keeping the storage of its strings and
+// vectors for reuse, except config.values, which is left for the caller to size (readers fill
+// the knob values in place).
+void ResetKeepingStorage(Record* record);
+
 }  // namespace sonar

@@ -364,27 +364,12 @@ class WireDecoder {
   using FieldFn = bool (WireDecoder::*)(uint32_t field, uint32_t type, const uint8_t** p,
                                         const uint8_t* end, void* out, bool* known);
 
+  // Protobuf's defaults where they differ from Record's (a field absent from the payload).
   static void Reset(Record* r) {
-    r->workload_key = 0;
-    r->task.name.clear();
-    r->task.op.clear();
-    r->task.args_json.clear();
-    r->task.target.clear();
-    r->task.template_version = 0;
-    r->config.index.reset();
-    r->config.code_hash.clear();
-    MeasureResult& m = r->result;
-    m.status = MeasureStatus::kOk;
-    m.run_seconds.clear();
-    m.compile_seconds = m.all_cost_seconds = m.reference_seconds = m.reported_seconds = 0;
-    m.error_msg.clear();
-    m.source_error_code = 0;
-    r->timestamp_unix_s = 0;
-    r->tuner.clear();
+    ResetKeepingStorage(r);
+    r->result.status = MeasureStatus::kOk;
+    r->result.source_error_code = 0;
     r->trial = 0;
-    r->hardware_id.clear();
-    r->source_version.clear();
-    r->tool_version.clear();
   }
 
   static bool Varint(const uint8_t** p, const uint8_t* end, uint64_t* v) {

@@ -113,34 +113,6 @@ void AssignString(std::string_view value, size_t i, std::vector<std::string>* li
   }
 }
 
-// Resets every field of a record to its default, keeping the storage of its strings and
-// vectors.
-void ResetKeepingStorage(Record* r) {
-  r->workload_key = 0;
-  r->task.name.clear();
-  r->task.op.clear();
-  r->task.args_json.clear();
-  r->task.target.clear();
-  r->task.template_version = 0;
-  r->config.index.reset();
-  r->config.code_hash.clear();
-  // config.values: sized by the reader, each value reset as it is filled.
-  r->result.status = MeasureStatus::kUnknownError;
-  r->result.run_seconds.clear();
-  r->result.compile_seconds = 0;
-  r->result.all_cost_seconds = 0;
-  r->result.error_msg.clear();
-  r->result.source_error_code = -1;
-  r->result.reference_seconds = 0;
-  r->result.reported_seconds = 0;
-  r->timestamp_unix_s = 0;
-  r->tuner.clear();
-  r->trial = -1;
-  r->hardware_id.clear();
-  r->source_version.clear();
-  r->tool_version.clear();
-}
-
 // Thread safety: thread-compatible; one per importer.
 class FastReader {
  public:
