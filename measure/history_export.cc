@@ -5,6 +5,7 @@
 // reads back to the same value, so an export-import round trip is exact).
 #include <nlohmann/json.hpp>
 
+#include "common/enum_names.h"
 #include "measure/history_io.h"
 #include "space/task.h"
 
@@ -113,14 +114,11 @@ std::string RecordToJsonLine(const Record& r) {
 }
 
 bool StringToExportFormat(std::string_view name, ExportFormat* format) {
-  if (name == "autotvm") {
-    *format = ExportFormat::kAutoTvm;
-  } else if (name == "jsonl") {
-    *format = ExportFormat::kJsonLines;
-  } else {
-    return false;
-  }
-  return true;
+  static constexpr EnumNames<ExportFormat, 2> kNames = {{
+      {ExportFormat::kAutoTvm, "autotvm"},
+      {ExportFormat::kJsonLines, "jsonl"},
+  }};
+  return NameToEnum(kNames, name, format);
 }
 
 Status ExportHistory(const std::vector<Record>& records, ExportFormat format, std::ostream& out) {

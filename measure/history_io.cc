@@ -7,6 +7,7 @@
 // line it does not fully understand.
 #include "measure/history_io.h"
 
+#include "common/enum_names.h"
 #include "measure/history/internal.h"
 
 #include <fcntl.h>
@@ -39,28 +40,22 @@ using namespace history_internal;  // NOLINT: the readers' shared pieces
 // ---------------------------------------------------------------------------------------------
 // Public functions.
 
-std::string_view HistoryFormatToString(HistoryFormat format) {
-  switch (format) {
-    case HistoryFormat::kAuto: return "auto";
-    case HistoryFormat::kAutoTvm: return "autotvm";
-    case HistoryFormat::kAnsor: return "ansor";
-    case HistoryFormat::kKernelTuner: return "kernel-tuner";
-    case HistoryFormat::kJsonLines: return "jsonl";
-    case HistoryFormat::kRecordLog: return "sonar-log";
-  }
-  return "auto";
-}
+namespace {
+constexpr EnumNames<HistoryFormat, 6> kHistoryFormatNames = {{
+    {HistoryFormat::kAuto, "auto"},
+    {HistoryFormat::kAutoTvm, "autotvm"},
+    {HistoryFormat::kAnsor, "ansor"},
+    {HistoryFormat::kKernelTuner, "kernel-tuner"},
+    {HistoryFormat::kJsonLines, "jsonl"},
+    {HistoryFormat::kRecordLog, "sonar-log"},
+}};
+}  // namespace
 
+std::string_view HistoryFormatToString(HistoryFormat format) {
+  return EnumToName(kHistoryFormatNames, format, "auto");
+}
 bool StringToHistoryFormat(std::string_view name, HistoryFormat* format) {
-  for (HistoryFormat f :
-       {HistoryFormat::kAuto, HistoryFormat::kAutoTvm, HistoryFormat::kAnsor,
-        HistoryFormat::kKernelTuner, HistoryFormat::kJsonLines, HistoryFormat::kRecordLog}) {
-    if (HistoryFormatToString(f) == name) {
-      *format = f;
-      return true;
-    }
-  }
-  return false;
+  return NameToEnum(kHistoryFormatNames, name, format);
 }
 
 Status ImportOptions::Validate() const {

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "common/check.h"
+#include "common/enum_names.h"
 
 namespace sonar {
 namespace {
@@ -17,7 +18,7 @@ constexpr double kSqrtHalfPi = 1.2533141373155002512;   // sqrt(pi / 2)
 constexpr double kLogSqrt2Pi = 0.91893853320467274178;  // log(sqrt(2 pi))
 constexpr double kInfeasiblePenalty = 1e6;
 
-constexpr std::array<std::pair<AcquisitionKind, std::string_view>, 5> kNames = {{
+constexpr EnumNames<AcquisitionKind, 5> kNames = {{
     {AcquisitionKind::kLogExpectedImprovement, "logei"},
     {AcquisitionKind::kExpectedImprovement, "ei"},
     {AcquisitionKind::kProbabilityOfImprovement, "pi"},
@@ -35,21 +36,9 @@ double Erfcx(double x) {
 
 }  // namespace
 
-std::string_view AcquisitionKindToString(AcquisitionKind kind) {
-  for (const auto& [k, name] : kNames) {
-    if (k == kind) return name;
-  }
-  return "unknown";
-}
-
+std::string_view AcquisitionKindToString(AcquisitionKind kind) { return EnumToName(kNames, kind); }
 bool StringToAcquisitionKind(std::string_view name, AcquisitionKind* kind) {
-  for (const auto& [k, n] : kNames) {
-    if (n == name) {
-      *kind = k;
-      return true;
-    }
-  }
-  return false;
+  return NameToEnum(kNames, name, kind);
 }
 
 Status AcquisitionOptions::Validate() const {

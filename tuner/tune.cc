@@ -8,17 +8,22 @@
 #include <limits>
 #include <sstream>
 
+#include "common/enum_names.h"
+
 namespace sonar {
 
+namespace {
+constexpr EnumNames<TerminationReason, 5> kTerminationReasonNames = {{
+    {TerminationReason::kMaxTrials, "max_trials"},
+    {TerminationReason::kEarlyStopped, "early_stopped"},
+    {TerminationReason::kSpaceExhausted, "space_exhausted"},
+    {TerminationReason::kWallTime, "wall_time"},
+    {TerminationReason::kUserRequested, "user_requested"},
+}};
+}  // namespace
+
 std::string_view TerminationReasonToString(TerminationReason reason) {
-  switch (reason) {
-    case TerminationReason::kMaxTrials: return "max_trials";
-    case TerminationReason::kEarlyStopped: return "early_stopped";
-    case TerminationReason::kSpaceExhausted: return "space_exhausted";
-    case TerminationReason::kWallTime: return "wall_time";
-    case TerminationReason::kUserRequested: return "user_requested";
-  }
-  return "unknown";
+  return EnumToName(kTerminationReasonNames, reason);
 }
 
 Status EarlyStopOptions::Validate() const {

@@ -6,12 +6,13 @@
 #include <limits>
 #include <utility>
 
+#include "common/enum_names.h"
 #include "tuner/internal.h"
 
 namespace sonar {
 namespace {
 
-constexpr std::array<std::pair<TunerKind, std::string_view>, 7> kTunerNames = {{
+constexpr EnumNames<TunerKind, 7> kTunerNames = {{
     {TunerKind::kRandom, "random"},
     {TunerKind::kGrid, "grid"},
     {TunerKind::kGenetic, "ga"},
@@ -30,21 +31,9 @@ double ObservationCost(const Observation& o) {
   return o.result.cost_seconds();
 }
 
-std::string_view TunerKindToString(TunerKind kind) {
-  for (const auto& [k, name] : kTunerNames) {
-    if (k == kind) return name;
-  }
-  return "unknown";
-}
-
+std::string_view TunerKindToString(TunerKind kind) { return EnumToName(kTunerNames, kind); }
 bool StringToTunerKind(std::string_view name, TunerKind* kind) {
-  for (const auto& [k, n] : kTunerNames) {
-    if (n == name) {
-      *kind = k;
-      return true;
-    }
-  }
-  return false;
+  return NameToEnum(kTunerNames, name, kind);
 }
 
 Status GeneticOptions::Validate() const {

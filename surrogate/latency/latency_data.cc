@@ -9,6 +9,8 @@
 #include <map>
 #include <unordered_map>
 
+#include "common/enum_names.h"
+
 namespace sonar {
 namespace {
 
@@ -83,23 +85,19 @@ int IndexIn(int64_t v, std::initializer_list<int64_t> values) {
 
 }  // namespace
 
-std::string_view LatencySpaceToString(LatencySpace space) {
-  switch (space) {
-    case LatencySpace::kNasBench201: return "nasbench201";
-    case LatencySpace::kFbnet: return "fbnet";
-    case LatencySpace::kOfa: return "ofa";
-  }
-  return "unknown";
-}
+namespace {
+constexpr EnumNames<LatencySpace, 3> kLatencySpaceNames = {{
+    {LatencySpace::kNasBench201, "nasbench201"},
+    {LatencySpace::kFbnet, "fbnet"},
+    {LatencySpace::kOfa, "ofa"},
+}};
+}  // namespace
 
+std::string_view LatencySpaceToString(LatencySpace space) {
+  return EnumToName(kLatencySpaceNames, space);
+}
 bool StringToLatencySpace(std::string_view name, LatencySpace* space) {
-  for (LatencySpace s : {LatencySpace::kNasBench201, LatencySpace::kFbnet, LatencySpace::kOfa}) {
-    if (name == LatencySpaceToString(s)) {
-      *space = s;
-      return true;
-    }
-  }
-  return false;
+  return NameToEnum(kLatencySpaceNames, name, space);
 }
 
 int LatencyEncodingSize(LatencySpace space) {

@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/enum_names.h"
 #include "common/parallel.h"
 #include "common/random.h"
 #include "common/statistics.h"
@@ -48,30 +49,26 @@ LatencyMetrics ComputeLatencyMetrics(const Eigen::VectorXd& predicted_ms,
   return m;
 }
 
-std::string_view LatencyEvalMethodToString(LatencyEvalMethod m) {
-  switch (m) {
-    case LatencyEvalMethod::kAuto: return "auto";
-    case LatencyEvalMethod::kAutoSelect: return "auto_select";
-    case LatencyEvalMethod::kAffineSource: return "affine_source";
-    case LatencyEvalMethod::kSourceMix: return "source_mix";
-    case LatencyEvalMethod::kMapHead: return "map_head";
-    case LatencyEvalMethod::kMapleMix: return "maple_mix";
-    case LatencyEvalMethod::kCalibrated: return "calibrated_no_descriptor";
-    case LatencyEvalMethod::kSamplesOnly: return "samples_only";
-    case LatencyEvalMethod::kNearestDevice: return "nearest_device";
-    case LatencyEvalMethod::kBestAffineDevice: return "best_affine_device";
-  }
-  return "unknown";
-}
+namespace {
+constexpr EnumNames<LatencyEvalMethod, 10> kLatencyEvalMethodNames = {{
+    {LatencyEvalMethod::kAuto, "auto"},
+    {LatencyEvalMethod::kAutoSelect, "auto_select"},
+    {LatencyEvalMethod::kAffineSource, "affine_source"},
+    {LatencyEvalMethod::kSourceMix, "source_mix"},
+    {LatencyEvalMethod::kMapHead, "map_head"},
+    {LatencyEvalMethod::kMapleMix, "maple_mix"},
+    {LatencyEvalMethod::kCalibrated, "calibrated_no_descriptor"},
+    {LatencyEvalMethod::kSamplesOnly, "samples_only"},
+    {LatencyEvalMethod::kNearestDevice, "nearest_device"},
+    {LatencyEvalMethod::kBestAffineDevice, "best_affine_device"},
+}};
+}  // namespace
 
+std::string_view LatencyEvalMethodToString(LatencyEvalMethod m) {
+  return EnumToName(kLatencyEvalMethodNames, m);
+}
 bool StringToLatencyEvalMethod(std::string_view name, LatencyEvalMethod* m) {
-  for (LatencyEvalMethod x : AllLatencyEvalMethods()) {
-    if (name == LatencyEvalMethodToString(x)) {
-      *m = x;
-      return true;
-    }
-  }
-  return false;
+  return NameToEnum(kLatencyEvalMethodNames, name, m);
 }
 
 std::vector<LatencyEvalMethod> AllLatencyEvalMethods() {

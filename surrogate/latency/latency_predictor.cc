@@ -12,6 +12,7 @@
 #include <limits>
 #include <sstream>
 
+#include "common/enum_names.h"
 #include "common/random.h"
 #include "surrogate/latency/latency_data.h"
 #include "surrogate/latency/latency_mlp.h"
@@ -269,30 +270,23 @@ SourceMixFit FitSourceMixCv(const Eigen::MatrixXd& src_ms, const Eigen::MatrixXd
 
 }  // namespace
 
-std::string_view LatencyAdaptationToString(LatencyAdaptation a) {
-  switch (a) {
-    case LatencyAdaptation::kMapHead: return "map_head";
-    case LatencyAdaptation::kMapleMix: return "maple_mix";
-    case LatencyAdaptation::kCalibrate: return "calibrate";
-    case LatencyAdaptation::kAffineSource: return "affine_source";
-    case LatencyAdaptation::kSourceMix: return "source_mix";
-    case LatencyAdaptation::kAuto: return "auto";
-    case LatencyAdaptation::kAutoSelect: return "auto_select";
-  }
-  return "unknown";
-}
+namespace {
+constexpr EnumNames<LatencyAdaptation, 7> kLatencyAdaptationNames = {{
+    {LatencyAdaptation::kMapHead, "map_head"},
+    {LatencyAdaptation::kMapleMix, "maple_mix"},
+    {LatencyAdaptation::kCalibrate, "calibrate"},
+    {LatencyAdaptation::kAffineSource, "affine_source"},
+    {LatencyAdaptation::kSourceMix, "source_mix"},
+    {LatencyAdaptation::kAuto, "auto"},
+    {LatencyAdaptation::kAutoSelect, "auto_select"},
+}};
+}  // namespace
 
+std::string_view LatencyAdaptationToString(LatencyAdaptation a) {
+  return EnumToName(kLatencyAdaptationNames, a);
+}
 bool StringToLatencyAdaptation(std::string_view name, LatencyAdaptation* a) {
-  for (LatencyAdaptation x :
-       {LatencyAdaptation::kMapHead, LatencyAdaptation::kMapleMix, LatencyAdaptation::kCalibrate,
-        LatencyAdaptation::kAffineSource, LatencyAdaptation::kSourceMix, LatencyAdaptation::kAuto,
-        LatencyAdaptation::kAutoSelect}) {
-    if (name == LatencyAdaptationToString(x)) {
-      *a = x;
-      return true;
-    }
-  }
-  return false;
+  return NameToEnum(kLatencyAdaptationNames, name, a);
 }
 
 Status LatencyPredictorOptions::Validate() const {
