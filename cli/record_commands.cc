@@ -388,7 +388,8 @@ void RegisterRecordCommands(CLI::App& app, int* exit_code) {
       "Import history files (AutoTVM, Ansor, Kernel Tuner, Sonar JSON lines, record "
       "logs; gzip ok) into a record log, appending when it exists. Records the log "
       "already holds are skipped.");
-  import->add_option("files", import_args->files, "History files to import")->required();
+  import->add_option("files", import_args->files, "History files (or record logs) to import")
+      ->required();
   import
       ->add_option("--out", import_args->out,
                    "Record log to append to (created if missing). A file that is not a record "
@@ -396,7 +397,7 @@ void RegisterRecordCommands(CLI::App& app, int* exit_code) {
       ->required();
   import
       ->add_option("--format", import_args->format,
-                   "auto|autotvm|ansor|kernel-tuner|jsonl (auto looks at the content)")
+                   "auto|autotvm|ansor|kernel-tuner|jsonl|sonar-log (auto looks at the content)")
       ->capture_default_str();
   import->add_flag("--strict", import_args->strict,
                    "Fail on the first unusable line instead of skipping and counting it; "
