@@ -148,9 +148,14 @@ class BayesOptTuner final : public Tuner {
     return x;
   }
 
-  int RefitStep(int rows_at_last_fit) const {
-    return std::max(options_.refit_every,
-                    static_cast<int>(std::ceil(options_.refit_growth * rows_at_last_fit)));
+  // The refit schedule of BO's models (BoOptions): a full fit (hyperparameters too) while the
+  // model has fewer than refit_all_below rows, then once its rows grew by
+  // max(refit_every, refit_growth * the rows at the last full fit); incremental updates between.
+  bool NeedsFullFit(bool fitted, int rows, int rows_at_last_fit) const {
+    const int step =
+        std::max(options_.refit_every,
+                 static_cast<int>(std::ceil(options_.refit_growth * rows_at_last_fit)));
+    return !fitted || rows < options_.refit_all_below || rows - rows_at_last_fit >= step;
   }
 
   static Eigen::VectorXd ToVector(const std::vector<double>& v) {
@@ -164,8 +169,7 @@ class BayesOptTuner final : public Tuner {
     const int n_ok = static_cast<int>(ok_y_.size());
     if (static_cast<int>(configs_.size()) < options_.num_initial || n_ok < 2) return false;
     if (n_ok > gp_rows_ || !gp_.fitted()) {
-      const bool full = !gp_.fitted() || n_ok < options_.refit_all_below ||
-                        n_ok - last_fit_rows_ >= RefitStep(last_fit_rows_);
+      const bool full = NeedsFullFit(gp_.fitted(), n_ok, last_fit_rows_);
       Status s;
       if (!full) {
         std::vector<Config> fresh(ok_configs_.begin() + gp_rows_, ok_configs_.end());
@@ -351,9 +355,8 @@ class BayesOptTuner final : public Tuner {
     const bool wanted = num_failed_ > 0 || SourceFailures();
     if (!options_.model_failures || !wanted) return;
     if (feasibility_ready_ && feasibility_rows_ == n_all) return;
-    // Same schedule as the GP: full fits while small, then every refit_every observations.
-    const bool full = !feasibility_ready_ || n_all < options_.refit_all_below ||
-                      n_all - feasibility_fit_rows_ >= RefitStep(feasibility_fit_rows_);
+    // Same schedule as the GP.
+    const bool full = NeedsFullFit(feasibility_ready_, n_all, feasibility_fit_rows_);
     Status s;
     if (!full) {
       std::vector<Config> fresh(configs_.begin() + feasibility_rows_, configs_.end());
