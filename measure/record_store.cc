@@ -910,12 +910,22 @@ void DecodeFrames(const std::vector<FrameRef>& frames, int threads, std::vector<
   }
 }
 
-Status ForEachRecordIn(LogSource& source, const std::function<void(Record&&)>& fn,
-                       RecordLogStats* stats, int threads) {
+// Reads every frame of `source`: hands each window's frames to on_frames (when set), then
+// decodes them on `threads` threads and calls fn with each record (when fn is set; without it,
+// every frame whose checksum holds counts as a record and nothing is decoded). Counts into
+// *stats.
+Status ForEachRecordIn(
+    LogSource& source, const std::function<void(Record&&)>& fn, RecordLogStats* stats, int threads,
+    const std::function<void(const std::vector<FrameRef>&)>& on_frames = nullptr) {
   std::vector<Record> records;
   std::vector<char> ok;
   RecordLogStats decoded;
   SONAR_RETURN_IF_ERROR(ScanFrames(source, stats, [&](const std::vector<FrameRef>& frames) {
+    if (on_frames) on_frames(frames);
+    if (!fn) {
+      decoded.records += static_cast<int64_t>(frames.size());
+      return;
+    }
     DecodeFrames(frames, threads, &records, &ok, &decoded);
     for (size_t i = 0; i < frames.size(); ++i) {
       if (ok[i]) fn(std::move(records[i]));
@@ -1191,30 +1201,18 @@ StatusOr<RecordLogWriter> RecordLogWriter::Open(const std::string& path,
     return FailedPreconditionError(path + " " + why + "; it was left unchanged");
   }
   LogSource source(impl->fd, path, st.st_size);
-  std::vector<Record> decoded;
-  std::vector<char> ok;
-  RecordLogStats decode_stats;
-  SONAR_RETURN_IF_ERROR(ScanFrames(source, &impl->stats, [&](const std::vector<FrameRef>& frames) {
-    if (options.skip_duplicates) {
+  std::function<void(const std::vector<FrameRef>&)> index_frames;
+  if (options.skip_duplicates) {
+    index_frames = [&](const std::vector<FrameRef>& frames) {
       for (const FrameRef& f : frames) {
         const auto* p = reinterpret_cast<const unsigned char*>(f.payload.data()) - kHeaderBytes;
         if (!impl->index.Insert(FrameHash(GetU32(p + 8), f.payload.size()), f.offset)) {
           ++impl->unchecked;
         }
       }
-    }
-    if (existing) {
-      DecodeFrames(frames, 0, &decoded, &ok, &decode_stats);
-      for (size_t i = 0; i < frames.size(); ++i) {
-        if (ok[i]) existing(std::move(decoded[i]));
-      }
-    } else {
-      decode_stats.records += static_cast<int64_t>(frames.size());
-    }
-  }));
-  impl->stats.records = decode_stats.records;
-  impl->stats.skipped_frames += decode_stats.skipped_frames;
-  impl->stats.skipped_bytes += decode_stats.skipped_bytes;
+    };
+  }
+  SONAR_RETURN_IF_ERROR(ForEachRecordIn(source, existing, &impl->stats, 0, index_frames));
   impl->records = impl->stats.records;
   impl->size_bytes = static_cast<int64_t>(source.size());
   if (impl->stats.torn_tail && impl->stats.valid_bytes < impl->size_bytes) {
