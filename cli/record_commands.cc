@@ -134,8 +134,9 @@ int RunImport(const ImportArgs& a) {
               {"files", files}};
     std::cout << j.dump() << std::endl;
   } else {
-    std::printf("appended %lld records of %zu workloads to %s (now %lld records)",
-                static_cast<long long>(total.appended), workloads.size(), a.out.c_str(),
+    std::printf("read %lld records of %zu workloads; appended %lld to %s (now %lld records)",
+                static_cast<long long>(total.records), workloads.size(),
+                static_cast<long long>(total.appended), a.out.c_str(),
                 static_cast<long long>(log->records()));
     if (total.duplicates > 0) {
       std::printf(
