@@ -33,6 +33,15 @@ std::vector<Record> WriteSample(const std::string& path, int n) {
   return written;
 }
 
+// Encodes `records` and appends them with one Append; what it did.
+AppendCounts AppendAll(RecordLogWriter& writer, const std::vector<Record>& records) {
+  FrameBatch batch;
+  EncodeFrames(records.data(), records.size(), &batch);
+  AppendCounts counts;
+  EXPECT_TRUE(writer.Append(batch, &counts).ok());
+  return counts;
+}
+
 TEST(RecordStoreOptions, DefaultsAreValid) { EXPECT_TRUE(RecordStoreOptions{}.Validate().ok()); }
 
 TEST(RecordStore, RoundTripsEveryField) {
@@ -428,22 +437,17 @@ TEST(RecordLogWriter, SkipsRecordsTheLogHoldsAndKeepsEveryDistinctOne) {
   {
     StatusOr<RecordLogWriter> w = RecordLogWriter::Open(path, options);
     ASSERT_TRUE(w.ok());
-    FrameBatch batch;
     // Within one batch: record 5 twice.
     std::vector<Record> first(records.begin(), records.begin() + 100);
     first.push_back(records[5]);
-    EncodeFrames(first.data(), first.size(), &batch);
-    AppendCounts counts;
-    ASSERT_TRUE(w->Append(batch, &counts).ok());
+    AppendCounts counts = AppendAll(*w, first);
     EXPECT_EQ(counts.appended, 100);
     EXPECT_EQ(counts.duplicates, 1);
     // Across batches: 50 old ones, 200 new ones, the two near-copies.
     std::vector<Record> second(records.begin() + 50, records.end());
     second.push_back(later);
     second.push_back(slower);
-    batch.Clear();
-    EncodeFrames(second.data(), second.size(), &batch);
-    ASSERT_TRUE(w->Append(batch, &counts).ok());
+    counts = AppendAll(*w, second);
     EXPECT_EQ(counts.appended, 202);
     EXPECT_EQ(counts.duplicates, 50);
     EXPECT_EQ(w->records(), 302);
@@ -452,10 +456,7 @@ TEST(RecordLogWriter, SkipsRecordsTheLogHoldsAndKeepsEveryDistinctOne) {
   {
     StatusOr<RecordLogWriter> w = RecordLogWriter::Open(path, options);
     ASSERT_TRUE(w.ok());
-    FrameBatch batch;
-    EncodeFrames(records.data(), records.size(), &batch);
-    AppendCounts counts;
-    ASSERT_TRUE(w->Append(batch, &counts).ok());
+    const AppendCounts counts = AppendAll(*w, records);
     EXPECT_EQ(counts.appended, 0);
     EXPECT_EQ(counts.duplicates, 300);
   }
@@ -470,10 +471,8 @@ TEST(RecordLogWriter, SkipsRecordsTheLogHoldsAndKeepsEveryDistinctOne) {
   {
     StatusOr<RecordLogWriter> w = RecordLogWriter::Open(path, {});
     ASSERT_TRUE(w.ok());
-    FrameBatch batch;
-    EncodeFrames(records.data(), 10, &batch);
-    AppendCounts counts;
-    ASSERT_TRUE(w->Append(batch, &counts).ok());
+    const AppendCounts counts =
+        AppendAll(*w, std::vector<Record>(records.begin(), records.begin() + 10));
     EXPECT_EQ(counts.appended, 10);
     EXPECT_EQ(w->records(), 312);
   }
@@ -492,17 +491,11 @@ TEST(RecordLogWriter, AFullDuplicateIndexBoundsMemoryAndNeverDropsADistinctRecor
   for (int i = 0; i < 4000; ++i) records.push_back(SampleRecord(i));
   StatusOr<RecordLogWriter> w = RecordLogWriter::Open(path, options);
   ASSERT_TRUE(w.ok());
-  FrameBatch batch;
-  EncodeFrames(records.data(), records.size(), &batch);
-  AppendCounts counts;
-  ASSERT_TRUE(w->Append(batch, &counts).ok());
+  AppendCounts counts = AppendAll(*w, records);
   EXPECT_EQ(counts.appended, 4000);
   EXPECT_EQ(counts.unchecked, 4000 - 3072);
   EXPECT_EQ(w->unchecked(), 4000 - 3072);
-  batch.Clear();
-  std::vector<Record> again = {records[10], records[3500]};
-  EncodeFrames(again.data(), again.size(), &batch);
-  ASSERT_TRUE(w->Append(batch, &counts).ok());
+  counts = AppendAll(*w, {records[10], records[3500]});
   EXPECT_EQ(counts.duplicates, 1);  // records[10] is in the index
   EXPECT_EQ(counts.appended, 1);    // records[3500] is not: appended again, nothing dropped
   options.max_index_bytes = 1000;
