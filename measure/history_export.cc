@@ -103,7 +103,8 @@ std::string RecordToJsonLine(const Record& r) {
                  {"error_msg", r.result.error_msg},
                  {"source_error_code", r.result.source_error_code},
                  {"reference_seconds", r.result.reference_seconds},
-                 {"reported_seconds", r.result.reported_seconds}};
+                 {"reported_seconds", r.result.reported_seconds},
+                 {"accuracy", r.result.accuracy}};
   j["timestamp"] = r.timestamp_unix_s;
   j["tuner"] = r.tuner;
   j["trial"] = r.trial;

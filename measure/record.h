@@ -62,6 +62,10 @@ struct MeasureResult {
   // median of run_seconds: Kernel Tuner's "time" and AutoTVM's mean of costs, which their
   // tuners ranked by. 0 for Sonar's own measurements.
   double reported_seconds = 0;
+  // Training records only (op "train", written by `sonar search`): the validation accuracy,
+  // a fraction in [0, 1], after the epoch the record is of; run_seconds holds that epoch's
+  // seconds. 0 for kernel measurements.
+  double accuracy = 0;
   bool ok() const { return status == MeasureStatus::kOk; }
   // The one cost Sonar ranks results by: reported_seconds when set (imported data keeps its
   // source's ranking), else median_seconds(). requires: ok() and !run_seconds.empty().

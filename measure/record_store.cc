@@ -82,6 +82,7 @@ void ToProto(const Record& r, proto::Record* p) {
   m->set_source_error_code(r.result.source_error_code);
   m->set_reference_seconds(r.result.reference_seconds);
   m->set_reported_seconds(r.result.reported_seconds);
+  m->set_accuracy(r.result.accuracy);
   p->set_timestamp_unix_s(r.timestamp_unix_s);
   p->set_tuner(r.tuner);
   p->set_trial(r.trial);
@@ -129,6 +130,7 @@ bool FromProto(const proto::Record& p, Record* r) {
   r->result.source_error_code = m.source_error_code();
   r->result.reference_seconds = m.reference_seconds();
   r->result.reported_seconds = m.reported_seconds();
+  r->result.accuracy = m.accuracy();
   r->timestamp_unix_s = p.timestamp_unix_s();
   r->tuner = p.tuner();
   r->trial = p.trial();
@@ -213,6 +215,7 @@ class WireEncoder {
     p = SInt32(p, 6, m.source_error_code);
     p = Double(p, 7, m.reference_seconds);
     p = Double(p, 8, m.reported_seconds);
+    p = Double(p, 9, m.accuracy);
     p = Double(p, 5, r.timestamp_unix_s);
     p = Bytes(p, 6, r.tuner);
     p = SInt32(p, 7, r.trial);
@@ -273,7 +276,7 @@ class WireEncoder {
     size_t n = (m.status != MeasureStatus::kOk ? 2 : 0) + DoubleSize(m.compile_seconds) +
                DoubleSize(m.all_cost_seconds) + BytesSize(m.error_msg) +
                SInt32Size(m.source_error_code) + DoubleSize(m.reference_seconds) +
-               DoubleSize(m.reported_seconds);
+               DoubleSize(m.reported_seconds) + DoubleSize(m.accuracy);
     if (!m.run_seconds.empty()) n += Field(8 * m.run_seconds.size());
     return n;
   }
@@ -617,9 +620,9 @@ class WireDecoder {
       m->run_seconds.push_back(d);
       return true;
     }
-    if (t == 1 && (f == 3 || f == 4 || f == 7 || f == 8)) {
-      double* d[] = {&m->compile_seconds,   &m->all_cost_seconds, nullptr, nullptr,
-                     &m->reference_seconds, &m->reported_seconds};
+    if (t == 1 && (f == 3 || f == 4 || f == 7 || f == 8 || f == 9)) {
+      double* d[] = {&m->compile_seconds,   &m->all_cost_seconds, nullptr,      nullptr,
+                     &m->reference_seconds, &m->reported_seconds, &m->accuracy};
       return Double(p, e, d[f - 3]);
     }
     if (f == 5 && t == 2) return Bytes(p, e, &m->error_msg);

@@ -136,6 +136,7 @@ bool ParseJsonLineRecord(object o, Record* r, std::string* why) {
   }
   if (!res["reference_seconds"].get(e) && GetNumber(e, &d)) r->result.reference_seconds = d;
   if (!res["reported_seconds"].get(e) && GetNumber(e, &d)) r->result.reported_seconds = d;
+  if (!res["accuracy"].get(e) && GetNumber(e, &d)) r->result.accuracy = d;
   if (!o["timestamp"].get(e) && GetNumber(e, &d)) r->timestamp_unix_s = d;
   if (!o["tuner"].get(e)) GetString(e, &r->tuner);
   if (!o["trial"].get(e) && GetInt(e, &index)) r->trial = static_cast<int32_t>(index);

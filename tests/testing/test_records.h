@@ -50,6 +50,7 @@ inline Record SampleRecord(int i, int workloads = 3) {
   }
   r.result.compile_seconds = 0.25 + i;
   r.result.reference_seconds = i % 3 ? 2e-3 : 0;
+  r.result.accuracy = i % 4 ? 0 : 0.5 + i * 1e-3;
   r.result.all_cost_seconds = 1.5 + i;
   r.timestamp_unix_s = 1.7e9 + i + 0.123456;
   r.tuner = "random";
