@@ -33,5 +33,6 @@ void RegisterHwCommands(CLI::App& app, int* exit_code);       // hw describe
 void RegisterLatencyCommands(CLI::App& app, int* exit_code);  // latency train|adapt|predict|eval
 void RegisterMeasureCommands(CLI::App& app, int* exit_code);  // measure
 void RegisterTuneCommands(CLI::App& app, int* exit_code);     // tune, compare
+void RegisterSearchCommands(CLI::App& app, int* exit_code);   // search
 
 }  // namespace sonar::cli

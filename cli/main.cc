@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   sonar::cli::RegisterLatencyCommands(app, &exit_code);
   sonar::cli::RegisterMeasureCommands(app, &exit_code);
   sonar::cli::RegisterTuneCommands(app, &exit_code);
+  sonar::cli::RegisterSearchCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -49,7 +49,8 @@ void ResetKeepingStorage(Record* r) {
   MeasureResult& m = r->result;
   m.status = MeasureStatus::kUnknownError;
   m.run_seconds.clear();
-  m.compile_seconds = m.all_cost_seconds = m.reference_seconds = m.reported_seconds = m.accuracy = 0;
+  m.compile_seconds = m.all_cost_seconds = m.reference_seconds = m.reported_seconds = m.accuracy =
+      0;
   m.error_msg.clear();
   m.source_error_code = -1;
   r->timestamp_unix_s = 0;

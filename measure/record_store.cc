@@ -621,7 +621,7 @@ class WireDecoder {
       return true;
     }
     if (t == 1 && (f == 3 || f == 4 || f == 7 || f == 8 || f == 9)) {
-      double* d[] = {&m->compile_seconds,   &m->all_cost_seconds, nullptr,      nullptr,
+      double* d[] = {&m->compile_seconds,   &m->all_cost_seconds, nullptr,     nullptr,
                      &m->reference_seconds, &m->reported_seconds, &m->accuracy};
       return Double(p, e, d[f - 3]);
     }
