@@ -12,13 +12,18 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "cli/commands.h"
+#include "measure/history_io.h"
 #include "measure/measurer.h"
 #include "measure/record_store.h"
 #include "measure/training/trainer.h"
 #include "space/architecture.h"
 #include "tuner/search/brute_force.h"
+#include "tuner/search/joint_search.h"
+#include "tuner/search/live.h"
+#include "tuner/search/replay.h"
 #include "tuner/search/search_problem.h"
 
 namespace sonar::cli {
@@ -28,18 +33,25 @@ using Json = nlohmann::ordered_json;
 
 struct SearchArgs {
   std::string space = "digits-cnn";
-  std::string method = "brute-force";
+  std::string method = "sonar";
   std::vector<std::string> train_command;
   std::string data;
   std::string records = "sonar_search.sonar";
-  int64_t architectures = 0;
+  int64_t architectures = 300;
   uint64_t seed = 0;
-  int epochs = 15;
-  int layer_trials = 128;
-  std::string layer_tuner = "autotvm";
+  int epochs = 20;
+  int layer_trials = 64;
+  std::string layer_tuner;  // "" = per mode
   std::string phase = "all";
   double max_wall_seconds = 0;
+  double budget_minutes = 0;
   double min_repeat_ms = 0;
+  std::vector<std::string> transfer_from;
+  // replay
+  std::vector<std::string> replay;
+  std::string compare = "sonar,sequential,random,hyperband,brute-force";
+  int seeds = 20;
+  int threads = 0;
   bool json = false, quiet = false;
 };
 
@@ -51,34 +63,103 @@ StatusOr<ArchitectureSpace> OpenSpace(const std::string& name) {
     std::string names;
     for (const std::string& n : BuiltinArchitectureSpaceNames()) names += " " + n;
     return NotFoundError("--space " + name +
-                         ": no such file and no built-in space of that name "
-                         "(built in:" +
-                         names + ")");
+                         ": no such file and no built-in space of that name (built in:" + names +
+                         ")");
   }
   return LoadArchitectureSpace(name);
 }
 
+StatusOr<std::vector<Record>> LoadRecords(const std::vector<std::string>& paths) {
+  std::vector<Record> all;
+  for (const std::string& p : paths) {
+    ImportOptions options;
+    ImportReport report;
+    SONAR_ASSIGN_OR_RETURN(std::vector<Record> records, LoadRecordsOrHistory(p, options, &report));
+    all.insert(all.end(), std::make_move_iterator(records.begin()),
+               std::make_move_iterator(records.end()));
+  }
+  return all;
+}
+
+int Usage(const std::string& message) {
+  std::fprintf(stderr, "sonar search: %s\n", message.c_str());
+  return kExitUsage;
+}
+
+bool ParseLayerTuner(const std::string& name, TunerKind* kind) {
+  return StringToTunerKind(name, kind);
+}
+
+int RunReplay(const SearchArgs& a, const ArchitectureSpace& space) {
+  ReplayOptions options;
+  options.methods.clear();
+  std::stringstream ss(a.compare);
+  for (std::string name; std::getline(ss, name, ',');) {
+    SearchMethod m;
+    if (!StringToSearchMethod(name, &m)) {
+      return Usage("--compare: unknown method '" + name +
+                   "' (sonar, brute-force, sequential, random, hyperband)");
+    }
+    options.methods.push_back(m);
+  }
+  options.seeds = a.seeds;
+  options.threads = a.threads;
+  if (!ParseLayerTuner(a.layer_tuner.empty() ? "autotvm" : a.layer_tuner, &options.layer_tuner)) {
+    return Usage("unknown --layer-tuner '" + a.layer_tuner + "'");
+  }
+  if (Status s = options.Validate(); !s.ok()) return Usage(s.message());
+  StatusOr<std::vector<Record>> records = LoadRecords(a.replay);
+  if (!records.ok()) return Fail(records.status());
+  StatusOr<SearchTable> table = LoadSearchTable(space, *records, {});
+  if (!table.ok()) return Fail(table.status());
+  const bool talk = !a.quiet && !a.json;
+  if (talk) {
+    std::fprintf(stderr,
+                 "replaying %zu candidates (%d more trained but not fully measured), %zu layers, "
+                 "%d epochs, up to %d trials per layer; true front: %zu networks; brute force "
+                 "costs %.0f s; %zu methods x %d seeds\n",
+                 table->problem.candidates.size(), table->incomplete_candidates,
+                 table->problem.layers.size(), table->full_epochs, table->full_trials,
+                 table->true_front.size(), table->brute_force_seconds, options.methods.size(),
+                 options.seeds);
+  }
+  StatusOr<ReplayResult> result = ReplaySearch(*table, options);
+  if (!result.ok()) return Fail(result.status());
+  if (a.json) {
+    std::cout << ReplaySummaryJson(*result) << std::endl;
+    return kExitOk;
+  }
+  std::printf("%-12s %14s %10s %14s %12s\n", "method", "median_s", "speedup", "seeds_at_front",
+              "final_hv");
+  for (const ReplayMethodResult& m : result->methods) {
+    std::vector<double> hv = m.final_hypervolume;
+    std::sort(hv.begin(), hv.end());
+    std::printf("%-12s %14.1f %9.2fx %11d/%-2d %12.3f\n",
+                std::string(SearchMethodToString(m.method)).c_str(), m.median_seconds_to_front,
+                result->brute_force_seconds / m.median_seconds_to_front, m.seeds_reaching_front,
+                result->seeds, hv[hv.size() / 2]);
+  }
+  std::printf("brute force: %.0f s; a seed that never reaches the front counts it all\n",
+              result->brute_force_seconds);
+  return kExitOk;
+}
+
 int RunSearch(const SearchArgs& a) {
-  if (a.method != "brute-force") {
-    std::fprintf(stderr, "sonar search: unknown --method '%s' (brute-force)\n", a.method.c_str());
-    return kExitUsage;
+  SearchMethod method;
+  if (!StringToSearchMethod(a.method, &method)) {
+    return Usage("unknown --method '" + a.method +
+                 "' (sonar, brute-force, sequential, random, hyperband)");
   }
   if (a.phase != "all" && a.phase != "tune" && a.phase != "train") {
-    std::fprintf(stderr, "sonar search: --phase must be all, tune or train\n");
-    return kExitUsage;
+    return Usage("--phase must be all, tune or train");
   }
-  TunerKind layer_tuner;
-  if (!StringToTunerKind(a.layer_tuner, &layer_tuner) ||
-      layer_tuner == TunerKind::kTransferBayesOpt || layer_tuner == TunerKind::kRgpe) {
-    std::fprintf(stderr, "sonar search: --layer-tuner must be random, grid, ga, autotvm or bo\n");
-    return kExitUsage;
+  if (a.phase != "all" && method != SearchMethod::kBruteForce) {
+    return Usage("--phase is for --method brute-force");
   }
   if (!a.train_command.empty() && !a.data.empty()) {
-    std::fprintf(stderr,
-                 "sonar search: --data is for the built-in trainer; a --train-command "
-                 "reads its own data\n");
-    return kExitUsage;
+    return Usage("--data is for the built-in trainer; a --train-command reads its own data");
   }
+  if (a.budget_minutes < 0) return Usage("--budget-minutes must be >= 0");
   StatusOr<ArchitectureSpace> space = OpenSpace(a.space);
   if (!space.ok()) {
     std::fprintf(stderr, "sonar search: %s\n", space.status().message().c_str());
@@ -87,18 +168,35 @@ int RunSearch(const SearchArgs& a) {
                ? kExitUsage
                : kExitFailure;
   }
-  BruteForceOptions options;
-  options.epochs = a.epochs;
-  options.layer_trials = a.layer_trials;
-  options.layer_tuner = layer_tuner;
-  options.seed = a.seed;
-  options.tune = a.phase != "train";
-  options.train = a.phase != "tune";
-  options.max_wall_seconds = a.max_wall_seconds;
-  if (Status s = options.Validate(); !s.ok()) {
-    std::fprintf(stderr, "sonar search: %s\n", s.message().c_str());
-    return kExitUsage;
+  if (!a.replay.empty()) return RunReplay(a, *space);
+
+  TunerKind layer_tuner;
+  const std::string tuner_name = !a.layer_tuner.empty()                ? a.layer_tuner
+                                 : method == SearchMethod::kBruteForce ? "autotvm"
+                                                                       : "transfer-bo";
+  if (!ParseLayerTuner(tuner_name, &layer_tuner)) {
+    return Usage("unknown --layer-tuner '" + tuner_name + "'");
   }
+  if (method == SearchMethod::kBruteForce &&
+      (layer_tuner == TunerKind::kTransferBayesOpt || layer_tuner == TunerKind::kRgpe)) {
+    return Usage("brute force tunes with random, grid, ga, autotvm or bo");
+  }
+  BruteForceOptions brute;
+  brute.epochs = a.epochs;
+  brute.layer_trials = a.layer_trials;
+  brute.layer_tuner = layer_tuner;
+  brute.seed = a.seed;
+  brute.tune = a.phase != "train";
+  brute.train = a.phase != "tune";
+  brute.max_wall_seconds = a.max_wall_seconds;
+  if (Status s = brute.Validate(); !s.ok()) return Usage(s.message());
+  JointSearchOptions search;
+  search.method = method;
+  search.full_epochs = a.epochs;
+  search.full_trials = a.layer_trials;
+  search.seed = a.seed;
+  search.budget_seconds = a.budget_minutes * 60;
+  if (Status s = search.Validate(); !s.ok()) return Usage(s.message());
 
   // The trainer.
   DigitsData data;
@@ -106,8 +204,10 @@ int RunSearch(const SearchArgs& a) {
   builtin.seed = a.seed;
   ExternalTrainerOptions external;
   StartTrainingFn start;
+  std::string trainer_id;
+  const bool trains = method != SearchMethod::kBruteForce || brute.train;
   if (a.train_command.empty()) {
-    if (options.train) {
+    if (trains) {
       DigitsOptions digits;
       digits.path = a.data;
       digits.height = space->spec().input_height;
@@ -121,62 +221,134 @@ int RunSearch(const SearchArgs& a) {
                   space->spec().input_height, space->spec().input_width,
                   static_cast<unsigned long long>(builtin.seed), builtin.batch_size,
                   builtin.learning_rate);
-    options.trainer_id = id;
+    trainer_id = id;
     start = [&](const Architecture& arch) {
       return StartBuiltinTraining(*space, arch, data, builtin);
     };
   } else {
     external.argv = a.train_command;
-    std::string id = "external:";
-    for (const std::string& arg : a.train_command) id += (id.size() > 9 ? " " : "") + arg;
-    options.trainer_id = id;
+    trainer_id = "external:";
+    for (size_t i = 0; i < a.train_command.size(); ++i) {
+      trainer_id += (i ? " " : "") + a.train_command[i];
+    }
     start = [&](const Architecture& arch) {
       return StartExternalTraining(space->ToJson(arch), external);
     };
   }
+  brute.trainer_id = trainer_id;
 
   StatusOr<SearchProblem> problem =
       MakeSearchProblem(*space, SampleArchitectures(*space, a.architectures, a.seed), "");
   if (!problem.ok()) return Fail(problem.status());
+  std::vector<Record> transfer;
+  if (!a.transfer_from.empty()) {
+    StatusOr<std::vector<Record>> loaded = LoadRecords(a.transfer_from);
+    if (!loaded.ok()) return Fail(loaded.status());
+    transfer = std::move(*loaded);
+  }
   MeasureOptions mo;
   if (a.min_repeat_ms > 0) mo.min_repeat_ms = a.min_repeat_ms;
   StatusOr<std::unique_ptr<Measurer>> measurer = MakeLocalMeasurer(mo);
   if (!measurer.ok()) return Fail(measurer.status());
-  options.hardware_id = (*measurer)->hardware_id();
   StatusOr<RecordStore> store = RecordStore::Open(a.records, {});
   if (!store.ok()) return Fail(store.status());
   const bool talk = !a.quiet && !a.json;
+  auto say = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
   if (talk) {
     std::fprintf(stderr,
-                 "brute force over %zu of %lld architectures of %s (%zu distinct layers): "
-                 "%d epochs each with %s, %d trials per layer with %s; records in %s\n",
-                 problem->candidates.size(), static_cast<long long>(space->size()),
-                 space->name().c_str(), problem->layers.size(), options.epochs,
-                 options.trainer_id.c_str(), options.layer_trials, a.layer_tuner.c_str(),
-                 a.records.c_str());
-    options.progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+                 "%s search over %zu of %lld architectures of %s (%zu distinct layers): up to %d "
+                 "epochs each with %s, up to %d trials per layer with %s; records in %s\n",
+                 a.method.c_str(), problem->candidates.size(),
+                 static_cast<long long>(space->size()), space->name().c_str(),
+                 problem->layers.size(), a.epochs, trainer_id.c_str(), a.layer_trials,
+                 tuner_name.c_str(), a.records.c_str());
   }
-  StatusOr<BruteForceSummary> summary = RunBruteForce(options, *problem, start, **measurer, *store);
+
+  if (method == SearchMethod::kBruteForce) {
+    brute.hardware_id = (*measurer)->hardware_id();
+    if (talk) brute.progress = say;
+    StatusOr<BruteForceSummary> summary = RunBruteForce(brute, *problem, start, **measurer, *store);
+    if (!summary.ok()) return Fail(summary.status());
+    if (a.json) {
+      Json j = {{"method", "brute-force"},
+                {"space", space->name()},
+                {"architectures", summary->architectures},
+                {"architectures_done", summary->architectures_done},
+                {"architectures_failed", summary->architectures_failed},
+                {"layers", summary->layers},
+                {"layers_done", summary->layers_done},
+                {"trials_measured", summary->trials_measured},
+                {"epochs_trained", summary->epochs_trained},
+                {"tune_seconds", summary->tune_seconds},
+                {"train_seconds", summary->train_seconds},
+                {"complete", summary->complete},
+                {"trainer", trainer_id},
+                {"records", a.records}};
+      std::cout << j.dump() << std::endl;
+    } else {
+      std::printf("%s\n", summary->BriefReport().c_str());
+    }
+    return kExitOk;
+  }
+
+  LiveSearchOptions live;
+  live.layer_tuner = layer_tuner;
+  live.seed = a.seed;
+  live.method_name = a.method;
+  live.trainer_id = trainer_id;
+  live.hardware_id = (*measurer)->hardware_id();
+  live.transfer_records = std::move(transfer);
+  std::unique_ptr<SearchEnvironment> env =
+      MakeLiveEnvironment(*problem, start, **measurer, *store, live);
+  if (talk) search.log = say;
+  StatusOr<SearchSummary> summary = RunJointSearch(search, *problem, *env);
   if (!summary.ok()) return Fail(summary.status());
-  if (a.json) {
-    Json j = {{"method", "brute-force"},
-              {"space", space->name()},
-              {"architectures", summary->architectures},
-              {"architectures_done", summary->architectures_done},
-              {"architectures_failed", summary->architectures_failed},
-              {"layers", summary->layers},
-              {"layers_done", summary->layers_done},
-              {"trials_measured", summary->trials_measured},
-              {"epochs_trained", summary->epochs_trained},
-              {"tune_seconds", summary->tune_seconds},
-              {"train_seconds", summary->train_seconds},
-              {"complete", summary->complete},
-              {"trainer", options.trainer_id},
-              {"records", a.records}};
-    std::cout << j.dump() << std::endl;
-  } else {
-    std::printf("%s\n", summary->BriefReport().c_str());
+  Json front = Json::array();
+  for (int c : summary->front) {
+    const Architecture& arch = problem->architecture(c);
+    Json layers = Json::array();
+    for (int l : problem->layers_of[c]) {
+      const SearchState::Layer& ls = summary->state.layers[l];
+      layers.push_back(
+          {{"task", problem->layers[l].task.name},
+           {"workload", WorkloadKeyToHex(problem->layers[l].task.WorkloadKey())},
+           {"trials", ls.best_so_far.size()},
+           {"best_seconds", ls.best_so_far.empty() ? Json(nullptr) : Json(ls.best_so_far.back())}});
+    }
+    front.push_back({{"architecture", arch.Name()},
+                     {"accuracy", summary->state.Accuracy(c)},
+                     {"epochs", summary->state.candidates[c].accuracy.size()},
+                     {"latency_seconds", summary->state.Latency(c)},
+                     {"params", space->NumParams(arch)},
+                     {"layers", layers}});
   }
+  if (a.json) {
+    Json j = {{"method", a.method},
+              {"space", space->name()},
+              {"candidates", problem->candidates.size()},
+              {"rounds", summary->rounds},
+              {"train_seconds", summary->train_seconds},
+              {"tune_seconds", summary->tune_seconds},
+              {"epochs_trained", summary->epochs_trained},
+              {"trials_measured", summary->trials_measured},
+              {"stopped_early", summary->stopped_early},
+              {"records", a.records},
+              {"front", front}};
+    std::cout << j.dump() << std::endl;
+    return kExitOk;
+  }
+  std::printf("%s\n", summary->BriefReport().c_str());
+  std::printf("%-24s %9s %7s %13s %9s\n", "architecture", "accuracy", "epochs", "latency_us",
+              "params");
+  for (const Json& f : front) {
+    std::printf("%-24s %9.4f %7d %13.2f %9lld\n", f["architecture"].get<std::string>().c_str(),
+                f["accuracy"].get<double>(), f["epochs"].get<int>(),
+                f["latency_seconds"].get<double>() * 1e6, f["params"].get<long long>());
+  }
+  std::printf(
+      "each layer's best schedule: sonar records best %s; as an AutoTVM log: sonar "
+      "export %s --format autotvm --out FILE\n",
+      a.records.c_str(), a.records.c_str());
   return kExitOk;
 }
 
@@ -186,8 +358,10 @@ void RegisterSearchCommands(CLI::App& app, int* exit_code) {
   auto a = std::make_shared<SearchArgs>();
   CLI::App* search = app.add_subcommand(
       "search",
-      "Joint architecture and schedule search over an architecture space: train networks, tune "
-      "their layers on this machine, keep everything as records (killed, it resumes).");
+      "Joint architecture and schedule search: train networks of an architecture space, tune "
+      "their layers on this machine, stop both early, and end with the accuracy/latency Pareto "
+      "front. Everything is kept as records; killed, it resumes. With --replay, compares the "
+      "search methods on a ground-truth table instead.");
   search
       ->add_option("--space", a->space,
                    "Architecture space: a built-in name (digits-cnn) or a space file "
@@ -195,8 +369,9 @@ void RegisterSearchCommands(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   search
       ->add_option("--method", a->method,
-                   "brute-force: train every candidate for --epochs and tune every distinct "
-                   "layer for --layer-trials (the ground truth of replay evaluations)")
+                   "sonar (interleaved rounds, both early-stopping rules) | brute-force (train "
+                   "every candidate for --epochs and tune every layer for --layer-trials: the "
+                   "ground-truth generator; see --phase) | sequential | random | hyperband")
       ->capture_default_str();
   search->add_option("--train-command", a->train_command,
                      "A training program and its arguments (run without a shell; give it "
@@ -217,20 +392,37 @@ void RegisterSearchCommands(CLI::App& app, int* exit_code) {
   search->add_option("--epochs", a->epochs, "Full training budget, epochs")->capture_default_str();
   search->add_option("--layer-trials", a->layer_trials, "Full tuning budget per layer, trials")
       ->capture_default_str();
-  search->add_option("--layer-tuner", a->layer_tuner, "Tuner of the layers")->capture_default_str();
-  search->add_option("--phase", a->phase, "all | tune | train (brute-force: one phase only)")
+  search->add_option("--layer-tuner", a->layer_tuner,
+                     "Tuner of the layers (default: transfer-bo live, autotvm for brute-force "
+                     "and --replay)");
+  search->add_option("--transfer-from", a->transfer_from,
+                     "Records of other layers (logs or history files) for the layer tuners to "
+                     "learn from, besides the layers tuned earlier in the search");
+  search->add_option("--budget-minutes", a->budget_minutes,
+                     "Stop once this much training and measuring time is spent (0 = none)");
+  search->add_option("--phase", a->phase, "brute-force only: all | tune | train")
       ->capture_default_str();
   search->add_option("--max-wall-seconds", a->max_wall_seconds,
-                     "Stop after this much wall time (run again to resume; 0 = none)");
+                     "brute-force only: stop after this much wall time (run again to resume)");
   search->add_option("--min-repeat-ms", a->min_repeat_ms, "Timing: shortest timed repeat, ms");
+  search->add_option("--replay", a->replay,
+                     "Ground-truth record logs (made by --method brute-force): replay the "
+                     "methods of --compare on them, charging the recorded seconds");
+  search->add_option("--compare", a->compare, "Replay: comma-separated methods")
+      ->capture_default_str();
+  search->add_option("--seeds", a->seeds, "Replay: seeds per method")->capture_default_str();
+  search->add_option("--threads", a->threads, "Replay: worker threads (0 = one per core)");
   search->add_flag("--json", a->json, "Print one JSON summary object on stdout");
   search->add_flag("--quiet", a->quiet, "No progress lines");
   search->footer(
       "Examples:\n"
-      "  sonar search --method brute-force --space digits-cnn --architectures 300 --epochs 15 \\\n"
-      "      --layer-trials 128 --records datasets/digits_cnn_search/table.sonar\n"
-      "  sonar search --method brute-force --space my_space.json --architectures 20 \\\n"
-      "      --records mine.sonar --train-command /usr/bin/python3 train.py");
+      "  sonar search --space digits-cnn --budget-minutes 10 --records search.sonar --json\n"
+      "  sonar search --method brute-force --space digits-cnn --architectures 300 --epochs 20 \\\n"
+      "      --layer-trials 64 --records table.sonar              # the ground truth\n"
+      "  sonar search --replay datasets/digits_cnn_search/*.sonar --seeds 20 \\\n"
+      "      --compare sonar,sequential,random,hyperband,brute-force --json\n"
+      "  sonar search --space my_space.json --records mine.sonar \\\n"
+      "      --train-command /usr/bin/python3 examples/train_command/train_digits_sklearn.py");
   search->callback([=] { *exit_code = RunSearch(*a); });
 }
 

@@ -36,7 +36,7 @@ TEST(SearchCli, BadSpacesAndFlagsExitTwoWithTheFieldNamed) {
   r = RunSonar({"search", "--epochs", "0"}, dir);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("epoch budget must be >= 1"));
-  r = RunSonar({"search", "--layer-tuner", "transfer-bo"}, dir);
+  r = RunSonar({"search", "--method", "brute-force", "--layer-tuner", "transfer-bo"}, dir);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_FALSE(std::filesystem::exists(dir.File("sonar_search.sonar")));
 }
