@@ -10,6 +10,7 @@
 
 #include "common/enum_names.h"
 #include "common/random.h"
+#include "surrogate/latency/layer_latency_model.h"
 
 namespace sonar {
 namespace {
@@ -88,6 +89,8 @@ Status JointSearchOptions::Validate() const {
   if (eta < 2) return InvalidArgumentError("eta must be >= 2");
   if (batch_size < 1) return InvalidArgumentError("the batch size must be >= 1");
   if (pilot_candidates < 0) return InvalidArgumentError("pilot_candidates must be >= 0");
+  if (model_layers < 3) return InvalidArgumentError("model_layers must be >= 3");
+  if (!(latency_z >= 0)) return InvalidArgumentError("latency_z must be >= 0");
   if (!(accuracy_tolerance >= 0) || !(latency_tolerance >= 0)) {
     return InvalidArgumentError("the tolerances must be >= 0");
   }
@@ -361,24 +364,42 @@ class Runner {
     }
     std::vector<double> lower_acc(st_.candidates.size()), upper_acc(st_.candidates.size());
     std::vector<double> lower_lat(st_.candidates.size()), upper_lat(st_.candidates.size());
+    // Bounds of an untuned layer from the layer model: its prediction is of the latency after
+    // the first rung's trials, which more trials lower by at most the peers' ratio.
+    const int t0 = FirstRungTrials();
+    const double ratio_low =
+        lat_peers.empty()
+            ? 0.0
+            : LatencyLowerBound(std::vector<double>(t0, 1.0), o_.full_trials, lat_peers, o_.bounds);
+    std::vector<double> layer_low(p_.layers.size(), 0.0), layer_high(p_.layers.size(), kInf);
+    for (size_t l = 0; l < p_.layers.size(); ++l) {
+      const SearchState::Layer& layer = st_.layers[l];
+      if (!layer.best_so_far.empty() && std::isfinite(layer.best_so_far.back())) {
+        layer_high[l] = layer.best_so_far.back();
+        const double b =
+            (layer.stopped || layer.exhausted)
+                ? layer.best_so_far.back()
+                : LatencyLowerBound(layer.best_so_far, o_.full_trials, lat_peers, o_.bounds);
+        layer_low[l] = std::isfinite(b) ? b : 0.0;
+      } else if (layer.best_so_far.empty() && model_.fitted()) {
+        const LayerLatencyPrediction pr = model_.Predict(p_.layers[l].task);
+        layer_high[l] = std::exp(pr.log_mean + o_.latency_z * pr.log_sd);
+        layer_low[l] = std::exp(pr.log_mean - o_.latency_z * pr.log_sd) * ratio_low;
+      }
+    }
     for (int c : live) {
       const SearchState::Candidate& cand = st_.candidates[c];
       lower_acc[c] = cand.accuracy.empty() ? 0 : st_.Accuracy(c);
       upper_acc[c] = cand.accuracy.empty()
                          ? 1.0
                          : AccuracyUpperBound(cand.accuracy, o_.full_epochs, acc_peers, o_.bounds);
-      upper_lat[c] = st_.Latency(c);
-      double low = 0;
+      double low = 0, high = 0;
       for (int l : p_.layers_of[c]) {
-        const SearchState::Layer& layer = st_.layers[l];
-        if (layer.best_so_far.empty()) continue;  // unknown: 0
-        const double b =
-            (layer.stopped || layer.exhausted)
-                ? layer.best_so_far.back()
-                : LatencyLowerBound(layer.best_so_far, o_.full_trials, lat_peers, o_.bounds);
-        if (std::isfinite(b)) low += b;
+        low += layer_low[l];
+        high += layer_high[l];
       }
       lower_lat[c] = low;
+      upper_lat[c] = high;
     }
     // Most accurate first, so a candidate is checked against the ones most likely to cover it.
     std::sort(live.begin(), live.end(), [&](int a, int b) {
@@ -405,40 +426,108 @@ class Runner {
     return n;
   }
 
+  int FirstRungTrials() const {
+    const int K = Rungs();
+    return std::max(1, static_cast<int>(std::ceil(o_.full_trials / std::pow(o_.eta, K) - 1e-9)));
+  }
+  int Rungs() const {
+    return std::max(
+        0, static_cast<int>(std::ceil(std::log(o_.full_epochs) / std::log(o_.eta) - 1e-9)));
+  }
+
+  // The pilot: the most accurate candidates after the first rung, trained to the full epochs
+  // (peers of the accuracy bound); the first one's layers tuned to the full trials (peers of
+  // the latency bound).
+  Status Pilot() {
+    std::vector<int> order;
+    for (size_t c = 0; c < st_.candidates.size(); ++c) {
+      if (st_.candidates[c].alive && !st_.candidates[c].failed)
+        order.push_back(static_cast<int>(c));
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int a, int b) { return st_.Accuracy(a) > st_.Accuracy(b); });
+    order.resize(std::min<size_t>(order.size(), o_.pilot_candidates));
+    bool tuned = false;
+    for (int c : order) {
+      TrainTo(c, o_.full_epochs);
+      if (!tuned && !st_.candidates[c].failed) {
+        SONAR_RETURN_IF_ERROR(TuneLayersOf(c, o_.full_trials));
+        tuned = true;
+      }
+    }
+    return OkStatus();
+  }
+
+  // Tunes the first rung's trials on the layers shared by the most live candidates, until
+  // model_layers layers have them (the layer model's training set).
+  Status ModelLayers(int trials) {
+    std::vector<std::pair<int, int>> by_use;  // (-users, layer)
+    for (size_t l = 0; l < p_.layers.size(); ++l) {
+      int users = 0;
+      for (int c : p_.layers[l].candidates) users += st_.candidates[c].alive;
+      if (users > 0) by_use.push_back({-users, static_cast<int>(l)});
+    }
+    std::sort(by_use.begin(), by_use.end());
+    int have = 0;
+    for (const SearchState::Layer& layer : st_.layers) have += Tuned(layer, trials);
+    for (const auto& [users, l] : by_use) {
+      if (have >= o_.model_layers || stop_) break;
+      if (Tuned(st_.layers[l], trials)) continue;
+      SONAR_RETURN_IF_ERROR(TuneTo(l, trials));
+      have += Tuned(st_.layers[l], trials);
+    }
+    return OkStatus();
+  }
+  static bool Tuned(const SearchState::Layer& layer, int trials) {
+    return static_cast<int>(layer.best_so_far.size()) >= trials &&
+           std::isfinite(layer.best_so_far[trials - 1]);
+  }
+
+  // Refits the layer model on every layer's latency after the first rung's trials.
+  void FitModel() {
+    const int t0 = FirstRungTrials();
+    std::vector<const Task*> tasks;
+    std::vector<double> seconds;
+    for (size_t l = 0; l < p_.layers.size(); ++l) {
+      if (Tuned(st_.layers[l], t0)) {
+        tasks.push_back(&p_.layers[l].task);
+        seconds.push_back(st_.layers[l].best_so_far[t0 - 1]);
+      }
+    }
+    if (tasks.size() >= 3 && tasks.size() != model_size_) {
+      LayerLatencyModel model;
+      if (model.Fit(tasks, seconds).ok()) {
+        model_ = std::move(model);
+        model_size_ = tasks.size();
+      }
+    }
+  }
+
   Status Sonar() {
     const int E = o_.full_epochs, T = o_.full_trials;
-    const int K = std::max(0, static_cast<int>(std::ceil(std::log(E) / std::log(o_.eta) - 1e-9)));
+    const int K = Rungs();
     auto rung = [&](int full, int k) {
       return std::max(1, static_cast<int>(std::ceil(full / std::pow(o_.eta, K - k) - 1e-9)));
     };
     for (int k = 0; k <= K && !stop_; ++k) {
-      const int epochs = rung(E, k), trials = rung(T, k);
+      const int epochs = rung(E, k), trials = rung(T, k);  // this rung's budgets
       for (size_t c = 0; c < st_.candidates.size() && !stop_; ++c) {
         if (st_.candidates[c].alive) TrainTo(static_cast<int>(c), epochs);
       }
-      if (k == 0 && o_.pilot_candidates > 0) {
-        // The pilot: the most accurate candidates after the first rung, trained and tuned to
-        // the full budgets, so both bounds have peers from the first pruning on.
-        std::vector<int> order;
-        for (size_t c = 0; c < st_.candidates.size(); ++c) {
-          if (st_.candidates[c].alive) order.push_back(static_cast<int>(c));
-        }
-        std::stable_sort(order.begin(), order.end(),
-                         [&](int a, int b) { return st_.Accuracy(a) > st_.Accuracy(b); });
-        order.resize(std::min<size_t>(order.size(), o_.pilot_candidates));
-        for (int c : order) {
-          TrainTo(c, E);
-          if (!st_.candidates[c].failed) SONAR_RETURN_IF_ERROR(TuneLayersOf(c, T));
+      if (k == 0) {
+        SONAR_RETURN_IF_ERROR(Pilot());
+        SONAR_RETURN_IF_ERROR(ModelLayers(trials));
+      } else {
+        const std::vector<std::vector<double>> peers = LayerPeers();
+        for (size_t l = 0; l < p_.layers.size() && !stop_; ++l) {
+          bool used = false;
+          for (int c : p_.layers[l].candidates) used = used || st_.candidates[c].alive;
+          if (!used) continue;
+          MaybeStopLayer(static_cast<int>(l), peers);
+          SONAR_RETURN_IF_ERROR(TuneTo(static_cast<int>(l), trials));
         }
       }
-      const std::vector<std::vector<double>> peers = LayerPeers();
-      for (size_t l = 0; l < p_.layers.size() && !stop_; ++l) {
-        bool used = false;
-        for (int c : p_.layers[l].candidates) used = used || st_.candidates[c].alive;
-        if (!used) continue;
-        MaybeStopLayer(static_cast<int>(l), peers);
-        SONAR_RETURN_IF_ERROR(TuneTo(static_cast<int>(l), trials));
-      }
+      FitModel();
       const int dropped = stop_ ? 0 : Prune();
       ++summary_.rounds;
       char line[256];
@@ -458,6 +547,8 @@ class Runner {
   SearchState st_;
   SearchSummary summary_;
   bool stop_ = false;
+  LayerLatencyModel model_;
+  size_t model_size_ = 0;
 };
 
 }  // namespace

@@ -105,8 +105,16 @@ struct JointSearchOptions {
   int eta = 3;
   // Measured configs per TuneLayer call, >= 1.
   int batch_size = 8;
-  // sonar: candidates trained and tuned to the full budgets first (peers of the bounds).
+  // sonar: candidates trained to the full epoch budget first (peers of the accuracy bound);
+  // the layers of the first of them are tuned to the full trial budget (peers of the latency
+  // bound).
   int pilot_candidates = 3;
+  // sonar: layers tuned to the first rung before the first pruning, to fit the layer latency
+  // model (surrogate/latency/layer_latency_model.h) that bounds the untuned layers; the layers
+  // shared by the most candidates go first. >= 3.
+  int model_layers = 8;
+  // sonar: an untuned layer's latency bounds are exp(mean -/+ z sd) of the model's prediction.
+  double latency_z = 2.0;
   // sonar: the goal's tolerances (accuracy absolute, latency relative): a candidate is dropped
   // when another one is surely within half of them of it or better.
   double accuracy_tolerance = 0.01;
