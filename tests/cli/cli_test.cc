@@ -237,7 +237,8 @@ TEST(Cli, EveryCommandHasHelpWithAnExample) {
                                                                             {"records"},
                                                                             {"records", "stats"},
                                                                             {"records", "best"},
-                                                                            {"records", "dump"}}) {
+                                                                            {"records", "dump"},
+                                                                            {"search"}}) {
     cmd.push_back("--help");
     CliResult r = RunSonar(cmd, dir);
     EXPECT_EQ(r.exit_code, 0) << cmd[0];

@@ -3,8 +3,15 @@
 //
 // End-to-end tests of `sonar search`: bad input exits 2 naming the file and field, and the
 // brute-force method writes training and tuning records and resumes from them.
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
 
 #include <nlohmann/json.hpp>
 
@@ -86,6 +93,70 @@ TEST(SearchCli, BruteForceWritesTrainingAndTuningRecordsAndResumes) {
   EXPECT_EQ(j["epochs_trained"], 0);
   EXPECT_EQ(j["trials_measured"], 0);
   EXPECT_EQ(j["complete"], true);
+}
+
+TEST(SearchCli, ALiveSearchKilledMidwayResumesFromItsLogAndARunAfterTheEndAppendsNothing) {
+  if (FindDigitsCsv().empty()) GTEST_SKIP() << "python3-sklearn's digits.csv.gz is not installed";
+  ScratchDir dir;
+  WriteFile(dir.File("tiny.json"),
+            R"({"name": "tiny", "blocks": {"min": 1, "max": 2, "channels": [4, 8], "kernel": [3]},
+                "dense": {"min": 0, "max": 0}})");
+  const std::string log = dir.File("s.sonar");
+  std::vector<std::string> args = {"search",
+                                   "--space",
+                                   dir.File("tiny.json"),
+                                   "--epochs",
+                                   "3",
+                                   "--layer-trials",
+                                   "3",
+                                   "--min-repeat-ms",
+                                   "2",
+                                   "--layer-tuner",
+                                   "random",
+                                   "--records",
+                                   log};
+  // Kill it with SIGKILL once the log holds a few records.
+  std::vector<std::string> argv_s = {SONAR_CLI_PATH};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  argv_s.push_back("--quiet");
+  std::vector<char*> argv;
+  for (std::string& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, dir.File("o.txt").c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid;
+  ASSERT_EQ(posix_spawn(&pid, SONAR_CLI_PATH, &actions, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  int status = 0;
+  bool killed = false;
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    std::error_code ec;
+    if (std::filesystem::file_size(log, ec) > 3000 && !ec) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      killed = true;
+      break;
+    }
+    usleep(1000);
+  }
+  ASSERT_TRUE(killed) << "the search ended before it could be killed";
+  CliResult r = RunSonar({"records", "stats", log, "--json"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_LE(json::parse(r.out)["skipped_frames"].get<int>(), 1);
+
+  args.push_back("--json");
+  r = RunSonar(args, dir);  // resumes and finishes
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json resumed = json::parse(r.out);
+  ASSERT_FALSE(resumed["front"].empty());
+  const auto size = std::filesystem::file_size(log);
+  r = RunSonar(args, dir);  // everything is in the log: same answer, nothing appended
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json again = json::parse(r.out);
+  EXPECT_EQ(again["front"], resumed["front"]);
+  EXPECT_EQ(std::filesystem::file_size(log), size);
 }
 
 }  // namespace

@@ -531,12 +531,22 @@ class Runner {
       const int dropped = stop_ ? 0 : Prune();
       ++summary_.rounds;
       char line[256];
+      const std::vector<int> front = st_.Front();
       std::snprintf(line, sizeof line,
-                    "round %d: %d epochs, %d trials per layer; dropped %d, %d alive, front %zu; "
-                    "charged %.0f s training + %.0f s measuring",
-                    k + 1, epochs, trials, dropped, Alive(), st_.Front().size(),
-                    env_.train_seconds(), env_.tune_seconds());
-      Log(line);
+                    "round %d: %d epochs, %d trials per layer; dropped %d, %d alive; charged %.0f "
+                    "s training + %.0f s measuring; front (%zu):",
+                    k + 1, epochs, trials, dropped, Alive(), env_.train_seconds(),
+                    env_.tune_seconds(), front.size());
+      std::string text = line;
+      for (size_t i = 0; i < front.size() && i < 6; ++i) {
+        char point[96];
+        std::snprintf(point, sizeof point, " %s %.3f/%.3gus",
+                      p_.architecture(front[i]).Name().c_str(), st_.Accuracy(front[i]),
+                      st_.Latency(front[i]) * 1e6);
+        text += point;
+      }
+      if (front.size() > 6) text += " ...";
+      Log(text);
     }
     return OkStatus();
   }
