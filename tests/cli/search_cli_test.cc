@@ -159,5 +159,47 @@ TEST(SearchCli, ALiveSearchKilledMidwayResumesFromItsLogAndARunAfterTheEndAppend
   EXPECT_EQ(std::filesystem::file_size(log), size);
 }
 
+TEST(SearchCli, AnExternalTrainerThatCrashesOnSomeNetworksFailsThoseAndTheSearchGoesOn) {
+  ScratchDir dir;
+  WriteFile(dir.File("tiny.json"),
+            R"({"name": "tiny", "blocks": {"min": 1, "max": 1, "channels": [4, 8], "kernel": [3]},
+                "dense": {"min": 0, "max": 1, "width": [16]}})");
+  // Networks with 8 channels crash after one epoch; the others learn a made-up curve.
+  WriteFile(dir.File("train.py"), R"(import json, sys, os, signal
+arch = json.load(sys.stdin)
+print("loading data", flush=True)
+for epoch in range(1, 4):
+    if arch["blocks"][0]["channels"] == 8 and epoch == 2:
+        os.kill(os.getpid(), signal.SIGSEGV)
+    acc = 0.5 + 0.1 * epoch + 0.01 * len(arch["hidden"])
+    print(json.dumps({"epoch": epoch, "accuracy": acc, "seconds": 0.1}), flush=True)
+)");
+  const std::string log = dir.File("x.sonar");
+  CliResult r =
+      RunSonar({"search", "--space", dir.File("tiny.json"), "--epochs", "3", "--layer-trials", "2",
+                "--min-repeat-ms", "2", "--layer-tuner", "random", "--records", log, "--json",
+                "--train-command", "python3", dir.File("train.py")},
+               dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json j = json::parse(r.out);
+  ASSERT_FALSE(j["front"].empty());
+  for (const json& f : j["front"]) {
+    EXPECT_EQ(f["architecture"].get<std::string>().rfind("c4k3", 0), 0u) << f;
+  }
+  r = RunSonar({"records", "dump", log}, dir);
+  ASSERT_EQ(r.exit_code, 0);
+  int failed = 0;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    json rec = json::parse(line);
+    if (rec["task"]["op"] == "train" && rec["result"]["status"] != "ok") {
+      ++failed;
+      EXPECT_THAT(rec["result"]["error_msg"].get<std::string>(), HasSubstr("SIGSEGV"));
+      EXPECT_EQ(rec["trial"], 2);
+    }
+  }
+  EXPECT_EQ(failed, 2);  // c8k3 and c8k3-h16
+}
+
 }  // namespace
 }  // namespace sonar
