@@ -24,6 +24,7 @@
 #include "tuner/search/joint_search.h"
 #include "tuner/search/live.h"
 #include "tuner/search/replay.h"
+#include "tuner/search/search_outputs.h"
 #include "tuner/search/search_problem.h"
 
 namespace sonar::cli {
@@ -52,6 +53,7 @@ struct SearchArgs {
   std::string compare = "sonar,sequential,random,hyperband,brute-force";
   int seeds = 20;
   int threads = 0;
+  std::string out;
   bool json = false, quiet = false;
 };
 
@@ -125,6 +127,11 @@ int RunReplay(const SearchArgs& a, const ArchitectureSpace& space) {
   }
   StatusOr<ReplayResult> result = ReplaySearch(*table, options);
   if (!result.ok()) return Fail(result.status());
+  if (!a.out.empty()) {
+    StatusOr<std::vector<std::string>> files = WriteReplayOutputs(*result, a.out);
+    if (!files.ok()) return Fail(files.status());
+    if (talk) std::fprintf(stderr, "wrote %zu files into %s\n", files->size(), a.out.c_str());
+  }
   if (a.json) {
     std::cout << ReplaySummaryJson(*result) << std::endl;
     return kExitOk;
@@ -301,8 +308,18 @@ int RunSearch(const SearchArgs& a) {
   std::unique_ptr<SearchEnvironment> env =
       MakeLiveEnvironment(*problem, start, **measurer, *store, live);
   if (talk) search.log = say;
+  SearchTrace trace;
+  search.on_step = [&trace](const SearchState& state, const SearchEnvironment& e) {
+    trace.Add(state, e);
+    return true;
+  };
   StatusOr<SearchSummary> summary = RunJointSearch(search, *problem, *env);
   if (!summary.ok()) return Fail(summary.status());
+  if (!a.out.empty()) {
+    StatusOr<std::vector<std::string>> files = WriteSearchOutputs(*problem, *summary, trace, a.out);
+    if (!files.ok()) return Fail(files.status());
+    if (talk) std::fprintf(stderr, "wrote %zu files into %s\n", files->size(), a.out.c_str());
+  }
   Json front = Json::array();
   for (int c : summary->front) {
     const Architecture& arch = problem->architecture(c);
@@ -412,6 +429,9 @@ void RegisterSearchCommands(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   search->add_option("--seeds", a->seeds, "Replay: seeds per method")->capture_default_str();
   search->add_option("--threads", a->threads, "Replay: worker threads (0 = one per core)");
+  search->add_option("--out", a->out,
+                     "Directory for CSV files and SVG plots (gnuplot): the front and where the "
+                     "time went (live), hypervolume over time per method (replay)");
   search->add_flag("--json", a->json, "Print one JSON summary object on stdout");
   search->add_flag("--quiet", a->quiet, "No progress lines");
   search->footer(

@@ -653,4 +653,12 @@ std::string ChildStream::stderr_tail() const {
   return err_buf_.size() <= cap ? err_buf_ : err_buf_.substr(err_buf_.size() - cap);
 }
 
+bool RunGnuplot(const std::string& script) {
+  ChildOptions options;
+  options.argv = {"gnuplot", script};
+  options.timeout_s = 60;
+  if (FindProgram("gnuplot").empty()) return false;
+  return RunChild(options).ok();
+}
+
 }  // namespace sonar

@@ -74,6 +74,10 @@ struct ChildResult {
 // (the fork child calls only async-signal-safe functions; every descriptor is close-on-exec).
 ChildResult RunChild(const ChildOptions& options);
 
+// Runs `gnuplot script` (no shell) and waits; false when gnuplot is missing or fails (plots
+// are optional: callers write their data files either way).
+bool RunGnuplot(const std::string& script);
+
 // The absolute path execv would run for `program` ($PATH search when it has no '/'), or "".
 std::string FindProgram(const std::string& program);
 

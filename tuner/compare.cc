@@ -2,9 +2,6 @@
 // Copyright 2026 The Sonar Authors
 #include "tuner/compare.h"
 
-#include <spawn.h>
-#include <sys/wait.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -20,10 +17,9 @@
 
 #include "common/parallel.h"
 #include "common/statistics.h"
+#include "measure/child_process.h"
 #include "measure/measurer.h"
 #include "space/task.h"
-
-extern char** environ;
 
 namespace sonar {
 namespace {
@@ -402,19 +398,6 @@ std::string SafeName(const std::string& s) {
   for (char c : s)
     out += std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' ? c : '_';
   return out;
-}
-
-// Runs gnuplot on `script` (argv, no shell). Returns false when gnuplot is not available.
-bool RunGnuplot(const std::string& script) {
-  std::vector<std::string> args = {"gnuplot", script};
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid;
-  if (posix_spawnp(&pid, "gnuplot", nullptr, nullptr, argv.data(), environ) != 0) return false;
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 }  // namespace

@@ -152,11 +152,18 @@ TEST(SearchCli, ALiveSearchKilledMidwayResumesFromItsLogAndARunAfterTheEndAppend
   json resumed = json::parse(r.out);
   ASSERT_FALSE(resumed["front"].empty());
   const auto size = std::filesystem::file_size(log);
+  args.push_back("--out");
+  args.push_back(dir.File("out"));
   r = RunSonar(args, dir);  // everything is in the log: same answer, nothing appended
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json again = json::parse(r.out);
   EXPECT_EQ(again["front"], resumed["front"]);
   EXPECT_EQ(std::filesystem::file_size(log), size);
+  // --out: every candidate, and the time split.
+  const std::string candidates = testing::ReadFile(dir.File("out/candidates.csv"));
+  EXPECT_EQ(std::count(candidates.begin(), candidates.end(), '\n'), 1 + 6);
+  EXPECT_NE(testing::ReadFile(dir.File("out/time.csv")).find("step,train_seconds"),
+            std::string::npos);
 }
 
 TEST(SearchCli, AnExternalTrainerThatCrashesOnSomeNetworksFailsThoseAndTheSearchGoesOn) {
