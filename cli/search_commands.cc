@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "common/statistics.h"
 #include "measure/history_io.h"
 #include "measure/measurer.h"
 #include "measure/record_store.h"
@@ -23,6 +24,7 @@
 #include "tuner/search/brute_force.h"
 #include "tuner/search/joint_search.h"
 #include "tuner/search/live.h"
+#include "tuner/search/network_timing.h"
 #include "tuner/search/replay.h"
 #include "tuner/search/search_outputs.h"
 #include "tuner/search/search_problem.h"
@@ -54,6 +56,7 @@ struct SearchArgs {
   int seeds = 20;
   int threads = 0;
   std::string out;
+  bool no_network_timing = false;
   bool json = false, quiet = false;
 };
 
@@ -321,8 +324,40 @@ int RunSearch(const SearchArgs& a) {
     if (talk) std::fprintf(stderr, "wrote %zu files into %s\n", files->size(), a.out.c_str());
   }
   Json front = Json::array();
+  std::vector<double> gaps;
   for (int c : summary->front) {
     const Architecture& arch = problem->architecture(c);
+    // The whole network, compiled with its layers' best configs and timed once.
+    Json measured = nullptr;
+    if (!a.no_network_timing) {
+      std::vector<Task> tasks;
+      std::vector<Config> configs;
+      for (int l : problem->layers_of[c]) {
+        const Task& task = problem->layers[l].task;
+        std::vector<Record> best = store->TopK(task.WorkloadKey(), 1);
+        StatusOr<Config> config = best.empty() ? StatusOr<Config>(NotFoundError("untuned"))
+                                               : task.space.FromValues(best[0].config.values);
+        if (!config.ok()) break;
+        tasks.push_back(task);
+        configs.push_back(*config);
+      }
+      if (tasks.size() == problem->layers_of[c].size()) {
+        StatusOr<std::string> source = EmitNetworkSource(*space, arch, tasks, configs);
+        StatusOr<MeasureResult> timed =
+            source.ok() ? TimeNetwork(*source,
+                                      std::filesystem::temp_directory_path().string() +
+                                          "/sonar_network_" + std::to_string(getpid()),
+                                      mo)
+                        : StatusOr<MeasureResult>(source.status());
+        if (timed.ok() && timed->ok() && !timed->run_seconds.empty()) {
+          measured = timed->median_seconds();
+          gaps.push_back(summary->state.Latency(c) / timed->median_seconds() - 1);
+        } else if (talk) {
+          std::fprintf(stderr, "timing %s as a whole failed: %s\n", arch.Name().c_str(),
+                       timed.ok() ? timed->error_msg.c_str() : timed.status().ToString().c_str());
+        }
+      }
+    }
     Json layers = Json::array();
     for (int l : problem->layers_of[c]) {
       const SearchState::Layer& ls = summary->state.layers[l];
@@ -336,11 +371,13 @@ int RunSearch(const SearchArgs& a) {
                      {"accuracy", summary->state.Accuracy(c)},
                      {"epochs", summary->state.candidates[c].accuracy.size()},
                      {"latency_seconds", summary->state.Latency(c)},
+                     {"measured_network_seconds", measured},
                      {"params", space->NumParams(arch)},
                      {"layers", layers}});
   }
   if (a.json) {
     Json j = {{"method", a.method},
+              {"median_sum_vs_measured", gaps.empty() ? Json(nullptr) : Json(Median(gaps))},
               {"space", space->name()},
               {"candidates", problem->candidates.size()},
               {"rounds", summary->rounds},
@@ -355,12 +392,23 @@ int RunSearch(const SearchArgs& a) {
     return kExitOk;
   }
   std::printf("%s\n", summary->BriefReport().c_str());
-  std::printf("%-24s %9s %7s %13s %9s\n", "architecture", "accuracy", "epochs", "latency_us",
-              "params");
+  std::printf("%-24s %9s %7s %13s %13s %9s\n", "architecture", "accuracy", "epochs", "latency_us",
+              "measured_us", "params");
   for (const Json& f : front) {
-    std::printf("%-24s %9.4f %7d %13.2f %9lld\n", f["architecture"].get<std::string>().c_str(),
+    char whole[32] = "-";
+    if (!f["measured_network_seconds"].is_null()) {
+      std::snprintf(whole, sizeof whole, "%.2f", f["measured_network_seconds"].get<double>() * 1e6);
+    }
+    std::printf("%-24s %9.4f %7d %13.2f %13s %9lld\n", f["architecture"].get<std::string>().c_str(),
                 f["accuracy"].get<double>(), f["epochs"].get<int>(),
-                f["latency_seconds"].get<double>() * 1e6, f["params"].get<long long>());
+                f["latency_seconds"].get<double>() * 1e6, whole, f["params"].get<long long>());
+  }
+  if (!gaps.empty()) {
+    std::printf(
+        "latency = sum of the tuned layers; measured = the whole network compiled with "
+        "those schedules and the ReLU/pool glue, timed once: the sum is off by a median "
+        "of %+.1f%%\n",
+        100 * Median(gaps));
   }
   std::printf(
       "each layer's best schedule: sonar records best %s; as an AutoTVM log: sonar "
@@ -432,6 +480,8 @@ void RegisterSearchCommands(CLI::App& app, int* exit_code) {
   search->add_option("--out", a->out,
                      "Directory for CSV files and SVG plots (gnuplot): the front and where the "
                      "time went (live), hypervolume over time per method (replay)");
+  search->add_flag("--no-network-timing", a->no_network_timing,
+                   "Do not compile and time each front network as a whole at the end");
   search->add_flag("--json", a->json, "Print one JSON summary object on stdout");
   search->add_flag("--quiet", a->quiet, "No progress lines");
   search->footer(
