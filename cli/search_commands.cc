@@ -56,6 +56,7 @@ struct SearchArgs {
   int seeds = 20;
   int threads = 0;
   std::string out;
+  double bound_quantile = 1.0;
   bool no_network_timing = false;
   bool json = false, quiet = false;
 };
@@ -109,6 +110,7 @@ int RunReplay(const SearchArgs& a, const ArchitectureSpace& space) {
   }
   options.seeds = a.seeds;
   options.threads = a.threads;
+  options.search.bounds.quantile = a.bound_quantile;
   if (!ParseLayerTuner(a.layer_tuner.empty() ? "autotvm" : a.layer_tuner, &options.layer_tuner)) {
     return Usage("unknown --layer-tuner '" + a.layer_tuner + "'");
   }
@@ -206,6 +208,7 @@ int RunSearch(const SearchArgs& a) {
   search.full_trials = a.layer_trials;
   search.seed = a.seed;
   search.budget_seconds = a.budget_minutes * 60;
+  search.bounds.quantile = a.bound_quantile;
   if (Status s = search.Validate(); !s.ok()) return Usage(s.message());
 
   // The trainer.
@@ -480,6 +483,12 @@ void RegisterSearchCommands(CLI::App& app, int* exit_code) {
   search->add_option("--out", a->out,
                      "Directory for CSV files and SVG plots (gnuplot): the front and where the "
                      "time went (live), hypervolume over time per method (replay)");
+  search
+      ->add_option("--bound-quantile", a->bound_quantile,
+                   "sonar: quantile of the peers' gains in the optimistic bounds (1 = the largest "
+                   "gain any peer showed: the safest, the least pruning)")
+      ->check(CLI::Range(0.01, 1.0))
+      ->capture_default_str();
   search->add_flag("--no-network-timing", a->no_network_timing,
                    "Do not compile and time each front network as a whole at the end");
   search->add_flag("--json", a->json, "Print one JSON summary object on stdout");

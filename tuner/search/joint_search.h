@@ -122,7 +122,9 @@ struct JointSearchOptions {
   // sonar: stop tuning a layer when its forecast gain is below this fraction of the latency of
   // the fastest live network that contains it. [0, 1).
   double layer_gain_threshold = 0.01;
-  CurveBoundOptions bounds;
+  // The bounds' peer quantile is 1 here (the largest gain any peer showed): on the digits
+  // table's curves, 0.9 dropped front networks in 2 of 6 seeds (docs/search.md).
+  CurveBoundOptions bounds = {.quantile = 1.0};
   // random and hyperband: the seed of their choices.
   uint64_t seed = 0;
   // Stop once this many seconds are charged (0 = no limit).
