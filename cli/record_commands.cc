@@ -286,8 +286,10 @@ int RunBest(const RecordsArgs& a) {
 }
 
 // Writes the records of a.path (those of a.workload) to `out`, one line each, streamed.
+// AutoTVM logs hold kernel measurements only: training records are left out and counted in
+// *skipped_training.
 Status WriteRecords(const std::string& path, const std::string& workload, ExportFormat format,
-                    std::FILE* out, int64_t* written) {
+                    std::FILE* out, int64_t* written, int64_t* skipped_training = nullptr) {
   RecordLogStats stats;
   std::string line;
   bool write_failed = false;
@@ -296,6 +298,10 @@ Status WriteRecords(const std::string& path, const std::string& workload, Export
       path, workload,
       [&](Record&& r) {
         if (write_failed) return;
+        if (format == ExportFormat::kAutoTvm && IsTrainingRecord(r)) {
+          if (skipped_training != nullptr) ++*skipped_training;
+          return;
+        }
         line = format == ExportFormat::kAutoTvm ? RecordToAutoTvmLine(r) : RecordToJsonLine(r);
         line += '\n';
         write_failed = std::fwrite(line.data(), 1, line.size(), out) != line.size();
@@ -330,9 +336,9 @@ int RunExport(const ExportArgs& a) {
                  a.format.c_str());
     return kExitUsage;
   }
-  int64_t written = 0;
+  int64_t written = 0, skipped_training = 0;
   if (a.out == "-") {
-    Status s = WriteRecords(a.path, a.workload, format, stdout, &written);
+    Status s = WriteRecords(a.path, a.workload, format, stdout, &written, &skipped_training);
     return s.ok() ? kExitOk : Fail(s);
   }
   if (SameFile(a.path, a.out)) {
@@ -356,8 +362,9 @@ int RunExport(const ExportArgs& a) {
     return Fail(InvalidArgumentError("cannot write beside " + a.out + ": " + std::strerror(errno)));
   }
   std::FILE* out = fdopen(fd, "wb");
-  Status s = out != nullptr ? WriteRecords(a.path, a.workload, format, out, &written)
-                            : InternalError(std::string("fdopen: ") + std::strerror(errno));
+  Status s = out != nullptr
+                 ? WriteRecords(a.path, a.workload, format, out, &written, &skipped_training)
+                 : InternalError(std::string("fdopen: ") + std::strerror(errno));
   if (out != nullptr && std::fclose(out) != 0 && s.ok()) {
     s = InternalError("cannot write " + tmp + ": " + std::strerror(errno));
   }
@@ -375,6 +382,12 @@ int RunExport(const ExportArgs& a) {
   chmod(a.out.c_str(), 0666 & ~mask);
   std::fprintf(stderr, "exported %lld records to %s (%s)\n", static_cast<long long>(written),
                a.out.c_str(), a.format.c_str());
+  if (skipped_training > 0) {
+    std::fprintf(stderr,
+                 "left out %lld training records (sonar search epochs): AutoTVM logs hold "
+                 "kernel measurements only; --format jsonl keeps them\n",
+                 static_cast<long long>(skipped_training));
+  }
   return kExitOk;
 }
 

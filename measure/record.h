@@ -102,4 +102,9 @@ double RecordCost(const Record& record);
 // the knob values in place).
 void ResetKeepingStorage(Record* record);
 
+// Training records (`sonar search`, tuner/search/search_problem.h) have this op: one epoch of
+// training of an architecture, not a kernel measurement.
+inline constexpr char kTrainingOp[] = "train";
+inline bool IsTrainingRecord(const Record& record) { return record.task.op == kTrainingOp; }
+
 }  // namespace sonar

@@ -85,6 +85,13 @@ TEST(SearchCli, BruteForceWritesTrainingAndTuningRecordsAndResumes) {
   }
   EXPECT_EQ(train, 6);
   EXPECT_EQ(tune, 8);
+  // As an AutoTVM log: the layers' measurements only.
+  r = RunSonar({"export", dir.File("t.sonar"), "--format", "autotvm", "--out", dir.File("t.log")},
+               dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("left out 6 training records"));
+  const std::string tvm = testing::ReadFile(dir.File("t.log"));
+  EXPECT_EQ(std::count(tvm.begin(), tvm.end(), '\n'), 8);
 
   // Again: everything is in the log, nothing is trained or measured.
   r = RunSonar(args, dir);

@@ -96,8 +96,6 @@ Record MakeTrainingRecord(const ArchitectureSpace& space, const Architecture& ar
   return r;
 }
 
-bool IsTrainingRecord(const Record& record) { return record.task.op == kTrainingOp; }
-
 std::map<int64_t, TrainingCurve> TrainingCurves(const ArchitectureSpace& space,
                                                 const std::string& trainer_id,
                                                 const std::vector<Record>& records) {

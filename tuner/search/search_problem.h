@@ -61,8 +61,6 @@ StatusOr<SearchProblem> MakeSearchProblem(const ArchitectureSpace& space,
 
 // ---- training records ----
 
-inline constexpr char kTrainingOp[] = "train";
-
 // The record of one epoch of `arch` (or of its failure, when `error` is not empty: status
 // kRunTimeout for a DeadlineExceeded error, else kRuntimeError, with the message). The task
 // is {op "train", name arch.Name(), args_json space.ToJson(arch), target trainer_id}; the
@@ -71,7 +69,6 @@ Record MakeTrainingRecord(const ArchitectureSpace& space, const Architecture& ar
                           const std::string& trainer_id, const EpochResult& epoch,
                           const Status& error, const std::string& method,
                           const std::string& hardware_id);
-bool IsTrainingRecord(const Record& record);
 
 // One architecture's recorded training: epochs 1..n without gaps (later duplicates of an
 // epoch are ignored), and whether it failed.
