@@ -57,6 +57,7 @@ struct SearchArgs {
   int threads = 0;
   std::string out;
   double bound_quantile = 1.0;
+  std::string latency_rule = "bounds";
   bool no_network_timing = false;
   bool json = false, quiet = false;
 };
@@ -111,6 +112,8 @@ int RunReplay(const SearchArgs& a, const ArchitectureSpace& space) {
   options.seeds = a.seeds;
   options.threads = a.threads;
   options.search.bounds.quantile = a.bound_quantile;
+  options.search.latency_rule =
+      a.latency_rule == "estimates" ? LatencyRule::kEstimates : LatencyRule::kBounds;
   if (!ParseLayerTuner(a.layer_tuner.empty() ? "autotvm" : a.layer_tuner, &options.layer_tuner)) {
     return Usage("unknown --layer-tuner '" + a.layer_tuner + "'");
   }
@@ -209,6 +212,8 @@ int RunSearch(const SearchArgs& a) {
   search.seed = a.seed;
   search.budget_seconds = a.budget_minutes * 60;
   search.bounds.quantile = a.bound_quantile;
+  search.latency_rule =
+      a.latency_rule == "estimates" ? LatencyRule::kEstimates : LatencyRule::kBounds;
   if (Status s = search.Validate(); !s.ok()) return Usage(s.message());
 
   // The trainer.
@@ -488,6 +493,13 @@ void RegisterSearchCommands(CLI::App& app, int* exit_code) {
                    "sonar: quantile of the peers' gains in the optimistic bounds (1 = the largest "
                    "gain any peer showed: the safest, the least pruning)")
       ->check(CLI::Range(0.01, 1.0))
+      ->capture_default_str();
+  search
+      ->add_option("--latency-rule", a->latency_rule,
+                   "sonar: drop a network when another is surely faster (bounds) or expected to "
+                   "be faster after full tuning (estimates), and at least as accurate as its "
+                   "optimistic bound")
+      ->check(CLI::IsMember({"bounds", "estimates"}))
       ->capture_default_str();
   search->add_flag("--no-network-timing", a->no_network_timing,
                    "Do not compile and time each front network as a whole at the end");

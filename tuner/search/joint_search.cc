@@ -371,18 +371,35 @@ class Runner {
         lat_peers.empty()
             ? 0.0
             : LatencyLowerBound(std::vector<double>(t0, 1.0), o_.full_trials, lat_peers, o_.bounds);
+    // The expected final latency of a layer: its best so far (or the model's prediction)
+    // lowered by the peers' median gain of the remaining trials.
+    auto expected = [&](const std::vector<double>& curve) {
+      const double best = curve.back();
+      const double gain =
+          ExpectedTuningGain(curve, o_.full_trials, lat_peers, o_.batch_size, o_.bounds);
+      return std::isfinite(gain) ? best - std::min(best, gain) : best;
+    };
     std::vector<double> layer_low(p_.layers.size(), 0.0), layer_high(p_.layers.size(), kInf);
     for (size_t l = 0; l < p_.layers.size(); ++l) {
       const SearchState::Layer& layer = st_.layers[l];
+      const bool done = layer.stopped || layer.exhausted;
       if (!layer.best_so_far.empty() && std::isfinite(layer.best_so_far.back())) {
+        if (o_.latency_rule == LatencyRule::kEstimates) {
+          layer_low[l] = layer_high[l] =
+              done ? layer.best_so_far.back() : expected(layer.best_so_far);
+          continue;
+        }
         layer_high[l] = layer.best_so_far.back();
         const double b =
-            (layer.stopped || layer.exhausted)
-                ? layer.best_so_far.back()
-                : LatencyLowerBound(layer.best_so_far, o_.full_trials, lat_peers, o_.bounds);
+            done ? layer.best_so_far.back()
+                 : LatencyLowerBound(layer.best_so_far, o_.full_trials, lat_peers, o_.bounds);
         layer_low[l] = std::isfinite(b) ? b : 0.0;
       } else if (layer.best_so_far.empty() && model_.fitted()) {
         const LayerLatencyPrediction pr = model_.Predict(p_.layers[l].task);
+        if (o_.latency_rule == LatencyRule::kEstimates) {
+          layer_low[l] = layer_high[l] = expected(std::vector<double>(t0, std::exp(pr.log_mean)));
+          continue;
+        }
         layer_high[l] = std::exp(pr.log_mean + o_.latency_z * pr.log_sd);
         layer_low[l] = std::exp(pr.log_mean - o_.latency_z * pr.log_sd) * ratio_low;
       }

@@ -96,6 +96,12 @@ struct SearchState {
   std::vector<int> Front() const;
 };
 
+// How sonar compares latencies when it drops a candidate: kBounds needs the other network to be
+// surely faster (its latency so far below this one's optimistic bound: safe, prunes late);
+// kEstimates compares expected final latencies (best so far lowered by the peers' median gain
+// of the remaining trials; the model's prediction for untuned layers).
+enum class LatencyRule { kBounds, kEstimates };
+
 struct JointSearchOptions {
   SearchMethod method = SearchMethod::kSonar;
   // Full budgets: epochs of training and tuning trials per layer. >= 1.
@@ -115,6 +121,7 @@ struct JointSearchOptions {
   int model_layers = 8;
   // sonar: an untuned layer's latency bounds are exp(mean -/+ z sd) of the model's prediction.
   double latency_z = 2.0;
+  LatencyRule latency_rule = LatencyRule::kBounds;
   // sonar: the goal's tolerances (accuracy absolute, latency relative): a candidate is dropped
   // when another one is surely within half of them of it or better.
   double accuracy_tolerance = 0.01;
