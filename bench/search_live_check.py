@@ -34,12 +34,12 @@ def main():
             task = r["task"]
             if task["op"] == "train":
                 if r["result"]["status"] == "ok":
-                    arch = json.loads(task["args_json"])
+                    arch = task["args"]
                     acc[task["name"]] = max(acc.get(task["name"], 0), r["result"]["accuracy"])
                     layers[task["name"]] = [(l["op"], json.dumps(l["shape"], separators=(",", ":")))
                                             for l in arch["layers"]]
             elif r["result"]["status"] == "ok":
-                key = (task["op"], task["args_json"])
+                key = (task["op"], json.dumps(task["args"], separators=(",", ":")))
                 cost = r["result"]["reported_seconds"] or statistics.median(r["result"]["run_seconds"])
                 best[key] = min(best.get(key, math.inf), cost)
     lat = {a: sum(best.get(k, math.inf) for k in ls) for a, ls in layers.items()}
