@@ -14,7 +14,11 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
+#include <string>
+#include <vector>
+
 #include "common/status.h"
+#include "measure/record.h"
 
 namespace sonar::cli {
 
@@ -27,6 +31,9 @@ inline int Fail(const Status& s) {
   std::fprintf(stderr, "sonar: error: %s\n", s.ToString().c_str());
   return kExitFailure;
 }
+
+// Every record of every file (record logs or history files, format detected), in order.
+StatusOr<std::vector<Record>> LoadRecordFiles(const std::vector<std::string>& paths);
 
 void RegisterRecordCommands(CLI::App& app, int* exit_code);   // import, export, records
 void RegisterHwCommands(CLI::App& app, int* exit_code);       // hw describe

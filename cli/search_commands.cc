@@ -76,18 +76,6 @@ StatusOr<ArchitectureSpace> OpenSpace(const std::string& name) {
   return LoadArchitectureSpace(name);
 }
 
-StatusOr<std::vector<Record>> LoadRecords(const std::vector<std::string>& paths) {
-  std::vector<Record> all;
-  for (const std::string& p : paths) {
-    ImportOptions options;
-    ImportReport report;
-    SONAR_ASSIGN_OR_RETURN(std::vector<Record> records, LoadRecordsOrHistory(p, options, &report));
-    all.insert(all.end(), std::make_move_iterator(records.begin()),
-               std::make_move_iterator(records.end()));
-  }
-  return all;
-}
-
 int Usage(const std::string& message) {
   std::fprintf(stderr, "sonar search: %s\n", message.c_str());
   return kExitUsage;
@@ -118,7 +106,7 @@ int RunReplay(const SearchArgs& a, const ArchitectureSpace& space) {
     return Usage("unknown --layer-tuner '" + a.layer_tuner + "'");
   }
   if (Status s = options.Validate(); !s.ok()) return Usage(s.message());
-  StatusOr<std::vector<Record>> records = LoadRecords(a.replay);
+  StatusOr<std::vector<Record>> records = LoadRecordFiles(a.replay);
   if (!records.ok()) return Fail(records.status());
   StatusOr<SearchTable> table = LoadSearchTable(space, *records, {});
   if (!table.ok()) return Fail(table.status());
@@ -260,7 +248,7 @@ int RunSearch(const SearchArgs& a) {
   if (!problem.ok()) return Fail(problem.status());
   std::vector<Record> transfer;
   if (!a.transfer_from.empty()) {
-    StatusOr<std::vector<Record>> loaded = LoadRecords(a.transfer_from);
+    StatusOr<std::vector<Record>> loaded = LoadRecordFiles(a.transfer_from);
     if (!loaded.ok()) return Fail(loaded.status());
     transfer = std::move(*loaded);
   }

@@ -46,7 +46,9 @@ StatusOr<std::vector<int64_t>> ParseShape(const std::string& text) {
   return shape;
 }
 
-StatusOr<std::vector<Record>> LoadAll(const std::vector<std::string>& paths) {
+}  // namespace
+
+StatusOr<std::vector<Record>> LoadRecordFiles(const std::vector<std::string>& paths) {
   std::vector<Record> all;
   for (const std::string& p : paths) {
     ImportOptions options;
@@ -58,6 +60,8 @@ StatusOr<std::vector<Record>> LoadAll(const std::vector<std::string>& paths) {
   }
   return all;
 }
+
+namespace {
 
 // Selects the workload of `records` named by `selector` (hex key, task name or op); an empty
 // selector is fine when there is exactly one workload.
@@ -148,7 +152,7 @@ int RunTune(const TuneArgs& a) {
   double flops = 0;
   std::vector<Record> table;
   if (!a.replay.empty()) {
-    StatusOr<std::vector<Record>> loaded = LoadAll({a.replay});
+    StatusOr<std::vector<Record>> loaded = LoadRecordFiles({a.replay});
     if (!loaded.ok()) return Fail(loaded.status());
     StatusOr<uint64_t> key = PickWorkload(*loaded, a.workload);
     if (!key.ok()) return Fail(key.status());
@@ -187,7 +191,7 @@ int RunTune(const TuneArgs& a) {
     measurer = std::move(*m);
   }
   if (!a.transfer_from.empty()) {
-    StatusOr<std::vector<Record>> transfer = LoadAll(a.transfer_from);
+    StatusOr<std::vector<Record>> transfer = LoadRecordFiles(a.transfer_from);
     if (!transfer.ok()) return Fail(transfer.status());
     for (Record& r : *transfer) {
       if (r.workload_key != task.WorkloadKey())
@@ -323,7 +327,7 @@ int RunCompare(const CompareArgs& a) {
     };
   }
   for (const std::string& path : a.replay) {
-    StatusOr<std::vector<Record>> records = LoadAll({path});
+    StatusOr<std::vector<Record>> records = LoadRecordFiles({path});
     if (!records.ok()) return Fail(records.status());
     std::string stem = std::filesystem::path(path).filename().string();
     for (const char* ext : {".gz", ".json", ".jsonl", ".log", ".sonar", "_records_v0.2"}) {
@@ -343,7 +347,7 @@ int RunCompare(const CompareArgs& a) {
   }
   if (tables.empty()) return Fail(NotFoundError("no table to compare on (check --workload)"));
   if (!a.transfer_from.empty()) {
-    StatusOr<std::vector<Record>> transfer = LoadAll(a.transfer_from);
+    StatusOr<std::vector<Record>> transfer = LoadRecordFiles(a.transfer_from);
     if (!transfer.ok()) return Fail(transfer.status());
     options.transfer_records = std::move(*transfer);
   }

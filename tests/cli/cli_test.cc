@@ -3,16 +3,11 @@
 //
 // End-to-end tests of the `sonar` executable: exit codes, --json output, and that import,
 // export and records agree with each other and with the data.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <csignal>
 #include <filesystem>
 
 #include "tests/testing/cli_runner.h"
@@ -185,31 +180,9 @@ TEST(Cli, AnImportKilledMidwayLeavesAReadableLogThatTheNextImportCompletes) {
   const std::string log = dir.File("log.sonar");
   for (int64_t kill_at : {int64_t{2} << 20, int64_t{17} << 20}) {
     std::filesystem::remove(log);
-    const std::string out = dir.File("out.txt");
-    std::vector<std::string> argv_s = {SONAR_CLI_PATH, "import", dir.File("big.log"), "--out", log};
-    std::vector<char*> argv;
-    for (std::string& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid;
-    ASSERT_EQ(posix_spawn(&pid, SONAR_CLI_PATH, &actions, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-    // Kill it once the log has grown past kill_at bytes (polled every 200 us).
-    int status = 0;
-    bool killed = false;
-    while (waitpid(pid, &status, WNOHANG) == 0) {
-      std::error_code ec;
-      if (static_cast<int64_t>(std::filesystem::file_size(log, ec)) > kill_at && !ec) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        killed = true;
-        break;
-      }
-      usleep(200);
-    }
-    ASSERT_TRUE(killed && WIFSIGNALED(status)) << "the import ended before it could be killed";
+    ASSERT_TRUE(testing::RunSonarUntilFileGrows({"import", dir.File("big.log"), "--out", log}, dir,
+                                                log, kill_at))
+        << "the import ended before it could be killed";
     // The log reads: at most the frame being written when it died is lost (a torn tail).
     json stats = StatsOf(log, dir);
     EXPECT_LE(stats["skipped_frames"].get<int>(), 1);

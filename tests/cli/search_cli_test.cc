@@ -3,14 +3,9 @@
 //
 // End-to-end tests of `sonar search`: bad input exits 2 naming the file and field, and the
 // brute-force method writes training and tuning records and resumes from them.
-#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <csignal>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -123,32 +118,10 @@ TEST(SearchCli, ALiveSearchKilledMidwayResumesFromItsLogAndARunAfterTheEndAppend
                                    "--records",
                                    log};
   // Kill it with SIGKILL once the log holds a few records.
-  std::vector<std::string> argv_s = {SONAR_CLI_PATH};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  argv_s.push_back("--quiet");
-  std::vector<char*> argv;
-  for (std::string& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, dir.File("o.txt").c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid;
-  ASSERT_EQ(posix_spawn(&pid, SONAR_CLI_PATH, &actions, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
-  int status = 0;
-  bool killed = false;
-  while (waitpid(pid, &status, WNOHANG) == 0) {
-    std::error_code ec;
-    if (std::filesystem::file_size(log, ec) > 3000 && !ec) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      killed = true;
-      break;
-    }
-    usleep(1000);
-  }
-  ASSERT_TRUE(killed) << "the search ended before it could be killed";
+  std::vector<std::string> quiet = args;
+  quiet.push_back("--quiet");
+  ASSERT_TRUE(testing::RunSonarUntilFileGrows(quiet, dir, log, 3000))
+      << "the search ended before it could be killed";
   CliResult r = RunSonar({"records", "stats", log, "--json"}, dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_LE(json::parse(r.out)["skipped_frames"].get<int>(), 1);

@@ -2,7 +2,9 @@
 // Copyright 2026 The Sonar Authors
 //
 // What this file defines: RunSonar, which runs the built `sonar` executable with an argument
-// vector (posix_spawn, no shell) and captures its exit code, stdout and stderr.
+// vector (posix_spawn, no shell) and captures its exit code, stdout and stderr; and
+// RunSonarUntilFileGrows, which starts one and kills it with SIGKILL once a file grows past a
+// size (the kill -9 tests of resumable commands).
 //
 // Example:
 //   ScratchDir dir;
@@ -12,6 +14,10 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
 
 #include <string>
 #include <vector>
@@ -53,6 +59,38 @@ inline CliResult RunSonar(const std::vector<std::string>& args, const ScratchDir
   r.out = ReadFile(out_path);
   r.err = ReadFile(err_path);
   return r;
+}
+
+// Starts `sonar args...` (stdout and stderr into files in `dir`) and kills it with SIGKILL once
+// `path` holds more than `bytes` bytes (polled every 200 us). Returns true when it was killed so;
+// false when it ended first (or did not start).
+inline bool RunSonarUntilFileGrows(const std::vector<std::string>& args, const ScratchDir& dir,
+                                   const std::string& path, int64_t bytes) {
+  std::vector<std::string> argv_s = {SONAR_CLI_PATH};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  const std::string out = dir.File("killed_stdout.txt"), err = dir.File("killed_stderr.txt");
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid;
+  const int spawned = posix_spawn(&pid, SONAR_CLI_PATH, &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) return false;
+  int status = 0;
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    std::error_code ec;
+    if (static_cast<int64_t>(std::filesystem::file_size(path, ec)) > bytes && !ec) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      return WIFSIGNALED(status);
+    }
+    usleep(200);
+  }
+  return false;
 }
 
 }  // namespace sonar::testing
