@@ -5,7 +5,6 @@
 // built-in dlib trainer on the digits or a user's training program. --method brute-force trains
 // every candidate fully and tunes every distinct layer with a large budget: the reference
 // method, and the generator of the ground-truth table that replay evaluations answer from.
-#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -340,11 +339,7 @@ int RunSearch(const SearchArgs& a) {
       if (tasks.size() == problem->layers_of[c].size()) {
         StatusOr<std::string> source = EmitNetworkSource(*space, arch, tasks, configs);
         StatusOr<MeasureResult> timed =
-            source.ok() ? TimeNetwork(*source,
-                                      std::filesystem::temp_directory_path().string() +
-                                          "/sonar_network_" + std::to_string(getpid()),
-                                      mo)
-                        : StatusOr<MeasureResult>(source.status());
+            source.ok() ? TimeNetwork(*source, mo) : StatusOr<MeasureResult>(source.status());
         if (timed.ok() && timed->ok() && !timed->run_seconds.empty()) {
           measured = timed->median_seconds();
           gaps.push_back(summary->state.Latency(c) / timed->median_seconds() - 1);
@@ -475,7 +470,8 @@ void RegisterSearchCommands(CLI::App& app, int* exit_code) {
   search->add_option("--threads", a->threads, "Replay: worker threads (0 = one per core)");
   search->add_option("--out", a->out,
                      "Directory for CSV files and SVG plots (gnuplot): the front and where the "
-                     "time went (live), hypervolume over time per method (replay)");
+                     "time went (live), hypervolume over time per method (replay); files of "
+                     "those names in it are replaced");
   search
       ->add_option("--bound-quantile", a->bound_quantile,
                    "sonar: quantile of the peers' gains in the optimistic bounds (1 = the largest "

@@ -2,6 +2,8 @@
 // Copyright 2026 The Sonar Authors
 #include "tuner/search/network_timing.h"
 
+#include <stdlib.h>
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -110,11 +112,19 @@ StatusOr<std::string> EmitNetworkSource(const ArchitectureSpace& space, const Ar
   return out.str();
 }
 
-StatusOr<MeasureResult> TimeNetwork(const std::string& source, const std::string& dir,
-                                    MeasureOptions options) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return InvalidArgumentError("cannot create " + dir + ": " + ec.message());
+StatusOr<MeasureResult> TimeNetwork(const std::string& source, MeasureOptions options) {
+  std::string dir = (std::filesystem::temp_directory_path() / "sonar_network_XXXXXX").string();
+  if (mkdtemp(dir.data()) == nullptr) {
+    return InternalError("cannot make a temporary directory under " +
+                         std::filesystem::temp_directory_path().string());
+  }
+  struct RemoveDir {
+    std::string path;
+    ~RemoveDir() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  } cleanup{dir};
   const std::string kernel = dir + "/network.cc", space = dir + "/SPACE.json";
   std::ofstream(kernel) << source;
   std::ofstream(space) << R"({"name": "network", "knobs": [{"name": "NETWORK", "kind": "choice", )"

@@ -12,7 +12,7 @@
 //
 // Example:
 //   SONAR_ASSIGN_OR_RETURN(std::string src, EmitNetworkSource(space, arch, tasks, configs));
-//   SONAR_ASSIGN_OR_RETURN(MeasureResult r, TimeNetwork(src, "/tmp/net", MeasureOptions{}));
+//   SONAR_ASSIGN_OR_RETURN(MeasureResult r, TimeNetwork(src, MeasureOptions{}));
 #pragma once
 
 #include <string>
@@ -33,9 +33,9 @@ StatusOr<std::string> EmitNetworkSource(const ArchitectureSpace& space, const Ar
                                         const std::vector<Task>& tasks,
                                         const std::vector<Config>& configs);
 
-// Writes `source` and a one-knob SPACE.json into `dir` and measures it once with a local
-// measurer of `options` (no correctness check: the layers were checked when tuned).
-StatusOr<MeasureResult> TimeNetwork(const std::string& source, const std::string& dir,
-                                    MeasureOptions options);
+// Writes `source` and a one-knob SPACE.json into a fresh directory under $TMPDIR, measures it
+// once with a local measurer of `options` (no correctness check: the layers were checked when
+// tuned), and removes the directory.
+StatusOr<MeasureResult> TimeNetwork(const std::string& source, MeasureOptions options);
 
 }  // namespace sonar

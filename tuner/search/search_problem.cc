@@ -102,10 +102,14 @@ std::map<int64_t, TrainingCurve> TrainingCurves(const ArchitectureSpace& space,
   std::unordered_map<std::string, int64_t> by_name;
   for (int64_t i = 0; i < space.size(); ++i) by_name.emplace(space.at(i).Name(), i);
   std::map<int64_t, TrainingCurve> curves;
+  std::unordered_map<int64_t, std::string> json;  // ToJson of each architecture met, once
   for (const Record& r : records) {
     if (!IsTrainingRecord(r) || r.task.target != trainer_id) continue;
     auto it = by_name.find(r.task.name);
-    if (it == by_name.end() || r.task.args_json != space.ToJson(space.at(it->second))) continue;
+    if (it == by_name.end()) continue;
+    auto [j, added] = json.try_emplace(it->second);
+    if (added) j->second = space.ToJson(space.at(it->second));
+    if (r.task.args_json != j->second) continue;
     if (r.config.values.size() != 1 || r.config.values[0].ints.size() != 1) continue;
     TrainingCurve& curve = curves[it->second];
     if (curve.failed) continue;
