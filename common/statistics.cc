@@ -92,6 +92,14 @@ double Quantile(std::vector<double> values, double q) {
   return values[lo] + (pos - static_cast<double>(lo)) * (values[hi] - values[lo]);
 }
 
+Eigen::VectorXd Standardize(const Eigen::VectorXd& y, double* mean, double* scale) {
+  *mean = y.size() > 0 ? y.mean() : 0.0;
+  double var = 0;
+  if (y.size() > 1) var = (y.array() - *mean).square().sum() / static_cast<double>(y.size() - 1);
+  *scale = var > 1e-24 ? std::sqrt(var) : 1.0;
+  return ((y.array() - *mean) / *scale).matrix();
+}
+
 double SpearmanRho(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
   SONAR_CHECK(a.size() == b.size()) << a.size() << " vs " << b.size();
   if (a.size() < 2) return kNaN;

@@ -20,6 +20,9 @@ double Median(std::vector<double> values);
 // The q-quantile (0 <= q <= 1) with linear interpolation between order statistics (numpy's
 // default); NaN when empty.
 double Quantile(std::vector<double> values, double q);
+// (y - mean) / sd with the sample standard deviation, storing mean and sd (sd 1 when y is
+// constant or has fewer than 2 values; mean 0 when y is empty).
+Eigen::VectorXd Standardize(const Eigen::VectorXd& y, double* mean, double* scale);
 // Spearman's rho with average ranks for ties; NaN when either side is constant or has fewer
 // than 2 values. requires: a.size() == b.size(). O(n log n).
 double SpearmanRho(const Eigen::VectorXd& a, const Eigen::VectorXd& b);

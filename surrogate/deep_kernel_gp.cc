@@ -25,6 +25,7 @@
 
 #include "common/check.h"
 #include "common/random.h"
+#include "common/statistics.h"
 
 namespace sonar {
 namespace {
@@ -235,15 +236,6 @@ double TaskLml(GpKernel kernel, double zero_shot_weight, const Layout& lay, cons
   dz += dmu * head.transpose();
   Backpropagate(lay, p, f, std::move(dz), grad);
   return lml;
-}
-
-// Standardized copy of y: (y - mean) / sd (sd 1 when y is constant or has one value).
-VectorXd Standardize(const VectorXd& y, double* mean, double* scale) {
-  *mean = y.size() > 0 ? y.mean() : 0.0;
-  double var = 0;
-  if (y.size() > 1) var = (y.array() - *mean).square().sum() / static_cast<double>(y.size() - 1);
-  *scale = var > 1e-24 ? std::sqrt(var) : 1.0;
-  return ((y.array() - *mean) / *scale).matrix();
 }
 
 // A task prepared for the objective: scaled inputs and standardized targets.

@@ -36,7 +36,7 @@
 
 #include "common/status.h"
 #include "surrogate/gaussian_process.h"
-#include "surrogate/surrogate.h"
+#include "surrogate/prediction.h"
 
 namespace sonar {
 

@@ -454,7 +454,7 @@ GaussianProcess::GaussianProcess(GpOptions options) : impl_(std::make_unique<Imp
 }
 GaussianProcess::~GaussianProcess() = default;
 GaussianProcess::GaussianProcess(GaussianProcess&& other) noexcept
-    : Surrogate(), impl_(std::move(other.impl_)) {}
+    : impl_(std::move(other.impl_)) {}
 GaussianProcess& GaussianProcess::operator=(GaussianProcess&& other) noexcept {
   impl_ = std::move(other.impl_);
   return *this;
@@ -816,6 +816,33 @@ StatusOr<GaussianProcess> GaussianProcess::Load(const std::string& path) {
   SONAR_RETURN_IF_ERROR(gp.impl_->Factorize());
   gp.impl_->summary.num_fit_samples = 0;
   return gp;
+}
+
+StatusOr<Prediction> LeaveOneOut(const GaussianProcess& fitted, const Eigen::MatrixXd& x,
+                                 const Eigen::VectorXd& y, const std::vector<Eigen::Index>& eval,
+                                 int max_others, Rng& rng) {
+  const Eigen::Index n = y.size();
+  Prediction out;
+  out.mean.resize(static_cast<Eigen::Index>(eval.size()));
+  out.variance.resize(static_cast<Eigen::Index>(eval.size()));
+  for (size_t i = 0; i < eval.size(); ++i) {
+    std::vector<Eigen::Index> others;
+    for (Eigen::Index j = 0; j < n; ++j) {
+      if (j != eval[i]) others.push_back(j);
+    }
+    if (static_cast<Eigen::Index>(others.size()) > max_others) {
+      std::vector<Eigen::Index> pick =
+          RandomSubset(static_cast<Eigen::Index>(others.size()), max_others, rng);
+      for (Eigen::Index& p : pick) p = others[static_cast<size_t>(p)];
+      others = std::move(pick);
+    }
+    GaussianProcess g(fitted.options());
+    SONAR_RETURN_IF_ERROR(g.FitWithParams(x(others, Eigen::all), y(others), fitted.log_params()));
+    const Prediction p = g.Predict(x.row(eval[i]));
+    out.mean(static_cast<Eigen::Index>(i)) = p.mean(0);
+    out.variance(static_cast<Eigen::Index>(i)) = p.variance(0);
+  }
+  return out;
 }
 
 }  // namespace sonar

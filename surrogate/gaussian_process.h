@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Sonar Authors
 //
-// What this file defines: GaussianProcess, an exact GP regression surrogate (Rasmussen &
+// What this file defines: GaussianProcess, an exact GP regression model (Rasmussen &
 // Williams) with a Matern 5/2 or RBF kernel with ARD lengthscales, constant mean and Gaussian
 // noise. Inputs are scaled to the unit cube and targets standardized inside; hyperparameters are
 // fitted by MAP (priors on lengthscales, signal and noise) with Ceres' GradientProblemSolver
@@ -22,10 +22,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <string_view>
+#include <vector>
 
+#include "common/random.h"
 #include "common/status.h"
-#include "surrogate/surrogate.h"
+#include "surrogate/prediction.h"
 
 namespace sonar {
 
@@ -97,24 +98,25 @@ struct GpFitSummary {
   std::string BriefReport() const;
 };
 
-// Thread safety: as Surrogate: Predict, LogMarginalLikelihood and the other const methods may
-// run concurrently after Fit; Fit, AddSamples and Condition need exclusive access.
-class GaussianProcess final : public Surrogate {
+// Thread safety: Predict, LogMarginalLikelihood and the other const methods may run
+// concurrently after Fit; Fit, AddSamples and Condition need exclusive access.
+class GaussianProcess {
  public:
   explicit GaussianProcess(GpOptions options = {});
-  ~GaussianProcess() override;
+  ~GaussianProcess();
   GaussianProcess(GaussianProcess&&) noexcept;
   GaussianProcess& operator=(GaussianProcess&&) noexcept;
 
   // Full fit: input scaling, target standardization, MAP hyperparameters, factorization.
-  Status Fit(const Eigen::MatrixXd& x, const Eigen::VectorXd& y) override;
+  // x: n x d rows of features, y: n targets. Fails with InvalidArgument on mismatched sizes,
+  // NaN/inf values or n == 0.
+  Status Fit(const Eigen::MatrixXd& x, const Eigen::VectorXd& y);
   // Adds observations with the current hyperparameters and scalings, updating the Cholesky
   // factor incrementally (O(n^2 m) instead of O(n^3)). requires: a successful Fit.
   Status AddSamples(const Eigen::MatrixXd& x, const Eigen::VectorXd& y);
   // Mean and variance of the latent function (noise excluded), in the units of y.
-  Prediction Predict(const Eigen::MatrixXd& x) const override;
-  bool has_variance() const override { return true; }
-  std::string_view name() const override { return "gp"; }
+  // requires: a successful Fit; x has the same d.
+  Prediction Predict(const Eigen::MatrixXd& x) const;
 
   // Log marginal likelihood and its gradient w.r.t. the log hyperparameters
   // [log lengthscales (d or 1), log signal variance, log noise variance, constant mean], on the
@@ -160,5 +162,12 @@ class GaussianProcess final : public Surrogate {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Leave-one-out predictions of a fitted GP at x.row(at) for each `at` in eval: its hyperparameters
+// (fitted.log_params()), conditioned on the other rows of (x, y), at most max_others of them (a
+// random subset from rng). How the ranking weights of rgpe and transfer-bo judge a target model.
+StatusOr<Prediction> LeaveOneOut(const GaussianProcess& fitted, const Eigen::MatrixXd& x,
+                                 const Eigen::VectorXd& y, const std::vector<Eigen::Index>& eval,
+                                 int max_others, Rng& rng);
 
 }  // namespace sonar

@@ -23,7 +23,7 @@
 
 #include "common/random.h"
 #include "common/status.h"
-#include "surrogate/surrogate.h"
+#include "surrogate/prediction.h"
 
 namespace sonar {
 

@@ -65,7 +65,8 @@ bool IsWellFormed(const ConfigSpace& space, const Config& config) {
 
 class BayesOptTuner final : public Tuner {
  public:
-  BayesOptTuner(const Task& task, const TunerOptions& options)
+  BayesOptTuner(const Task& task, const TunerOptions& options,
+                std::unique_ptr<TransferPrior> owned_prior)
       : task_(task),
         options_(options.bo),
         rng_(MakeRng(options.seed, 60)),
@@ -74,6 +75,7 @@ class BayesOptTuner final : public Tuner {
         feasibility_(FeasibilityWithSeed(options)),
         kind_(options.kind),
         transfer_(options.transfer),
+        owned_prior_(std::move(owned_prior)),
         prior_(options.transfer_prior),
         plain_gp_(GpWithSeed(options)) {
     if (kind_ == TunerKind::kTransferBayesOpt) {
@@ -81,8 +83,9 @@ class BayesOptTuner final : public Tuner {
       dkgp_ = std::make_unique<DeepKernelGp>(prior_->dkgp);
     } else if (kind_ == TunerKind::kRgpe) {
       SONAR_CHECK(prior_ != nullptr) << "rgpe needs a transfer prior";
-      rgpe_ = std::make_unique<RgpeModel>(prior_, GpWithSeed(options), transfer_.rgpe_loss_samples,
-                                          MixSeed(options.seed ^ 0x7267));
+      rgpe_ =
+          std::make_unique<RgpeModel>(&prior_->source_gps, GpWithSeed(options),
+                                      transfer_.rgpe_loss_samples, MixSeed(options.seed ^ 0x7267));
     }
     if (task_.space.is_listed() && task_.space.size() <= options_.pool.enumerate_limit) {
       member_features_ = prior_ ? prior_->encoder.EncodeConfigs(task_.space.members())
@@ -577,10 +580,12 @@ class BayesOptTuner final : public Tuner {
   int feasibility_rows_ = 0;        // observations it holds
   bool feasibility_ready_ = false;  // a fitted model (after the first failure, or source failures)
   int feasibility_fit_rows_ = 0;    // observations at its last full fit
-  // Transfer (kind_ transfer-bo or rgpe): the shared prior and this run's model.
+  // Transfer (kind_ transfer-bo or rgpe): the prior (shared, or owned when MakeTuner built it
+  // for this tuner) and this run's model.
   TunerKind kind_;
   TransferOptions transfer_;
-  std::shared_ptr<const TransferPrior> prior_;
+  std::unique_ptr<TransferPrior> owned_prior_;
+  const TransferPrior* prior_;
   std::unique_ptr<DeepKernelGp> dkgp_;
   std::unique_ptr<RgpeModel> rgpe_;
   int model_rows_ = 0;
@@ -594,8 +599,9 @@ class BayesOptTuner final : public Tuner {
 
 }  // namespace
 
-std::unique_ptr<Tuner> MakeBayesOptTuner(const Task& task, const TunerOptions& options) {
-  return std::make_unique<BayesOptTuner>(task, options);
+std::unique_ptr<Tuner> MakeBayesOptTuner(const Task& task, const TunerOptions& options,
+                                         std::unique_ptr<TransferPrior> owned_prior) {
+  return std::make_unique<BayesOptTuner>(task, options, std::move(owned_prior));
 }
 
 }  // namespace internal

@@ -125,8 +125,8 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
       options.threads > 0 ? options.threads : static_cast<int>(std::thread::hardware_concurrency());
   threads = std::max(1, threads);
   // Transfer priors (transfer-bo, rgpe): learned once per table, in parallel over tables.
-  std::vector<std::vector<std::shared_ptr<const TransferPrior>>> priors(
-      tables.size(), std::vector<std::shared_ptr<const TransferPrior>>(options.tuners.size()));
+  std::vector<std::vector<std::unique_ptr<TransferPrior>>> priors(tables.size());
+  for (auto& row : priors) row.resize(options.tuners.size());
   {
     std::vector<std::pair<size_t, size_t>> prior_jobs;
     for (size_t t = 0; t < tables.size(); ++t) {
@@ -140,7 +140,7 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
     Status error;
     auto build = [&](size_t j) {
       const auto [t, k] = prior_jobs[j];
-      StatusOr<std::shared_ptr<const TransferPrior>> prior =
+      StatusOr<std::unique_ptr<TransferPrior>> prior =
           BuildTransferPrior(tasks[t], transfer[t], options.tuners[k],
                              options.tuner_options.transfer, options.tuner_options.seed);
       if (!prior.ok()) {
@@ -148,7 +148,8 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
         error = prior.status().WithContext("table " + tables[t].name);
         return;
       }
-      priors[t][k] = *prior;
+      priors[t][k] = std::move(*prior);
+      const TransferPrior& built = *priors[t][k];
       // The model before any target measurement, against the table's true costs.
       std::vector<Config> configs;
       std::vector<double> y;
@@ -161,15 +162,15 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
         y.push_back(std::log(cost));
       }
       CompareTunerResult& tr = result.tables[t].tuners[k];
-      tr.transfer_sources = static_cast<int>((*prior)->sources.size());
-      tr.transfer_seconds = (*prior)->build_seconds;
+      tr.transfer_sources = static_cast<int>(built.sources.size());
+      tr.transfer_seconds = built.build_seconds;
       if (configs.size() >= 2) {
-        const Eigen::MatrixXd x = (*prior)->encoder.EncodeConfigs(configs);
+        const Eigen::MatrixXd x = built.encoder.EncodeConfigs(configs);
         Eigen::VectorXd mean;
         if (options.tuners[k] == TunerKind::kTransferBayesOpt) {
-          mean = (*prior)->dkgp.Predict(x).mean;
+          mean = built.dkgp.Predict(x).mean;
         } else {
-          RgpeModel ensemble(*prior, options.tuner_options.bo.gp, 1, 0);
+          RgpeModel ensemble(&built.source_gps, options.tuner_options.bo.gp, 1, 0);
           mean = ensemble.Predict(x).mean;
         }
         tr.zero_shot_spearman = SpearmanRho(
@@ -184,7 +185,7 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
     for (size_t k = 0; k < options.tuners.size(); ++k) {
       TunerOptions o = options.tuner_options;
       o.kind = options.tuners[k];
-      o.transfer_prior = priors[t][k];
+      o.transfer_prior = priors[t][k].get();
       StatusOr<std::unique_ptr<Tuner>> tuner = MakeTuner(tasks[t], o);
       if (!tuner.ok()) return tuner.status().WithContext(std::string(TunerKindToString(o.kind)));
     }
@@ -209,7 +210,7 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
     TunerOptions o = options.tuner_options;
     o.kind = options.tuners[job.tuner];
     o.seed = static_cast<uint64_t>(job.seed);
-    o.transfer_prior = priors[job.table][job.tuner];
+    o.transfer_prior = priors[job.table][job.tuner].get();
     if (o.transfer_prior == nullptr) o.transfer_records = transfer[job.table];
     StatusOr<std::unique_ptr<Tuner>> tuner = MakeTuner(task, o);
     if (!tuner.ok()) {

@@ -25,8 +25,10 @@ std::unique_ptr<Tuner> MakeGridTuner(const Task& task, const TunerOptions& optio
 std::unique_ptr<Tuner> MakeGeneticTuner(const Task& task, const TunerOptions& options);
 // Defined in autotvm_tuner.cc.
 std::unique_ptr<Tuner> MakeAutoTvmTuner(const Task& task, const TunerOptions& options);
-// Defined in bo_tuner.cc.
-std::unique_ptr<Tuner> MakeBayesOptTuner(const Task& task, const TunerOptions& options);
+// Defined in bo_tuner.cc. bo, transfer-bo and rgpe; the last two read options.transfer_prior,
+// which `owned_prior` holds when MakeTuner built it for this tuner alone (else null).
+std::unique_ptr<Tuner> MakeBayesOptTuner(const Task& task, const TunerOptions& options,
+                                         std::unique_ptr<TransferPrior> owned_prior);
 
 // Configs proposed or observed so far.
 using VisitedSet = std::unordered_set<Config, ConfigHash>;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Sonar Authors
 //
-// Transfer encoder, source selection, TransferPrior and RGPE (see transfer.h).
+// Transfer encoder, source selection and TransferPrior (see transfer.h).
 #include "tuner/transfer.h"
 
 #include <algorithm>
@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "common/check.h"
+#include "common/statistics.h"
 #include "tuner/tuner.h"
 
 namespace sonar {
@@ -61,14 +62,6 @@ std::vector<int64_t> IntegersOf(const std::string& text) {
 
 double Log2Feature(int64_t v) {
   return std::log2(static_cast<double>(std::max<int64_t>(1, std::abs(v))));
-}
-
-VectorXd Standardized(const VectorXd& y, double* mean, double* scale) {
-  *mean = y.mean();
-  const double var =
-      y.size() > 1 ? (y.array() - *mean).square().sum() / static_cast<double>(y.size() - 1) : 0.0;
-  *scale = var > 1e-24 ? std::sqrt(var) : 1.0;
-  return ((y.array() - *mean) / *scale).matrix();
 }
 
 }  // namespace
@@ -320,9 +313,11 @@ std::vector<TransferSource> SelectSources(const TransferEncoder& encoder,
   return out;
 }
 
-StatusOr<std::shared_ptr<const TransferPrior>> BuildTransferPrior(
-    const Task& target, const std::vector<Record>& records, TunerKind kind,
-    const TransferOptions& options, uint64_t seed) {
+StatusOr<std::unique_ptr<TransferPrior>> BuildTransferPrior(const Task& target,
+                                                            const std::vector<Record>& records,
+                                                            TunerKind kind,
+                                                            const TransferOptions& options,
+                                                            uint64_t seed) {
   SONAR_RETURN_IF_ERROR(options.Validate());
   if (kind != TunerKind::kTransferBayesOpt && kind != TunerKind::kRgpe) {
     return InvalidArgumentError(
@@ -337,7 +332,7 @@ StatusOr<std::shared_ptr<const TransferPrior>> BuildTransferPrior(
                                    std::to_string(options.min_source_records) +
                                    " or more ok records sharing a knob name with the target");
   }
-  auto prior = std::make_shared<TransferPrior>(TransferPrior{
+  auto prior = std::make_unique<TransferPrior>(TransferPrior{
       kind, std::move(encoder), std::move(sources), {}, {}, DeepKernelGp(options.dkgp), {}, 0.0});
   {  // Feasibility sample: records of the selected sources, ok and failed, at most N of each.
     std::unordered_map<uint64_t, int> selected;
@@ -384,143 +379,14 @@ StatusOr<std::shared_ptr<const TransferPrior>> BuildTransferPrior(
       GaussianProcess gp(g);
       const std::vector<Index> rows = RandomSubset(s.y.size(), options.rgpe_source_samples, rng);
       double mean, scale;
-      const VectorXd ys = Standardized(s.y, &mean, &scale);
+      const VectorXd ys = Standardize(s.y, &mean, &scale);
       SONAR_RETURN_IF_ERROR(gp.Fit(s.x(rows, Eigen::all), ys(rows)));
       prior->source_gps.push_back(std::move(gp));
     }
   }
   prior->build_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return std::shared_ptr<const TransferPrior>(std::move(prior));
-}
-
-StatusOr<Prediction> LeaveOneOut(const GaussianProcess& fitted, const MatrixXd& x,
-                                 const VectorXd& y, const std::vector<Index>& eval, int max_others,
-                                 Rng& rng) {
-  const Index n = y.size();
-  Prediction out;
-  out.mean.resize(static_cast<Index>(eval.size()));
-  out.variance.resize(static_cast<Index>(eval.size()));
-  for (size_t i = 0; i < eval.size(); ++i) {
-    std::vector<Index> others;
-    for (Index j = 0; j < n; ++j) {
-      if (j != eval[i]) others.push_back(j);
-    }
-    if (static_cast<Index>(others.size()) > max_others) {
-      std::vector<Index> pick = RandomSubset(static_cast<Index>(others.size()), max_others, rng);
-      for (Index& p : pick) p = others[static_cast<size_t>(p)];
-      others = std::move(pick);
-    }
-    GaussianProcess g(fitted.options());
-    SONAR_RETURN_IF_ERROR(g.FitWithParams(x(others, Eigen::all), y(others), fitted.log_params()));
-    const Prediction p = g.Predict(x.row(eval[i]));
-    out.mean(static_cast<Index>(i)) = p.mean(0);
-    out.variance(static_cast<Index>(i)) = p.variance(0);
-  }
-  return out;
-}
-
-RgpeModel::RgpeModel(std::shared_ptr<const TransferPrior> prior, GpOptions target_gp,
-                     int loss_samples, uint64_t seed)
-    : prior_(std::move(prior)),
-      target_(std::move(target_gp)),
-      loss_samples_(loss_samples),
-      rng_(MakeRng(seed, 0x7267)) {
-  const size_t s = prior_->source_gps.size();
-  weights_.assign(s + 1, 0.0);
-  for (size_t i = 0; i < s; ++i) weights_[i] = 1.0 / static_cast<double>(s);
-}
-
-Status RgpeModel::Fit(const MatrixXd& x, const VectorXd& y) {
-  const size_t s = prior_->source_gps.size();
-  const Index n = y.size();
-  target_fitted_ = false;
-  weights_.assign(s + 1, 0.0);
-  if (n < 3) {  // too few pairs to rank: the sources, equally
-    for (size_t i = 0; i < s; ++i) weights_[i] = 1.0 / static_cast<double>(s);
-    if (n > 0) Standardized(y, &y_mean_, &y_scale_);
-    return OkStatus();
-  }
-  const VectorXd ys = Standardized(y, &y_mean_, &y_scale_);
-  SONAR_RETURN_IF_ERROR(target_.Fit(x, ys));
-  target_fitted_ = true;
-  // Ranking losses on a subset of at most 64 target points.
-  const std::vector<Index> eval = RandomSubset(n, 64, rng_);
-  const MatrixXd xe = x(eval, Eigen::all);
-  const VectorXd ye = ys(eval);
-  const Index m = xe.rows();
-  std::vector<Prediction> preds;
-  for (const GaussianProcess& gp : prior_->source_gps) preds.push_back(gp.Predict(xe));
-  // The target model by leave-one-out (conditioned on at most 150 others).
-  SONAR_ASSIGN_OR_RETURN(Prediction loo, LeaveOneOut(target_, x, ys, eval, 150, rng_));
-  preds.push_back(loo);
-  // Bootstrap: a draw of each model's predictions at the points, misranked pairs counted.
-  const size_t models = preds.size();
-  std::vector<std::vector<int>> losses(models,
-                                       std::vector<int>(static_cast<size_t>(loss_samples_)));
-  VectorXd draw(m);
-  for (int b = 0; b < loss_samples_; ++b) {
-    for (size_t k = 0; k < models; ++k) {
-      for (Index i = 0; i < m; ++i) {
-        draw(i) = preds[k].mean(i) +
-                  std::sqrt(std::max(0.0, preds[k].variance(i))) * StandardNormal(rng_);
-      }
-      int loss = 0;
-      for (Index i = 0; i < m; ++i) {
-        for (Index j = i + 1; j < m; ++j) loss += ((draw(i) < draw(j)) != (ye(i) < ye(j)));
-      }
-      losses[k][static_cast<size_t>(b)] = loss;
-    }
-  }
-  // Sources whose median loss exceeds the 95th percentile of the target's are left out.
-  std::vector<int> target_sorted = losses.back();
-  std::sort(target_sorted.begin(), target_sorted.end());
-  const int p95 =
-      target_sorted[static_cast<size_t>(std::min<double>(loss_samples_ - 1, 0.95 * loss_samples_))];
-  std::vector<char> keep(models, 1);
-  for (size_t k = 0; k + 1 < models; ++k) {
-    std::vector<int> l = losses[k];
-    std::nth_element(l.begin(), l.begin() + static_cast<long>(l.size() / 2), l.end());
-    keep[k] = l[l.size() / 2] <= p95;
-  }
-  for (int b = 0; b < loss_samples_; ++b) {
-    int best = std::numeric_limits<int>::max();
-    for (size_t k = 0; k < models; ++k) {
-      if (keep[k]) best = std::min(best, losses[k][static_cast<size_t>(b)]);
-    }
-    int ties = 0;
-    for (size_t k = 0; k < models; ++k)
-      ties += keep[k] && losses[k][static_cast<size_t>(b)] == best;
-    for (size_t k = 0; k < models; ++k) {
-      if (keep[k] && losses[k][static_cast<size_t>(b)] == best) {
-        weights_[k] += 1.0 / (static_cast<double>(ties) * loss_samples_);
-      }
-    }
-  }
-  return OkStatus();
-}
-
-Status RgpeModel::Condition(const MatrixXd& x, const VectorXd& y) {
-  if (!target_fitted_) return Fit(x, y);
-  return target_.Condition(x, ((y.array() - y_mean_) / y_scale_).matrix());
-}
-
-Prediction RgpeModel::Predict(const MatrixXd& x) const {
-  Prediction out;
-  out.mean = VectorXd::Zero(x.rows());
-  out.variance = VectorXd::Zero(x.rows());
-  const size_t s = prior_->source_gps.size();
-  for (size_t k = 0; k <= s; ++k) {
-    const double w = weights_[k];
-    if (w <= 0) continue;
-    if (k == s && !target_fitted_) continue;
-    const Prediction p = k < s ? prior_->source_gps[k].Predict(x) : target_.Predict(x);
-    out.mean += w * p.mean;
-    out.variance += w * w * p.variance;
-  }
-  out.mean = (out.mean.array() * y_scale_ + y_mean_).matrix();
-  out.variance *= y_scale_ * y_scale_;
-  return out;
+  return prior;
 }
 
 }  // namespace sonar

@@ -1,24 +1,30 @@
 // SPDX-License-Identifier: Apache-2.0
 // Copyright 2026 The Sonar Authors
 //
-// What this file defines: what transfer-learning tuners share (docs/transfer.md):
+// What this file defines: transfer learning across tuning tasks, the one header to include for
+// it (docs/transfer.md). Where its parts live: the models are in surrogate/ (DeepKernelGp of
+// transfer-bo in deep_kernel_gp.h, RgpeModel of rgpe in rgpe.h, both included here); what ties
+// records of other workloads to a target task and to those models is here:
 //   - TransferEncoder: one feature layout for the target task's configs and for records of other
 //     workloads (matched by knob name; split knobs by their inner factors, since other shapes
 //     split other extents), followed by task features (log2 of every integer of the task's
 //     arguments), so one model learns across layers;
 //   - SelectSources: records grouped by workload, the target's own left out, ranked by the
 //     distance of their task features to the target's, the closest max_sources kept;
-//   - TransferPrior: what is learned from the sources once per target and shared read-only by
-//     every run on it: the pretrained deep-kernel GP (transfer-bo) and one GP per source (rgpe);
-//   - RgpeModel: the ranking-weighted ensemble of per-source GPs and a target GP (Feurer et al.
-//     2018), the transfer baseline.
+//   - TransferPrior / BuildTransferPrior: what is learned from the sources once per target and
+//     shared read-only by every run on it: the pretrained deep-kernel GP (transfer-bo) and one
+//     GP per source (rgpe). A tuner reads it through TunerOptions::transfer_prior, or builds
+//     and owns one itself from TunerOptions::transfer_records.
 //
 // Example:
 //   TransferOptions options;
-//   SONAR_ASSIGN_OR_RETURN(std::shared_ptr<const TransferPrior> prior,
+//   SONAR_ASSIGN_OR_RETURN(std::unique_ptr<TransferPrior> prior,
 //                          BuildTransferPrior(task, records, TunerKind::kTransferBayesOpt,
-//                          options));
+//                          options, /*seed=*/0));
 //   Prediction zero_shot = prior->dkgp.Predict(prior->encoder.EncodeConfigs(configs));
+//   TunerOptions tuner_options;
+//   tuner_options.kind = TunerKind::kTransferBayesOpt;
+//   tuner_options.transfer_prior = prior.get();   // must outlive the tuners made with it
 #pragma once
 
 #include <Eigen/Core>
@@ -27,12 +33,12 @@
 #include <string>
 #include <vector>
 
-#include "common/random.h"
 #include "common/status.h"
 #include "measure/record.h"
 #include "space/task.h"
 #include "surrogate/deep_kernel_gp.h"
 #include "surrogate/gaussian_process.h"
+#include "surrogate/rgpe.h"
 
 namespace sonar {
 
@@ -129,41 +135,10 @@ struct TransferPrior {
 
 // Selects the sources and learns from them for `kind` (kTransferBayesOpt or kRgpe). Fails with
 // FailedPrecondition when no record of another workload is usable.
-StatusOr<std::shared_ptr<const TransferPrior>> BuildTransferPrior(
-    const Task& target, const std::vector<Record>& records, TunerKind kind,
-    const TransferOptions& options, uint64_t seed);
-
-// Leave-one-out predictions of a fitted GP at x.row(at) for each `at` in eval: its hyperparameters
-// (fitted.log_params()), conditioned on the other rows of (x, y), at most max_others of them (a
-// random subset from rng). How the ranking weights of rgpe and transfer-bo judge a target model.
-StatusOr<Prediction> LeaveOneOut(const GaussianProcess& fitted, const Eigen::MatrixXd& x,
-                                 const Eigen::VectorXd& y, const std::vector<Eigen::Index>& eval,
-                                 int max_others, Rng& rng);
-
-// RGPE's ensemble over prior->source_gps plus a GP on the target's data, weighted by how often
-// each model ranks the target's observations best (bootstrap over predictive draws; the target
-// GP judged by leave-one-out); sources whose median loss exceeds the 95th percentile of the
-// target model's are dropped. Predictions in the units of the target's y.
-class RgpeModel {
- public:
-  RgpeModel(std::shared_ptr<const TransferPrior> prior, GpOptions target_gp, int loss_samples,
-            uint64_t seed);
-  // Refits the target GP (MAP) and recomputes the weights.
-  Status Fit(const Eigen::MatrixXd& x, const Eigen::VectorXd& y);
-  // Conditions the target GP on (x, y) with its hyperparameters and standardization, keeping
-  // the weights (the cheap update between Fits); a full Fit while the target GP has none.
-  Status Condition(const Eigen::MatrixXd& x, const Eigen::VectorXd& y);
-  Prediction Predict(const Eigen::MatrixXd& x) const;
-  const std::vector<double>& weights() const { return weights_; }  // sources..., target last
-
- private:
-  std::shared_ptr<const TransferPrior> prior_;
-  GaussianProcess target_;
-  int loss_samples_;
-  Rng rng_;
-  bool target_fitted_ = false;
-  double y_mean_ = 0, y_scale_ = 1;
-  std::vector<double> weights_;
-};
+StatusOr<std::unique_ptr<TransferPrior>> BuildTransferPrior(const Task& target,
+                                                            const std::vector<Record>& records,
+                                                            TunerKind kind,
+                                                            const TransferOptions& options,
+                                                            uint64_t seed);
 
 }  // namespace sonar

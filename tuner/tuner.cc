@@ -88,21 +88,24 @@ StatusOr<std::unique_ptr<Tuner>> MakeTuner(const Task& task, const TunerOptions&
     case TunerKind::kGrid: return internal::MakeGridTuner(task, options);
     case TunerKind::kGenetic: return internal::MakeGeneticTuner(task, options);
     case TunerKind::kAutoTvm: return internal::MakeAutoTvmTuner(task, options);
-    case TunerKind::kBayesOpt: return internal::MakeBayesOptTuner(task, options);
+    case TunerKind::kBayesOpt: return internal::MakeBayesOptTuner(task, options, nullptr);
     case TunerKind::kTransferBayesOpt:
     case TunerKind::kRgpe: {
-      if (options.transfer_prior != nullptr) return internal::MakeBayesOptTuner(task, options);
+      if (options.transfer_prior != nullptr) {
+        return internal::MakeBayesOptTuner(task, options, nullptr);
+      }
       if (options.transfer_records.empty()) {
         return InvalidArgumentError(std::string("tuner '") +
                                     std::string(TunerKindToString(options.kind)) +
                                     "' needs records of other workloads to transfer from");
       }
-      TunerOptions with_prior = options;
-      SONAR_ASSIGN_OR_RETURN(with_prior.transfer_prior,
+      SONAR_ASSIGN_OR_RETURN(std::unique_ptr<TransferPrior> prior,
                              BuildTransferPrior(task, options.transfer_records, options.kind,
                                                 options.transfer, options.seed));
+      TunerOptions with_prior = options;
+      with_prior.transfer_prior = prior.get();
       with_prior.transfer_records.clear();
-      return internal::MakeBayesOptTuner(task, with_prior);
+      return internal::MakeBayesOptTuner(task, with_prior, std::move(prior));
     }
   }
   return InvalidArgumentError("unknown tuner kind");

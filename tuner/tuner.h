@@ -147,10 +147,11 @@ struct TunerOptions {
   // rgpe); records of the task's own workload are ignored.
   std::vector<Record> transfer_records;
   // transfer-bo and rgpe: what they learn from transfer_records. When transfer_prior is set
-  // (BuildTransferPrior, built once and shared by many runs on one task) transfer_records is
-  // not read; else MakeTuner builds it with this seed.
+  // (BuildTransferPrior, built once and shared read-only by many runs on one task; not owned,
+  // it must outlive every tuner made with it) transfer_records is not read; else MakeTuner
+  // builds one with this seed, owned by the tuner.
   TransferOptions transfer;
-  std::shared_ptr<const TransferPrior> transfer_prior;
+  const TransferPrior* transfer_prior = nullptr;
   Status Validate() const;
 };
 

@@ -165,9 +165,10 @@ TEST(TransferTuners, RelatedSourcesBeatBoWithoutTransfer) {
   for (TunerKind kind : {TunerKind::kTransferBayesOpt, TunerKind::kRgpe}) {
     TunerOptions o = base;
     o.kind = kind;
-    o.transfer_prior =
+    const std::unique_ptr<TransferPrior> prior =
         BuildTransferPrior(target, base.transfer_records, kind, base.transfer, 0).value();
-    EXPECT_EQ(o.transfer_prior->sources.size(), 3u);
+    o.transfer_prior = prior.get();
+    EXPECT_EQ(prior->sources.size(), 3u);
     for (uint64_t seed = 0; seed < 3; ++seed) {
       o.seed = seed;
       (kind == TunerKind::kRgpe ? rgpe : transfer)
