@@ -49,14 +49,6 @@ constexpr Eigen::Index kExactTreeMaxRows = 20000;
 // AutoTVM fit: stop 20 rounds after the best a-recall@plan_size.
 constexpr int kModelStoppingRounds = 20;
 
-bool IsWellFormed(const ConfigSpace& space, const Config& config) {
-  if (config.choice.size() != static_cast<size_t>(space.num_knobs())) return false;
-  for (int k = 0; k < space.num_knobs(); ++k) {
-    if (config.choice[k] < 0 || config.choice[k] >= space.knob(k).size()) return false;
-  }
-  return true;
-}
-
 // Knob features as AutoTVM's "knob" feature type: one column per split factor, the
 // permutation of a reorder, one index column per labelled choice, the value of an int knob.
 // Trees are invariant to monotone transforms of a column, so log2 or raw makes no difference.
@@ -88,12 +80,12 @@ class AutoTvmTuner final : public Tuner {
       while (plan_pos_ < plan_.size() && visited_.count(plan_[plan_pos_])) ++plan_pos_;
       std::optional<Config> c;
       if (static_cast<int64_t>(plan_pos_) >= static_cast<int64_t>(plan_.size()) - random_tail) {
-        c = sampler_.Next(visited_);  // no plan yet, or its epsilon-greedy tail
+        c = sampler_.Take(&visited_);  // no plan yet, or its epsilon-greedy tail
       } else {
         c = plan_[plan_pos_++];
+        visited_.insert(*c);
       }
       if (!c) break;
-      visited_.insert(*c);
       out.push_back(std::move(*c));
     }
     return out;
@@ -103,8 +95,8 @@ class AutoTvmTuner final : public Tuner {
     for (const Observation& o : observations) {
       visited_.insert(o.config);
       if (!IsWellFormed(task_.space, o.config)) continue;  // cannot be encoded
-      const double cost = ObservationCost(o);
-      const double y = std::isfinite(cost) && cost > 0 ? 1.0 / cost : 0.0;
+      const std::optional<double> cost = UsableCost(o);
+      const double y = cost ? 1.0 / *cost : 0.0;
       xs_.push_back(o.config);
       ys_.push_back(std::isfinite(y) ? y : 0.0);
       max_y_ = std::max(max_y_, ys_.back());

@@ -55,14 +55,6 @@ constexpr int kRankPoints = 60;
 constexpr int kRankResamples = 128;
 constexpr int kLooMaxPoints = 150;
 
-bool IsWellFormed(const ConfigSpace& space, const Config& config) {
-  if (config.choice.size() != static_cast<size_t>(space.num_knobs())) return false;
-  for (int k = 0; k < space.num_knobs(); ++k) {
-    if (config.choice[k] < 0 || config.choice[k] >= space.knob(k).size()) return false;
-  }
-  return true;
-}
-
 class BayesOptTuner final : public Tuner {
  public:
   BayesOptTuner(const Task& task, const TunerOptions& options,
@@ -97,12 +89,8 @@ class BayesOptTuner final : public Tuner {
     SONAR_CHECK(max_configs >= 1) << "Propose needs max_configs >= 1, got " << max_configs;
     std::vector<Config> out;
     if (UpdateModels()) out = ModelBatch(max_configs);
-    while (static_cast<int>(out.size()) < max_configs) {  // initial design, or a model failure
-      std::optional<Config> c = sampler_.Next(visited_);
-      if (!c) break;
-      visited_.insert(*c);
-      out.push_back(std::move(*c));
-    }
+    // The initial design, or what a model that failed left to fill.
+    sampler_.Fill(static_cast<size_t>(max_configs), &visited_, &out);
     return out;
   }
 
@@ -110,14 +98,13 @@ class BayesOptTuner final : public Tuner {
     for (const Observation& o : observations) {
       visited_.insert(o.config);
       if (!IsWellFormed(task_.space, o.config)) continue;  // cannot be encoded
-      const double cost = ObservationCost(o);
-      const bool ok = std::isfinite(cost) && cost > 0;
+      const std::optional<double> cost = UsableCost(o);
       configs_.push_back(o.config);
-      feasible_.push_back(ok ? 1.0 : 0.0);
-      num_failed_ += !ok;
-      if (ok) {
+      feasible_.push_back(cost ? 1.0 : 0.0);
+      num_failed_ += !cost;
+      if (cost) {
         ok_configs_.push_back(o.config);
-        ok_y_.push_back(std::log(cost));
+        ok_y_.push_back(std::log(*cost));
       }
     }
   }

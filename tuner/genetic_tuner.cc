@@ -28,12 +28,7 @@ class GeneticTuner final : public Tuner {
     const uint64_t size = task_.space.size();
     population_ = static_cast<int>(std::min<uint64_t>(options_.population, size));
     elites_ = std::min(options_.elites, population_);
-    for (int i = 0; i < population_; ++i) {
-      std::optional<Config> c = sampler_.Next(visited_);
-      if (!c) break;
-      visited_.insert(*c);
-      genes_.push_back(std::move(*c));
-    }
+    sampler_.Fill(static_cast<size_t>(population_), &visited_, &genes_);
   }
 
   std::vector<Config> Propose(int max_configs) override {
@@ -47,9 +42,8 @@ class GeneticTuner final : public Tuner {
         continue;
       }
       // The generation is out; until its results are in, fill with random unvisited configs.
-      std::optional<Config> c = sampler_.Next(visited_);
+      std::optional<Config> c = sampler_.Take(&visited_);
       if (!c) break;
-      visited_.insert(*c);
       extra_proposed_.insert(*c);
       out.push_back(std::move(*c));
     }
@@ -60,8 +54,8 @@ class GeneticTuner final : public Tuner {
     for (const Observation& o : observations) {
       visited_.insert(o.config);
       observed_.insert(o.config);
-      const double cost = ObservationCost(o);
-      const double fitness = std::isfinite(cost) && cost > 0 ? 1.0 / cost : 0.0;
+      const std::optional<double> cost = UsableCost(o);
+      const double fitness = cost ? 1.0 / *cost : 0.0;
       auto it = std::find(genes_.begin(), genes_.end(), o.config);
       if (it != genes_.end()) {
         scores_[static_cast<size_t>(it - genes_.begin())] = fitness;
@@ -132,7 +126,7 @@ class GeneticTuner final : public Tuner {
         ok = Acceptable(child);
       }
       if (!ok) {
-        std::optional<Config> c = sampler_.Next(visited_);
+        std::optional<Config> c = sampler_.Take(&visited_);
         if (!c) break;
         child = std::move(*c);
       }

@@ -33,14 +33,24 @@ std::unique_ptr<Tuner> MakeBayesOptTuner(const Task& task, const TunerOptions& o
 // Configs proposed or observed so far.
 using VisitedSet = std::unordered_set<Config, ConfigHash>;
 
+// Whether every choice of `config` indexes a candidate of its knob (a config replayed from a
+// record of another space version may not): what the model-based tuners can encode.
+bool IsWellFormed(const ConfigSpace& space, const Config& config);
+
+// The cost of an observation when it is a usable time (ObservationCost finite and > 0);
+// nullopt for a failure. What every tuner's Observe starts from.
+std::optional<double> UsableCost(const Observation& observation);
+
 // Draws space indices uniformly without replacement (a lazy Fisher-Yates shuffle: memory grows
 // with the draws, not with the space), returning only valid configs not in `visited`.
 // Thread safety: thread-compatible.
 class IndexSampler {
  public:
   IndexSampler(const ConfigSpace& space, Rng rng) : space_(space), rng_(rng) {}
-  // The next valid, unvisited config, or nullopt when every index has been drawn.
-  std::optional<Config> Next(const VisitedSet& visited);
+  // The next valid config not in *visited, added to it; nullopt when every index has been drawn.
+  std::optional<Config> Take(VisitedSet* visited);
+  // Appends Take()'s configs to *out until it holds `size` configs or the space is exhausted.
+  void Fill(size_t size, VisitedSet* visited, std::vector<Config>* out);
   bool exhausted() const { return drawn_ >= space_.size(); }
 
  private:

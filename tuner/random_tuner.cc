@@ -15,12 +15,7 @@ class RandomTuner final : public Tuner {
 
   std::vector<Config> Propose(int max_configs) override {
     std::vector<Config> out;
-    while (static_cast<int>(out.size()) < max_configs) {
-      std::optional<Config> c = sampler_.Next(visited_);
-      if (!c) break;
-      visited_.insert(*c);
-      out.push_back(std::move(*c));
-    }
+    sampler_.Fill(static_cast<size_t>(max_configs), &visited_, &out);
     return out;
   }
 

@@ -113,7 +113,29 @@ StatusOr<std::unique_ptr<Tuner>> MakeTuner(const Task& task, const TunerOptions&
 
 namespace internal {
 
-std::optional<Config> IndexSampler::Next(const VisitedSet& visited) {
+bool IsWellFormed(const ConfigSpace& space, const Config& config) {
+  if (config.choice.size() != static_cast<size_t>(space.num_knobs())) return false;
+  for (int k = 0; k < space.num_knobs(); ++k) {
+    if (config.choice[k] < 0 || config.choice[k] >= space.knob(k).size()) return false;
+  }
+  return true;
+}
+
+std::optional<double> UsableCost(const Observation& observation) {
+  const double cost = ObservationCost(observation);
+  if (std::isfinite(cost) && cost > 0) return cost;
+  return std::nullopt;
+}
+
+void IndexSampler::Fill(size_t size, VisitedSet* visited, std::vector<Config>* out) {
+  while (out->size() < size) {
+    std::optional<Config> c = Take(visited);
+    if (!c) return;
+    out->push_back(std::move(*c));
+  }
+}
+
+std::optional<Config> IndexSampler::Take(VisitedSet* visited) {
   const uint64_t n = space_.size();
   while (drawn_ < n) {
     // Swap position drawn_ with a uniform position in [drawn_, n) and take what lands there.
@@ -128,7 +150,8 @@ std::optional<Config> IndexSampler::Next(const VisitedSet& visited) {
     swapped_.erase(drawn_);
     ++drawn_;
     Config c = space_.At(picked);
-    if (visited.count(c) || !space_.Satisfies(c)) continue;
+    if (visited->count(c) || !space_.Satisfies(c)) continue;
+    visited->insert(c);
     return c;
   }
   return std::nullopt;
