@@ -79,6 +79,27 @@ SplitOptions DivisorSplit(int64_t max_inner_factor) {
   return options;
 }
 
+std::string EmitCheckAndOutput(std::string_view count) {
+  const std::string n(count);
+  return "\nextern \"C\" double sonar_check(void* state) {\n"
+         "  const State& s = *static_cast<State*>(state);\n"
+         "  double err = 0;\n"
+         "  for (long i = 0; i < " +
+         n +
+         "; ++i) {\n"
+         "    const double e = ErrorOf(s.y[i], Reference(s, i));\n"
+         "    if (e > err) err = e;\n"
+         "  }\n"
+         "  return err;\n"
+         "}\n\n"
+         "extern \"C\" const float* sonar_output(void* state, unsigned long long* n) {\n"
+         "  *n = " +
+         n +
+         ";\n"
+         "  return static_cast<State*>(state)->y;\n"
+         "}\n";
+}
+
 std::string UnrollPragma(int n, int indent) {
   if (n <= 0) return "";
   return std::string(static_cast<size_t>(indent), ' ') + "#pragma GCC unroll " + std::to_string(n) +

@@ -63,6 +63,11 @@ struct PreludeOptions {
 // namespace.
 std::string EmitPrelude(const PreludeOptions& options);
 
+// The last part of every generated kernel: sonar_check (the largest ErrorOf between the output
+// s.y[i] and Reference(s, i), the double-precision reference of flat output i, which the
+// template defines before it, over the `count` outputs) and sonar_output (s.y, `count` floats).
+// `count` is a C++ expression over the kernel's constants, e.g. "M * N".
+std::string EmitCheckAndOutput(std::string_view count);
 // "#pragma GCC unroll N\n" with the given indent; "" when n <= 0.
 std::string UnrollPragma(int n, int indent);
 

@@ -278,33 +278,21 @@ extern "C" void sonar_run(void* state) {
   s += EmitOuterTileLoops(out_names, out_ext, outer);
   s += "          Tile(img, s.wp, s.y, n, oco, oh, owo);\n    });\n  }\n}\n";
   s += R"(
-extern "C" double sonar_check(void* state) {
-  const State& s = *static_cast<State*>(state);
-  double err = 0;
-  for (long n = 0; n < BATCH; ++n)
-    for (long k = 0; k < K; ++k)
-      for (long oh = 0; oh < OH; ++oh)
-        for (long ow = 0; ow < OW; ++ow) {
-          double ref = 0;
-          for (long c = 0; c < C; ++c)
-            for (long kh = 0; kh < R; ++kh)
-              for (long kw = 0; kw < S; ++kw) {
-                const long ih = oh * ST + kh - PAD, iw = ow * ST + kw - PAD;
-                if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-                ref += static_cast<double>(s.x[((n * C + c) * H + ih) * W + iw]) *
-                       s.w[((k * C + c) * R + kh) * S + kw];
-              }
-          const double e = ErrorOf(s.y[((n * K + k) * OH + oh) * OW + ow], ref);
-          if (e > err) err = e;
-        }
-  return err;
-}
-
-extern "C" const float* sonar_output(void* state, unsigned long long* n) {
-  *n = BATCH * K * OH * OW;
-  return static_cast<State*>(state)->y;
+static double Reference(const State& s, long i) {
+  const long ow = i % OW, oh = i / OW % OH, k = i / (OW * OH) % K, n = i / (OW * OH * K);
+  double ref = 0;
+  for (long c = 0; c < C; ++c)
+    for (long kh = 0; kh < R; ++kh)
+      for (long kw = 0; kw < S; ++kw) {
+        const long ih = oh * ST + kh - PAD, iw = ow * ST + kw - PAD;
+        if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+        ref += static_cast<double>(s.x[((n * C + c) * H + ih) * W + iw]) *
+               s.w[((k * C + c) * R + kh) * S + kw];
+      }
+  return ref;
 }
 )";
+  s += EmitCheckAndOutput("BATCH * K * OH * OW");
   return s;
 }
 

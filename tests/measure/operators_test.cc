@@ -398,6 +398,35 @@ TEST(OperatorsCompiled, DepthwiseConfigsComputeTheRightAnswer) {
   ExpectAllCorrect(cases);
 }
 
+// The check every template ends with sees a wrong output: the last and the first element of
+// each kernel's output is corrupted just before sonar_check runs.
+TEST(OperatorsCompiled, TheCheckCatchesAWrongFirstOrLastOutput) {
+  testing::ScratchDir dir;
+  int id = 0;
+  for (const Task& task :
+       {MustMake("dense", {7, 13, 17}), MustMake("conv2d", {2, 6, 9, 11, 8, 3, 3, 1, 1}),
+        MustMake("depthwise_conv2d", {1, 8, 10, 10, 3, 3, 1, 1})}) {
+    StatusOr<std::string> src = EmitKernelSource(task, DefaultConfig(task));
+    ASSERT_TRUE(src.ok()) << src.status().ToString();
+    const std::string head = "extern \"C\" double sonar_check(void* state) {\n";
+    const size_t at = src->find(head);
+    ASSERT_NE(at, std::string::npos) << task.name;
+    for (const char* index : {"n - 1", "0"}) {
+      std::string wrong = *src;
+      wrong.insert(at + head.size(),
+                   std::string("  { unsigned long long n = 0; sonar_output(state, &n);\n") +
+                       "    static_cast<State*>(state)->y[" + index + "] += 0.5f; }\n");
+      wrong.insert(at, "extern \"C\" const float* sonar_output(void*, unsigned long long*);\n");
+      const KernelRun run = CompileAndCheck(wrong, dir.File(""), id++);
+      ASSERT_TRUE(run.ok) << task.name << ": " << run.error;
+      EXPECT_GT(run.max_error, 1e-2) << task.name << " y[" << index << "]";
+    }
+    const KernelRun right = CompileAndCheck(*src, dir.File(""), id++);
+    ASSERT_TRUE(right.ok) << task.name << ": " << right.error;
+    EXPECT_LT(right.max_error, 1e-3) << task.name;
+  }
+}
+
 TEST(OperatorsCompiled, ThreadedConfigsComputeTheRightAnswer) {
   const Task dense = MustMake("dense", {16, 24, 8}, {.max_threads = 3});
   const Task conv = MustMake("conv2d", {1, 4, 6, 6, 8, 3, 3, 1, 1}, {.max_threads = 2});
