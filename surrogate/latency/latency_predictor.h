@@ -103,8 +103,9 @@ struct LatencyPredictorOptions {
   // one (without empirical_bayes: the first). {0} turns it off. Each >= 0.
   std::vector<double> linear_kernel_grid = {0.0, 0.001, 0.003, 0.01, 0.03, 0.1};
 
-  // Train the MAPLE network too (needed for kMapleMix); costs about as much as the rest.
-  bool train_maple = true;
+  // Train the MAPLE network too: a second network that only kMapleMix (the MAPLE baseline of
+  // `sonar latency eval`) uses; costs about as much as the rest, so it is off unless asked for.
+  bool train_maple = false;
   // Hidden widths of the MAPLE network g([x, standardized descriptor]).
   std::vector<int> maple_hidden = {128, 128};
   // Adam steps of `batch_size` random (architecture, source device) rows, >= 1.

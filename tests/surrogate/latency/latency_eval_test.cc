@@ -8,9 +8,11 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <filesystem>
 
 #include <cmath>
 #include <limits>
@@ -229,6 +231,41 @@ TEST(LatencyCli, TrainAdaptPredictRoundTrip) {
   nlohmann::json aj = nlohmann::json::parse(r.out);
   EXPECT_EQ(aj["samples"], 3);
   EXPECT_EQ(aj["descriptor_features"], 2);
+  // The MAPLE network is opt-in: maple_mix on a model trained without --maple says how to get
+  // one, and works on a model trained with it.
+  r = RunSonar({"latency", "adapt", "--model", dir.File("m.json"), "--samples",
+                dir.File("samples.csv"), "--method", "maple_mix", "--out", dir.File("mm.json")},
+               dir);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("sonar latency train --maple"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.File("mm.json")));
+  r = RunSonar({"latency",
+                "train",
+                "--data",
+                dir.File("nasbench201_latency_ms.csv"),
+                "--space",
+                "nasbench201",
+                "--devices",
+                "dev0,dev1,dev2,dev3",
+                "--epochs",
+                "20",
+                "--ensemble",
+                "1",
+                "--hidden",
+                "16",
+                "--feature-size",
+                "8",
+                "--maple",
+                "--maple-steps",
+                "100",
+                "--out",
+                dir.File("maple.json")},
+               dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = RunSonar({"latency", "adapt", "--model", dir.File("maple.json"), "--samples",
+                dir.File("samples.csv"), "--method", "maple_mix", "--out", dir.File("mm.json")},
+               dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
   r = RunSonar({"latency", "predict", "--model", dir.File("a.json"), "--arch", t.arch_keys[100][0],
                 "--json"},
                dir);

@@ -91,6 +91,7 @@ inline LatencyPredictorOptions SmallPredictorOptions(uint64_t seed = 0) {
   o.epochs = 150;
   o.batch_size = 32;
   o.ensemble_size = 2;
+  o.train_maple = true;  // the tests cover maple_mix too
   o.maple_hidden = {32};
   o.maple_steps = 600;
   o.maple_adapt_steps = 30;
