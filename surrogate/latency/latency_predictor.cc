@@ -236,8 +236,9 @@ const std::vector<LatencyPredictor::AutoCandidate>& LatencyPredictor::auto_candi
   return impl_->auto_candidates;
 }
 
-Status LatencyPredictor::Train(const LatencyTrainingSet& set) {
-  SONAR_RETURN_IF_ERROR(options_.Validate());
+namespace {
+
+Status ValidateTrainingSet(const LatencyTrainingSet& set) {
   const Eigen::Index n = set.architectures.rows();
   const int m = static_cast<int>(set.devices.size());
   if (n < 2 || set.architectures.cols() < 1) {
@@ -254,6 +255,16 @@ Status LatencyPredictor::Train(const LatencyTrainingSet& set) {
        set.reference_architectures.cols() != set.architectures.cols())) {
     return InvalidArgumentError("reference_architectures must have one encoded row per name");
   }
+  return OkStatus();
+}
+
+}  // namespace
+
+Status LatencyPredictor::Train(const LatencyTrainingSet& set) {
+  SONAR_RETURN_IF_ERROR(options_.Validate());
+  SONAR_RETURN_IF_ERROR(ValidateTrainingSet(set));
+  const Eigen::Index n = set.architectures.rows();
+  const int m = static_cast<int>(set.devices.size());
   Impl impl;
   impl.space = set.space;
   impl.d = static_cast<int>(set.architectures.cols());
@@ -282,14 +293,26 @@ Status LatencyPredictor::Train(const LatencyTrainingSet& set) {
   y = (y.array() - impl.y_mean) / impl.y_sd;
   for (const HardwareDescriptor& hw : set.devices) impl.source_names.push_back(hw.device_name);
   impl.source_descriptors = set.devices;
+  impl.ChooseDescriptorFeatures(set.devices);
+  impl.ref_names = set.reference_names;
+  impl.ref_archs = set.reference_architectures;
+  impl.TrainMembers(set.architectures.cast<float>(), y, options_);
+  impl.DeriveHeadPriors(options_);
+  if (options_.train_maple) impl.TrainMaple(set.architectures, y, options_);
+  *impl_ = std::move(impl);
+  return OkStatus();
+}
+
+void LatencyPredictor::Impl::ChooseDescriptorFeatures(
+    const std::vector<HardwareDescriptor>& devices) {
   // Descriptor features: the union of names, in order of first appearance, with a value on at
   // least two sources (else they cannot be standardized).
-  for (const HardwareDescriptor& hw : set.devices) {
+  for (const HardwareDescriptor& hw : devices) {
     for (size_t i = 0; i < hw.feature_names.size(); ++i) {
       const std::string& name = hw.feature_names[i];
-      if (std::find(impl.z_names.begin(), impl.z_names.end(), name) != impl.z_names.end()) continue;
+      if (std::find(z_names.begin(), z_names.end(), name) != z_names.end()) continue;
       std::vector<double> vals;
-      for (const HardwareDescriptor& other : set.devices) {
+      for (const HardwareDescriptor& other : devices) {
         const int k = FeatureIndex(other, name);
         if (k >= 0 && k < other.features.size() && std::isfinite(other.features(k))) {
           vals.push_back(other.features(k));
@@ -301,30 +324,32 @@ Status LatencyPredictor::Train(const LatencyTrainingSet& set) {
       mu /= vals.size();
       for (double v : vals) var += (v - mu) * (v - mu);
       var /= vals.size() - 1;
-      impl.z_names.push_back(name);
-      impl.z_mean.conservativeResize(impl.z_mean.size() + 1);
-      impl.z_sd.conservativeResize(impl.z_sd.size() + 1);
-      impl.z_mean(impl.z_mean.size() - 1) = mu;
-      impl.z_sd(impl.z_sd.size() - 1) = std::sqrt(var) > 1e-9 ? std::sqrt(var) : 1.0;
+      z_names.push_back(name);
+      z_mean.conservativeResize(z_mean.size() + 1);
+      z_sd.conservativeResize(z_sd.size() + 1);
+      z_mean(z_mean.size() - 1) = mu;
+      z_sd(z_sd.size() - 1) = std::sqrt(var) > 1e-9 ? std::sqrt(var) : 1.0;
     }
   }
-  impl.ref_names = set.reference_names;
-  impl.ref_archs = set.reference_architectures;
+}
 
-  // Shared networks with one head per source device, one per ensemble member.
-  std::vector<int> hidden = options_.hidden;
-  hidden.push_back(options_.feature_size);
-  const Eigen::MatrixXf xf = set.architectures.cast<float>();
+void LatencyPredictor::Impl::TrainMembers(const Eigen::MatrixXf& xf, const Eigen::MatrixXd& y,
+                                          const LatencyPredictorOptions& options) {
+  const Eigen::Index n = y.rows();
+  const int m = static_cast<int>(y.cols());
   const Eigen::MatrixXf yf = y.cast<float>();
+  // Shared networks with one head per source device, one per ensemble member.
+  std::vector<int> hidden = options.hidden;
+  hidden.push_back(options.feature_size);
   internal::MlpTrainOptions train;
-  train.epochs = options_.epochs;
-  train.batch_size = options_.batch_size;
-  train.learning_rate = options_.learning_rate;
-  train.weight_decay = options_.weight_decay;
-  for (int e = 0; e < options_.ensemble_size; ++e) {
-    Rng rng = MakeRng(options_.seed, 100 + e);
+  train.epochs = options.epochs;
+  train.batch_size = options.batch_size;
+  train.learning_rate = options.learning_rate;
+  train.weight_decay = options.weight_decay;
+  for (int e = 0; e < options.ensemble_size; ++e) {
+    Rng rng = MakeRng(options.seed, 100 + e);
     HeadMember mem;
-    mem.trunk = internal::Mlp(impl.d, hidden, m, rng);
+    mem.trunk = internal::Mlp(d, hidden, m, rng);
     internal::TrainMlp(mem.trunk, xf, yf, Eigen::VectorXf(), train, rng);
     // Residual variance over the sources.
     const Eigen::MatrixXd pred = mem.trunk.Forward(xf).cast<double>();
@@ -342,52 +367,53 @@ Status LatencyPredictor::Train(const LatencyTrainingSet& set) {
     mem.trunk.v_w.clear();
     mem.trunk.m_b.clear();
     mem.trunk.v_b.clear();
-    impl.members.push_back(std::move(mem));
+    members.push_back(std::move(mem));
   }
-  impl.DeriveHeadPriors(options_);
+}
 
+void LatencyPredictor::Impl::TrainMaple(const Eigen::MatrixXd& architectures,
+                                        const Eigen::MatrixXd& y,
+                                        const LatencyPredictorOptions& options) {
+  const Eigen::Index n = y.rows();
+  const int m = static_cast<int>(y.cols());
+  const Eigen::MatrixXf xf = architectures.cast<float>();
+  const Eigen::MatrixXf yf = y.cast<float>();
   // MAPLE: one network over (architecture, descriptor) rows.
-  if (options_.train_maple) {
-    Rng mrng = MakeRng(options_.seed, 2);
-    const int p = static_cast<int>(impl.z_names.size());
-    impl.maple = internal::Mlp(impl.d + p, options_.maple_hidden, 1, mrng);
-    std::vector<std::pair<int, int>> rows;  // (arch, device) with a value
-    for (Eigen::Index i = 0; i < n; ++i) {
-      for (int s = 0; s < m; ++s) {
-        if (std::isfinite(y(i, s))) rows.push_back({static_cast<int>(i), s});
-      }
-    }
-    const int b = options_.batch_size * 2;
-    Eigen::MatrixXf xb(b, impl.d + p), yb(b, 1);
-    const Eigen::MatrixXf zf = impl.source_z.cast<float>();
-    for (int step = 0; step < options_.maple_steps; ++step) {
-      for (int k = 0; k < b; ++k) {
-        const auto [i, s] = rows[UniformInt(mrng, 0, static_cast<int64_t>(rows.size()) - 1)];
-        xb.row(k).head(impl.d) = xf.row(i);
-        xb.row(k).tail(p) = zf.row(s);
-        yb(k, 0) = yf(i, s);
-      }
-      const double progress =
-          options_.maple_steps > 1 ? double(step) / (options_.maple_steps - 1) : 1;
-      const double lr =
-          options_.learning_rate * (0.02 + 0.98 * 0.5 * (1 + std::cos(M_PI * progress)));
-      impl.maple.Step(xb, yb, Eigen::VectorXf(), static_cast<float>(lr),
-                      static_cast<float>(options_.weight_decay));
-    }
-    impl.maple.m_w.clear();  // adaptation restarts Adam
-    impl.has_maple = true;
-    // Replay buffer for adaptation.
-    const std::vector<int> perm = internal::Permutation(static_cast<int>(n), mrng);
-    const int r = std::min<int>(options_.maple_replay_archs, static_cast<int>(n));
-    impl.replay_x.resize(r, impl.d);
-    impl.replay_y.resize(r, m);
-    for (int k = 0; k < r; ++k) {
-      impl.replay_x.row(k) = set.architectures.row(perm[k]);
-      impl.replay_y.row(k) = y.row(perm[k]);
+  Rng mrng = MakeRng(options.seed, 2);
+  const int p = static_cast<int>(z_names.size());
+  maple = internal::Mlp(d + p, options.maple_hidden, 1, mrng);
+  std::vector<std::pair<int, int>> rows;  // (arch, device) with a value
+  for (Eigen::Index i = 0; i < n; ++i) {
+    for (int s = 0; s < m; ++s) {
+      if (std::isfinite(y(i, s))) rows.push_back({static_cast<int>(i), s});
     }
   }
-  *impl_ = std::move(impl);
-  return OkStatus();
+  const int b = options.batch_size * 2;
+  Eigen::MatrixXf xb(b, d + p), yb(b, 1);
+  const Eigen::MatrixXf zf = source_z.cast<float>();
+  for (int step = 0; step < options.maple_steps; ++step) {
+    for (int k = 0; k < b; ++k) {
+      const auto [i, s] = rows[UniformInt(mrng, 0, static_cast<int64_t>(rows.size()) - 1)];
+      xb.row(k).head(d) = xf.row(i);
+      xb.row(k).tail(p) = zf.row(s);
+      yb(k, 0) = yf(i, s);
+    }
+    const double progress = options.maple_steps > 1 ? double(step) / (options.maple_steps - 1) : 1;
+    const double lr = options.learning_rate * (0.02 + 0.98 * 0.5 * (1 + std::cos(M_PI * progress)));
+    maple.Step(xb, yb, Eigen::VectorXf(), static_cast<float>(lr),
+               static_cast<float>(options.weight_decay));
+  }
+  maple.m_w.clear();  // adaptation restarts Adam
+  has_maple = true;
+  // Replay buffer for adaptation.
+  const std::vector<int> perm = internal::Permutation(static_cast<int>(n), mrng);
+  const int r = std::min<int>(options.maple_replay_archs, static_cast<int>(n));
+  replay_x.resize(r, d);
+  replay_y.resize(r, m);
+  for (int k = 0; k < r; ++k) {
+    replay_x.row(k) = architectures.row(perm[k]);
+    replay_y.row(k) = y.row(perm[k]);
+  }
 }
 
 Status LatencyPredictor::Adapt(const HardwareDescriptor& device,

@@ -303,6 +303,16 @@ struct LatencyPredictor::Impl {
 
   // Adaptation to `target` from target_x / target_ms (set by LatencyPredictor::Adapt, which
   // validates the inputs and calls the one function of its method; latency_predictor.cc).
+  // Training (LatencyPredictor::Train standardizes the targets and calls these in order).
+  // z_names, z_mean, z_sd: the descriptor features with a value on at least two sources.
+  void ChooseDescriptorFeatures(const std::vector<HardwareDescriptor>& devices);
+  // members: the ensemble of shared networks on standardized ln ms y (n x m, NaN absent).
+  void TrainMembers(const Eigen::MatrixXf& xf, const Eigen::MatrixXd& y,
+                    const LatencyPredictorOptions& options);
+  // maple, replay_x, replay_y: MAPLE's network over (architecture, descriptor) rows.
+  void TrainMaple(const Eigen::MatrixXd& architectures, const Eigen::MatrixXd& y,
+                  const LatencyPredictorOptions& options);
+
   internal::SourceData MakeSourceData() const;  // for the source-based methods
   void AdaptMapHead(const LatencyPredictorOptions& o);
   void AdaptAffineSource(const LatencyPredictorOptions& o);

@@ -118,6 +118,62 @@ Status DescriptorFromJson(const Json& j, HardwareDescriptor* hw) {
   return OkStatus();
 }
 
+// The options a model was trained with (the "options" object of the file). Throws
+// nlohmann::json exceptions on missing or ill-typed fields, as Load expects.
+Status OptionsFromJson(const Json& jo, LatencyPredictorOptions* o) {
+  o->hidden = jo.at("hidden").get<std::vector<int>>();
+  o->feature_size = jo.at("feature_size").get<int>();
+  o->epochs = jo.at("epochs").get<int>();
+  o->ensemble_size = jo.at("ensemble_size").get<int>();
+  o->batch_size = jo.at("batch_size").get<int>();
+  o->learning_rate = jo.at("learning_rate").get<double>();
+  o->weight_decay = jo.at("weight_decay").get<double>();
+  o->head_prior_jitter_grid = jo.at("head_prior_jitter_grid").get<std::vector<double>>();
+  o->descriptor_ridge = jo.at("descriptor_ridge").get<double>();
+  o->empirical_bayes = jo.at("empirical_bayes").get<bool>();
+  o->linear_kernel_grid = jo.at("linear_kernel_grid").get<std::vector<double>>();
+  o->train_maple = jo.at("train_maple").get<bool>();
+  o->maple_hidden = jo.at("maple_hidden").get<std::vector<int>>();
+  o->maple_steps = jo.at("maple_steps").get<int>();
+  o->maple_adapt_steps = jo.at("maple_adapt_steps").get<int>();
+  o->maple_adapt_learning_rate = jo.at("maple_adapt_learning_rate").get<double>();
+  o->maple_sample_weight = jo.at("maple_sample_weight").get<double>();
+  o->maple_replay_archs = jo.at("maple_replay_archs").get<int>();
+  if (!StringToLatencyAdaptation(jo.at("adaptation").get<std::string>(), &o->adaptation)) {
+    return DataLossError("unknown adaptation in options");
+  }
+  o->seed = jo.at("seed").get<uint64_t>();
+  return OkStatus();
+}
+
+// MAPLE's network and replay buffer (the "maple" object of the file) for a model with
+// encoding size d, num_z descriptor features and num_sources sources. Throws as OptionsFromJson.
+Status MapleFromJson(const Json& jm, int d, int num_z, int num_sources, internal::Mlp* maple,
+                     Eigen::MatrixXd* replay_x, Eigen::MatrixXd* replay_y) {
+  if (Status s = MlpFromJson(jm.at("network"), maple); !s.ok()) return s;
+  if (maple->num_inputs() != d + num_z) {
+    return DataLossError("the maple network does not match the encoding and descriptor");
+  }
+  if (Status s = SparseRowsFromJson(jm.at("replay_encodings"), d, replay_x); !s.ok()) {
+    return DataLossError(std::string("replay: ") + std::string(s.message()));
+  }
+  const Json& ry = jm.at("replay_std_log_ms");
+  if (ry.size() != static_cast<size_t>(replay_x->rows()) || ry.empty()) {
+    return DataLossError("replay rows differ");
+  }
+  replay_y->resize(replay_x->rows(), num_sources);
+  for (size_t i = 0; i < ry.size(); ++i) {
+    if (ry[i].size() != static_cast<size_t>(num_sources)) {
+      return DataLossError("a replay row has the wrong number of devices");
+    }
+    for (int s = 0; s < num_sources; ++s) {
+      (*replay_y)(static_cast<Eigen::Index>(i), s) =
+          ry[i][s].is_null() ? kNaN : ry[i][s].get<double>();
+    }
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Status LatencyPredictor::Save(const std::string& path) const {
@@ -221,29 +277,9 @@ StatusOr<LatencyPredictor> LatencyPredictor::Load(const std::string& path) {
   // nlohmann throws on missing or ill-typed fields; Sonar does not, so convert here.
   try {
     LatencyPredictorOptions o;
-    const Json& jo = j.at("options");
-    o.hidden = jo.at("hidden").get<std::vector<int>>();
-    o.feature_size = jo.at("feature_size").get<int>();
-    o.epochs = jo.at("epochs").get<int>();
-    o.ensemble_size = jo.at("ensemble_size").get<int>();
-    o.batch_size = jo.at("batch_size").get<int>();
-    o.learning_rate = jo.at("learning_rate").get<double>();
-    o.weight_decay = jo.at("weight_decay").get<double>();
-    o.head_prior_jitter_grid = jo.at("head_prior_jitter_grid").get<std::vector<double>>();
-    o.descriptor_ridge = jo.at("descriptor_ridge").get<double>();
-    o.empirical_bayes = jo.at("empirical_bayes").get<bool>();
-    o.linear_kernel_grid = jo.at("linear_kernel_grid").get<std::vector<double>>();
-    o.train_maple = jo.at("train_maple").get<bool>();
-    o.maple_hidden = jo.at("maple_hidden").get<std::vector<int>>();
-    o.maple_steps = jo.at("maple_steps").get<int>();
-    o.maple_adapt_steps = jo.at("maple_adapt_steps").get<int>();
-    o.maple_adapt_learning_rate = jo.at("maple_adapt_learning_rate").get<double>();
-    o.maple_sample_weight = jo.at("maple_sample_weight").get<double>();
-    o.maple_replay_archs = jo.at("maple_replay_archs").get<int>();
-    if (!StringToLatencyAdaptation(jo.at("adaptation").get<std::string>(), &o.adaptation)) {
-      return DataLossError(path + ": unknown adaptation in options");
+    if (Status s = OptionsFromJson(j.at("options"), &o); !s.ok()) {
+      return DataLossError(path + ": " + s.message());
     }
-    o.seed = jo.at("seed").get<uint64_t>();
     if (Status s = o.Validate(); !s.ok()) return DataLossError(path + ": " + s.message());
     LatencyPredictor p(o);
     Impl& im = *p.impl_;
@@ -294,30 +330,10 @@ StatusOr<LatencyPredictor> LatencyPredictor::Load(const std::string& path) {
       return DataLossError(path + ": reference names and encodings differ in number");
     }
     if (j.contains("maple")) {
-      const Json& jm = j.at("maple");
-      if (Status s = MlpFromJson(jm.at("network"), &im.maple); !s.ok()) {
+      if (Status s = MapleFromJson(j.at("maple"), im.d, static_cast<int>(im.z_names.size()),
+                                   im.num_sources(), &im.maple, &im.replay_x, &im.replay_y);
+          !s.ok()) {
         return DataLossError(path + ": maple: " + s.message());
-      }
-      if (im.maple.num_inputs() != im.d + static_cast<int>(im.z_names.size())) {
-        return DataLossError(path +
-                             ": the maple network does not match the encoding and descriptor");
-      }
-      if (Status s = SparseRowsFromJson(jm.at("replay_encodings"), im.d, &im.replay_x); !s.ok()) {
-        return DataLossError(path + ": maple replay: " + s.message());
-      }
-      const Json& ry = jm.at("replay_std_log_ms");
-      if (ry.size() != static_cast<size_t>(im.replay_x.rows()) || ry.empty()) {
-        return DataLossError(path + ": maple replay rows differ");
-      }
-      im.replay_y.resize(im.replay_x.rows(), im.num_sources());
-      for (size_t i = 0; i < ry.size(); ++i) {
-        if (ry[i].size() != static_cast<size_t>(im.num_sources())) {
-          return DataLossError(path + ": a maple replay row has the wrong number of devices");
-        }
-        for (int s = 0; s < im.num_sources(); ++s) {
-          im.replay_y(static_cast<Eigen::Index>(i), s) =
-              ry[i][s].is_null() ? kNaN : ry[i][s].get<double>();
-        }
       }
       im.has_maple = true;
     }
