@@ -3,8 +3,8 @@
 //
 // What this file defines: the CPUID reader and the probe kernels behind DescribeThisMachine
 // (FMA throughput, triad bandwidth, pointer chasing). The kernels carry their own target
-// attributes (the library is not built with -march=native) and are picked at run time from
-// CPUID. Internal to measure/hardware*.cc; not installed API.
+// attributes (so they exist whatever the build's -march; SONAR_NATIVE may be off) and are picked at
+// run time from CPUID. Internal to measure/hardware*.cc; not installed API.
 //
 // Example:
 //   internal::CpuidFacts f = internal::ReadCpuid();

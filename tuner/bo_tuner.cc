@@ -6,8 +6,8 @@
 //   - model: a GaussianProcess on y = log(cost seconds) of the successful configs only, with a
 //     full MAP refit of its hyperparameters on every observation while it is small
 //     (refit_all_below) and then every refit_every observations, and incremental AddSamples in
-//     between (Limbo's hp_period); a FeasibilityModel (logistic regression) on every observed
-//     config, feasible or failed. No failed config ever reaches the GP;
+//     between (Limbo's hp_period); a FeasibilityModel (a GP classifier by default) on every
+//     observed config, feasible or failed. No failed config ever reaches the GP;
 //   - acquisition (log EI by default) weighted by the probability of feasibility, maximised over
 //     a candidate pool (tuner/candidate_pool.h) whose size is bounded by the work of its
 //     predictive variances (max_predict_work ~ n^2 * m);
