@@ -13,12 +13,15 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
 #include "measure/record.h"
+#include "space/task.h"
 
 namespace sonar::cli {
 
@@ -32,8 +35,38 @@ inline int Fail(const Status& s) {
   return kExitFailure;
 }
 
+// A CLI11 check that a flag's number is at least `min`; fails with "must be >= MIN, got V"
+// (CLI11 prefixes the flag's name). For ->check(AtLeast(1)).
+inline CLI::Validator AtLeast(double min) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%g", min);
+  const std::string bound = text;
+  return CLI::Validator(
+      [min, bound](std::string& value) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(value.c_str(), &end);
+        if (value.empty() || *end != '\0') return "'" + value + "' is not a number";
+        if (!(v >= min)) return "must be >= " + bound + ", got " + value;
+        return "";
+      },
+      ">= " + bound, "AtLeast");
+}
+
+// Prints "sonar COMMAND: message" on stderr and returns kExitUsage: the command line is wrong
+// (a flag, or a flag's value). `message` names the user's flag.
+int UsageError(std::string_view command, std::string_view message);
+
 // Every record of every file (record logs or history files, format detected), in order.
 StatusOr<std::vector<Record>> LoadRecordFiles(const std::vector<std::string>& paths);
+
+// --shape "512,512,512" -> its integers; InvalidArgument naming --shape otherwise.
+StatusOr<std::vector<int64_t>> ParseShape(const std::string& text);
+
+// The task of a built-in operator from --op and --shape (target "" = this machine's);
+// InvalidArgument naming the flag that is wrong (an unknown --op, a --shape that does not fit
+// it): a usage error.
+StatusOr<Task> OperatorTaskFromFlags(const std::string& op, const std::string& shape,
+                                     const std::string& target = "");
 
 void RegisterRecordCommands(CLI::App& app, int* exit_code);   // import, export, records
 void RegisterHwCommands(CLI::App& app, int* exit_code);       // hw describe

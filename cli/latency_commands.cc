@@ -533,14 +533,20 @@ void RegisterLatencyCommands(CLI::App& app, int* exit_code) {
                     "Source devices (comma-separated; default: every device column)");
   train->add_option("--out", train_args->out, "Model file to write (JSON)")->required();
   train->add_option("--seed", train_args->seed, "Seed")->capture_default_str();
-  train->add_option("--epochs", train_args->epochs, "Training epochs (default 80)");
-  train->add_option("--ensemble", train_args->ensemble,
-                    "Shared networks in the ensemble (default 5)");
+  train->add_option("--epochs", train_args->epochs, "Training epochs (default 80)")
+      ->check(AtLeast(0));
+  train
+      ->add_option("--ensemble", train_args->ensemble,
+                   "Shared networks in the ensemble (default 5)")
+      ->check(AtLeast(0));
   train->add_option("--hidden", train_args->hidden, "Hidden widths (default 64,64)")
       ->delimiter(',');
-  train->add_option("--feature-size", train_args->feature_size, "Feature layer width (default 32)");
-  train->add_option("--maple-steps", train_args->maple_steps,
-                    "Training steps of the MAPLE network (default 6000)");
+  train->add_option("--feature-size", train_args->feature_size, "Feature layer width (default 32)")
+      ->check(AtLeast(0));
+  train
+      ->add_option("--maple-steps", train_args->maple_steps,
+                   "Training steps of the MAPLE network (default 6000)")
+      ->check(AtLeast(0));
   train->add_flag("--maple", train_args->maple,
                   "Also train the MAPLE network (about doubles the time); needed only for "
                   "'latency adapt --method maple_mix'");
@@ -609,25 +615,32 @@ void RegisterLatencyCommands(CLI::App& app, int* exit_code) {
   eval->add_option("--shots", eval_args->shots, "Values of k (comma-separated)")
       ->capture_default_str();
   eval->add_option("--repeats", eval_args->repeats, "Draws of the k samples")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(AtLeast(1));
   eval->add_option(
       "--methods", eval_args->methods,
       "Subset of auto,map_head,maple_mix,calibrated_no_descriptor,samples_only,"
       "nearest_device,best_affine_device,auto_select,affine_source,source_mix (default: all)");
   eval->add_option("--seed", eval_args->seed, "Seed")->capture_default_str();
-  eval->add_option("--threads", eval_args->threads, "Worker threads (default: all cores)");
-  eval->add_option("--epochs", eval_args->epochs, "Training epochs of the predictor (default 80)");
+  eval->add_option("--threads", eval_args->threads, "Worker threads (default: all cores)")
+      ->check(AtLeast(0));
+  eval->add_option("--epochs", eval_args->epochs, "Training epochs of the predictor (default 80)")
+      ->check(AtLeast(0));
   eval->add_option("--maple-steps", eval_args->maple_steps,
-                   "Training steps of the MAPLE network (default 6000)");
+                   "Training steps of the MAPLE network (default 6000)")
+      ->check(AtLeast(0));
   eval->add_option("--feature-size", eval_args->feature_size,
-                   "Width of the predictor's feature layer (default 32)");
+                   "Width of the predictor's feature layer (default 32)")
+      ->check(AtLeast(0));
   eval->add_option("--ensemble", eval_args->ensemble,
-                   "Shared networks in the predictor's ensemble (default 5)");
+                   "Shared networks in the predictor's ensemble (default 5)")
+      ->check(AtLeast(0));
   eval->add_option("--hidden", eval_args->hidden,
                    "Hidden widths of the predictor's shared network (default 64,64)")
       ->delimiter(',');
   eval->add_option("--ceiling-epochs", eval_args->ceiling_epochs,
-                   "Training epochs of each ceiling model (default 150)");
+                   "Training epochs of each ceiling model (default 150)")
+      ->check(AtLeast(0));
   eval->add_option("--markdown", eval_args->markdown,
                    "Also write the full and compact Markdown tables to this file");
   eval->add_flag("--no-ceilings", eval_args->no_ceilings, "Skip the per-device ceiling models");

@@ -5,6 +5,9 @@
 // registers itself from its own file (cli/*_commands.cc).
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+#include <string>
+
 #include "cli/commands.h"
 
 int main(int argc, char** argv) {
@@ -25,6 +28,36 @@ int main(int argc, char** argv) {
   sonar::cli::RegisterMeasureCommands(app, &exit_code);
   sonar::cli::RegisterTuneCommands(app, &exit_code);
   sonar::cli::RegisterSearchCommands(app, &exit_code);
+  app.set_version_flag("--version", std::string("sonar ") + SONAR_VERSION);
+  // An unknown command or option where a command is expected is named as such (CLI11 would
+  // only say that a subcommand is required).
+  const CLI::App* level = &app;
+  std::string path = "sonar";
+  for (int i = 1; i < argc; ++i) {
+    const std::vector<const CLI::App*> subs =
+        level->get_subcommands([](const CLI::App*) { return true; });
+    if (subs.empty()) break;
+    const std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help" || (level == &app && arg == "--version")) break;
+    const CLI::App* next = nullptr;
+    std::string known;
+    for (const CLI::App* sub : subs) {
+      if (sub->get_name() == arg) next = sub;
+      known += (known.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (next == nullptr) {
+      std::fprintf(stderr, "%s: unknown %s '%s'; the commands are %s (%s --help)\n", path.c_str(),
+                   arg[0] == '-' ? "option" : "command", arg.c_str(), known.c_str(), path.c_str());
+      return sonar::cli::kExitUsage;
+    }
+    level = next;
+    path += " " + arg;
+    if (i + 1 == argc && !next->get_subcommands([](const CLI::App*) { return true; }).empty()) {
+      std::fprintf(stderr, "%s: which command? (%s --help lists them)\n", path.c_str(),
+                   path.c_str());
+      return sonar::cli::kExitUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

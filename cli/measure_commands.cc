@@ -69,20 +69,6 @@ std::vector<std::string> SplitFlags(const std::string& text) {
   return out;
 }
 
-StatusOr<std::vector<int64_t>> ParseShape(const std::string& text) {
-  std::vector<int64_t> shape;
-  std::stringstream in(text);
-  for (std::string part; std::getline(in, part, ',');) {
-    char* end = nullptr;
-    const long long v = std::strtoll(part.c_str(), &end, 10);
-    if (part.empty() || *end != '\0')
-      return InvalidArgumentError("--shape: '" + part + "' is not an integer");
-    shape.push_back(v);
-  }
-  if (shape.empty()) return InvalidArgumentError("--shape is empty");
-  return shape;
-}
-
 // {"tile_x": [-1, 8, 4], "vec": 8, "layout": "nchwc", "fast": true} -> a config of `space`.
 StatusOr<Config> ParseConfigJson(const ConfigSpace& space, const std::string& text) {
   Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -165,9 +151,7 @@ int RunMeasure(const MeasureArgs& a) {
 
   Task task;
   if (by_op) {
-    StatusOr<std::vector<int64_t>> shape = ParseShape(a.shape);
-    if (!shape.ok()) return Usage(shape.status().message());
-    StatusOr<Task> t = MakeOperatorTask(a.op, *shape, target);
+    StatusOr<Task> t = cli::OperatorTaskFromFlags(a.op, a.shape, target);
     if (!t.ok()) return Usage(t.status().message());
     task = std::move(t).value();
   } else {
@@ -323,7 +307,8 @@ void RegisterMeasureCommands(CLI::App& app, int* exit_code) {
   m->add_option("--space", args->space, "SPACE.json of the user kernel");
   m->add_option("--config", args->config,
                 "One config as a JSON object knob -> value, e.g. '{\"tile_x\": [-1, 8, 4]}'");
-  m->add_option("--sample", args->sample, "Measure N distinct random valid configs");
+  m->add_option("--sample", args->sample, "Measure N distinct random valid configs")
+      ->check(AtLeast(0));
   m->add_option("--records", args->records, "Record log to append the results to");
   m->add_flag("--json", args->json, "Print one JSON object with every result on stdout");
   m->add_option("--seed", args->seed, "Seed of --sample")->capture_default_str();
@@ -337,12 +322,16 @@ void RegisterMeasureCommands(CLI::App& app, int* exit_code) {
                 "Kernel cache directory (default $XDG_CACHE_HOME/sonar/kernels)");
   m->add_option("--target", args->target,
                 "Target string of the task (default: cpu-<arch> <hardware id> of this machine)");
-  m->add_option("--repeat", args->repeat, "Timed repeats per config (default 5)");
+  m->add_option("--repeat", args->repeat, "Timed repeats per config (default 5)")
+      ->check(AtLeast(0));
   m->add_option("--min-repeat-ms", args->min_repeat_ms,
-                "Minimum wall time of one repeat, ms (default 50)");
-  m->add_option("--run-timeout", args->run_timeout_s, "Run timeout per config, s (default 10)");
+                "Minimum wall time of one repeat, ms (default 50)")
+      ->check(AtLeast(0));
+  m->add_option("--run-timeout", args->run_timeout_s, "Run timeout per config, s (default 10)")
+      ->check(AtLeast(0));
   m->add_option("--compile-timeout", args->compile_timeout_s,
-                "Compile timeout per config, s (default 60)");
+                "Compile timeout per config, s (default 60)")
+      ->check(AtLeast(0));
   m->add_flag("--no-reference", args->no_reference,
               "Do not re-time the reference config (no relative costs)");
   m->footer(

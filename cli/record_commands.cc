@@ -93,6 +93,10 @@ int RunImport(const ImportArgs& a) {
         std::fprintf(stderr, "sonar import: nothing from %s was appended (--strict)\n",
                      file.c_str());
       }
+      if (s.message().find("format can be told") != std::string::npos) {
+        return Fail(InvalidArgumentError(s.message() + "; name its format with --format "
+                                                       "autotvm|ansor|kernel-tuner|jsonl"));
+      }
       return Fail(s);
     }
     files.push_back({{"file", file},

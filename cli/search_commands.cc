@@ -442,32 +442,44 @@ void RegisterSearchCommands(CLI::App& app, int* exit_code) {
   search
       ->add_option("--architectures", a->architectures,
                    "Candidates: a seeded random subset of this many architectures (0 = all)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(AtLeast(0));
   search->add_option("--seed", a->seed, "Seed of the subset, the trainer and the tuners")
       ->capture_default_str();
-  search->add_option("--epochs", a->epochs, "Full training budget, epochs")->capture_default_str();
+  search->add_option("--epochs", a->epochs, "Full training budget, epochs")
+      ->capture_default_str()
+      ->check(AtLeast(1));
   search->add_option("--layer-trials", a->layer_trials, "Full tuning budget per layer, trials")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(AtLeast(1));
   search->add_option("--layer-tuner", a->layer_tuner,
                      "Tuner of the layers (default: transfer-bo live, autotvm for brute-force "
                      "and --replay)");
   search->add_option("--transfer-from", a->transfer_from,
                      "Records of other layers (logs or history files) for the layer tuners to "
                      "learn from, besides the layers tuned earlier in the search");
-  search->add_option("--budget-minutes", a->budget_minutes,
-                     "Stop once this much training and measuring time is spent (0 = none)");
+  search
+      ->add_option("--budget-minutes", a->budget_minutes,
+                   "Stop once this much training and measuring time is spent (0 = none)")
+      ->check(AtLeast(0));
   search->add_option("--phase", a->phase, "brute-force only: all | tune | train")
       ->capture_default_str();
-  search->add_option("--max-wall-seconds", a->max_wall_seconds,
-                     "brute-force only: stop after this much wall time (run again to resume)");
-  search->add_option("--min-repeat-ms", a->min_repeat_ms, "Timing: shortest timed repeat, ms");
+  search
+      ->add_option("--max-wall-seconds", a->max_wall_seconds,
+                   "brute-force only: stop after this much wall time (run again to resume)")
+      ->check(AtLeast(0));
+  search->add_option("--min-repeat-ms", a->min_repeat_ms, "Timing: shortest timed repeat, ms")
+      ->check(AtLeast(0));
   search->add_option("--replay", a->replay,
                      "Ground-truth record logs (made by --method brute-force): replay the "
                      "methods of --compare on them, charging the recorded seconds");
   search->add_option("--compare", a->compare, "Replay: comma-separated methods")
       ->capture_default_str();
-  search->add_option("--seeds", a->seeds, "Replay: seeds per method")->capture_default_str();
-  search->add_option("--threads", a->threads, "Replay: worker threads (0 = one per core)");
+  search->add_option("--seeds", a->seeds, "Replay: seeds per method")
+      ->capture_default_str()
+      ->check(AtLeast(1));
+  search->add_option("--threads", a->threads, "Replay: worker threads (0 = one per core)")
+      ->check(AtLeast(0));
   search->add_option("--out", a->out,
                      "Directory for CSV files and SVG plots (gnuplot): the front and where the "
                      "time went (live), hypervolume over time per method (replay); files of "

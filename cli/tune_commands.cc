@@ -27,42 +27,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-StatusOr<std::vector<int64_t>> ParseShape(const std::string& text) {
-  std::vector<int64_t> shape;
-  std::stringstream ss(text);
-  std::string part;
-  while (std::getline(ss, part, ',')) {
-    try {
-      size_t used = 0;
-      const long long v = std::stoll(part, &used);
-      if (used != part.size()) throw std::invalid_argument(part);
-      shape.push_back(v);
-    } catch (...) {
-      return InvalidArgumentError("--shape: '" + part +
-                                  "' is not an integer (expected e.g. 512,512,512)");
-    }
-  }
-  if (shape.empty()) return InvalidArgumentError("--shape is empty");
-  return shape;
-}
-
-}  // namespace
-
-StatusOr<std::vector<Record>> LoadRecordFiles(const std::vector<std::string>& paths) {
-  std::vector<Record> all;
-  for (const std::string& p : paths) {
-    ImportOptions options;
-    ImportReport report;
-    StatusOr<std::vector<Record>> records = LoadRecordsOrHistory(p, options, &report);
-    if (!records.ok()) return records.status();
-    all.insert(all.end(), std::make_move_iterator(records->begin()),
-               std::make_move_iterator(records->end()));
-  }
-  return all;
-}
-
-namespace {
-
 // Selects the workload of `records` named by `selector` (hex key, task name or op); an empty
 // selector is fine when there is exactly one workload.
 StatusOr<uint64_t> PickWorkload(const std::vector<Record>& records, const std::string& selector) {
@@ -135,6 +99,29 @@ struct TuneArgs {
   double min_repeat_ms = 0;
 };
 
+// The transfer flags against the tuners: transfer-bo and rgpe need --transfer-from, and it is an
+// error to give it when no tuner reads it (autotvm, transfer-bo and rgpe do).
+Status CheckTransferFlags(std::string_view command, const std::vector<TunerKind>& kinds,
+                          bool has_transfer_from) {
+  bool any_reader = false;
+  for (TunerKind k : kinds) {
+    const bool needs = k == TunerKind::kTransferBayesOpt || k == TunerKind::kRgpe;
+    any_reader = any_reader || needs || k == TunerKind::kAutoTvm;
+    if (needs && !has_transfer_from) {
+      return InvalidArgumentError(std::string(command == "tune" ? "--tuner " : "--tuners ") +
+                                  std::string(TunerKindToString(k)) +
+                                  " needs --transfer-from RECORDS: tuning records of other "
+                                  "workloads (record logs or history files) to learn from");
+    }
+  }
+  if (has_transfer_from && !any_reader) {
+    return InvalidArgumentError(
+        "--transfer-from is read only by the autotvm, transfer-bo and rgpe tuners; none was "
+        "chosen, so it would be ignored");
+  }
+  return OkStatus();
+}
+
 int RunTune(const TuneArgs& a) {
   const int modes = !a.op.empty() + !a.kernel.empty() + !a.replay.empty();
   if (modes != 1) {
@@ -145,6 +132,15 @@ int RunTune(const TuneArgs& a) {
   if (!StringToTunerKind(a.tuner, &tuner_options.kind)) {
     std::fprintf(stderr, "sonar tune: unknown --tuner '%s'\n", a.tuner.c_str());
     return kExitUsage;
+  }
+  if (Status s = CheckTransferFlags("tune", {tuner_options.kind}, !a.transfer_from.empty());
+      !s.ok()) {
+    return UsageError("tune", s.message());
+  }
+  if ((a.min_gain > 0) != (a.gain_window > 0)) {
+    return UsageError("tune",
+                      "--min-gain F and --gain-window N go together: stop when the best did "
+                      "not improve by the fraction F over the last N trials");
   }
   tuner_options.seed = a.seed;
   Task task;
@@ -165,13 +161,8 @@ int RunTune(const TuneArgs& a) {
     measurer = MakeReplayMeasurer(table);
   } else {
     if (!a.op.empty()) {
-      StatusOr<std::vector<int64_t>> shape = ParseShape(a.shape);
-      if (!shape.ok()) {
-        std::fprintf(stderr, "sonar tune: %s\n", shape.status().message().c_str());
-        return kExitUsage;
-      }
-      StatusOr<Task> t = MakeOperatorTask(a.op, *shape);
-      if (!t.ok()) return Fail(t.status());
+      StatusOr<Task> t = OperatorTaskFromFlags(a.op, a.shape);
+      if (!t.ok()) return UsageError("tune", t.status().message());
       task = std::move(*t);
       flops = OperatorFlops(task);
     } else {
@@ -296,6 +287,9 @@ int RunCompare(const CompareArgs& a) {
     }
     options.tuners.push_back(k);
   }
+  if (Status s = CheckTransferFlags("compare", options.tuners, !a.transfer_from.empty()); !s.ok()) {
+    return UsageError("compare", s.message());
+  }
   options.seeds = a.seeds;
   options.trials = a.trials;
   options.batch_size = a.batch;
@@ -307,13 +301,8 @@ int RunCompare(const CompareArgs& a) {
     return kExitUsage;
   }
   if (!a.op.empty()) {  // live: every trial compiled and measured on this machine
-    StatusOr<std::vector<int64_t>> shape = ParseShape(a.shape);
-    if (!shape.ok()) {
-      std::fprintf(stderr, "sonar compare: %s\n", shape.status().message().c_str());
-      return kExitUsage;
-    }
-    StatusOr<Task> task = MakeOperatorTask(a.op, *shape);
-    if (!task.ok()) return Fail(task.status());
+    StatusOr<Task> task = OperatorTaskFromFlags(a.op, a.shape);
+    if (!task.ok()) return UsageError("compare", task.status().message());
     CompareTable live;
     live.name = "live:" + task->name;
     live.workload_key = task->WorkloadKey();
@@ -405,21 +394,28 @@ void RegisterTuneCommands(CLI::App& app, int* exit_code) {
                    "--transfer-from)")
       ->capture_default_str();
   tune->add_option("--trials", t->trials, "Trial budget, counting records already in --records")
-      ->capture_default_str();
-  tune->add_option("--batch", t->batch, "Configs per round")->capture_default_str();
+      ->capture_default_str()
+      ->check(AtLeast(1));
+  tune->add_option("--batch", t->batch, "Configs per round")
+      ->capture_default_str()
+      ->check(AtLeast(1));
   tune->add_option("--early-stop", t->early_stop,
-                   "Stop after N trials without a new best (0 = off)");
+                   "Stop after N trials without a new best (0 = off)")
+      ->check(AtLeast(0));
   tune->add_option("--min-gain", t->min_gain,
-                   "Stop when the best improves by less than this fraction...");
-  tune->add_option("--gain-window", t->gain_window, "... over this many trials");
-  tune->add_option("--max-wall-seconds", t->max_wall_seconds, "Wall-time budget (0 = none)");
+                   "Stop when the best improves by less than this fraction...")
+      ->check(AtLeast(0));
+  tune->add_option("--gain-window", t->gain_window, "... over this many trials")->check(AtLeast(0));
+  tune->add_option("--max-wall-seconds", t->max_wall_seconds, "Wall-time budget (0 = none)")
+      ->check(AtLeast(0));
   tune->add_option("--records", t->records, "Record log to append to and resume from")
       ->default_str("sonar_tune.sonar");
   tune->add_option("--transfer-from", t->transfer_from,
                    "Records (logs or history files) of other workloads for the tuner to learn "
                    "from: autotvm, transfer-bo, rgpe");
   tune->add_option("--seed", t->seed, "Seed of every random choice")->capture_default_str();
-  tune->add_option("--min-repeat-ms", t->min_repeat_ms, "Timing: shortest timed repeat, ms");
+  tune->add_option("--min-repeat-ms", t->min_repeat_ms, "Timing: shortest timed repeat, ms")
+      ->check(AtLeast(0));
   tune->add_flag("--no-cache", t->no_cache, "Recompile kernels even when cached");
   tune->add_flag("--json", t->json, "Print one JSON summary object on stdout");
   tune->add_flag("--quiet", t->quiet, "No progress display");
@@ -447,10 +443,17 @@ void RegisterTuneCommands(CLI::App& app, int* exit_code) {
       ->add_option("--workload", c->workload, "Only this workload (hex key, task name, op) or all")
       ->capture_default_str();
   compare->add_option("--tuners", c->tuners, "Comma-separated tuners")->capture_default_str();
-  compare->add_option("--seeds", c->seeds, "Seeds per tuner and table")->capture_default_str();
-  compare->add_option("--trials", c->trials, "Trial budget per run")->capture_default_str();
-  compare->add_option("--batch", c->batch, "Configs per round")->capture_default_str();
-  compare->add_option("--threads", c->threads, "Worker threads (0 = one per core)");
+  compare->add_option("--seeds", c->seeds, "Seeds per tuner and table")
+      ->capture_default_str()
+      ->check(AtLeast(1));
+  compare->add_option("--trials", c->trials, "Trial budget per run")
+      ->capture_default_str()
+      ->check(AtLeast(1));
+  compare->add_option("--batch", c->batch, "Configs per round")
+      ->capture_default_str()
+      ->check(AtLeast(1));
+  compare->add_option("--threads", c->threads, "Worker threads (0 = one per core)")
+      ->check(AtLeast(0));
   compare
       ->add_option("--stop-within", c->stop_within,
                    "Replay only: end a run once it is within PCT% of the table's best (0 = "
@@ -459,7 +462,8 @@ void RegisterTuneCommands(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(0.0, 99.0))
       ->capture_default_str();
   compare->add_option("--min-configs", c->min_configs, "Skip tables with fewer ok configs")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(AtLeast(0));
   compare->add_option("--transfer-from", c->transfer_from,
                       "Records (logs or history files) for the transfer tuners: autotvm's "
                       "load_history, transfer-bo, rgpe. Each table's own workload is left out, "

@@ -13,6 +13,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -1184,6 +1185,11 @@ StatusOr<RecordLogWriter> RecordLogWriter::Open(const std::string& path,
   }
   if (impl->fd < 0) {
     const int err = errno;
+    if (err == ENOENT && options.create_if_missing) {
+      const std::string dir = std::filesystem::path(path).parent_path().string();
+      return NotFoundError("cannot create the record log " + path + ": its directory " + dir +
+                           " does not exist");
+    }
     if (err == ENOENT) return NotFoundError("record log " + path + " does not exist");
     return InvalidArgumentError("cannot open record log " + path + ": " + strerror(err));
   }

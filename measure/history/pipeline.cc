@@ -391,8 +391,9 @@ StatusOr<HistoryFormat> FormatOf(std::string_view text, std::string_view source,
   if (format == HistoryFormat::kAuto &&
       text.find_first_not_of(" \t\r\n") != std::string_view::npos) {
     return InvalidArgumentError(std::string(source) +
-                                ": cannot tell the history format from the content; name it "
-                                "with --format autotvm|ansor|kernel-tuner|jsonl");
+                                ": neither a record log nor a history whose format can be told "
+                                "from its content (AutoTVM or Ansor log, Kernel Tuner cache, "
+                                "JSON lines)");
   }
   return format;
 }

@@ -37,7 +37,7 @@ TEST(SearchCli, BadSpacesAndFlagsExitTwoWithTheFieldNamed) {
   EXPECT_EQ(r.exit_code, 2);
   r = RunSonar({"search", "--epochs", "0"}, dir);
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, HasSubstr("epoch budget must be >= 1"));
+  EXPECT_THAT(r.err, HasSubstr("--epochs: must be >= 1"));
   r = RunSonar({"search", "--method", "brute-force", "--layer-tuner", "transfer-bo"}, dir);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_FALSE(std::filesystem::exists(dir.File("sonar_search.sonar")));

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The Sonar Authors
+//
+// What the command groups share (see commands.h).
+#include "cli/commands.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+
+#include "measure/history_io.h"
+#include "measure/operators.h"
+
+namespace sonar::cli {
+
+int UsageError(std::string_view command, std::string_view message) {
+  std::fprintf(stderr, "sonar %.*s: %.*s\n", static_cast<int>(command.size()), command.data(),
+               static_cast<int>(message.size()), message.data());
+  return kExitUsage;
+}
+
+StatusOr<std::vector<Record>> LoadRecordFiles(const std::vector<std::string>& paths) {
+  std::vector<Record> all;
+  for (const std::string& p : paths) {
+    ImportOptions options;
+    ImportReport report;
+    StatusOr<std::vector<Record>> records = LoadRecordsOrHistory(p, options, &report);
+    if (!records.ok()) return records.status();
+    all.insert(all.end(), std::make_move_iterator(records->begin()),
+               std::make_move_iterator(records->end()));
+  }
+  return all;
+}
+
+StatusOr<std::vector<int64_t>> ParseShape(const std::string& text) {
+  std::vector<int64_t> shape;
+  std::stringstream in(text);
+  for (std::string part; std::getline(in, part, ',');) {
+    char* end = nullptr;
+    const long long v = std::strtoll(part.c_str(), &end, 10);
+    if (part.empty() || *end != '\0') {
+      return InvalidArgumentError("--shape: '" + part +
+                                  "' is not an integer (expected e.g. 512,512,512)");
+    }
+    shape.push_back(v);
+  }
+  if (shape.empty()) return InvalidArgumentError("--shape is empty (expected e.g. 512,512,512)");
+  return shape;
+}
+
+StatusOr<Task> OperatorTaskFromFlags(const std::string& op, const std::string& shape,
+                                     const std::string& target) {
+  const std::vector<std::string> names = OperatorNames();
+  if (std::find(names.begin(), names.end(), op) == names.end()) {
+    std::string list;
+    for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+    return InvalidArgumentError("--op: unknown operator '" + op + "'; the built-in ones are " +
+                                list + " (your own kernel: --kernel and --space)");
+  }
+  SONAR_ASSIGN_OR_RETURN(std::vector<int64_t> ints, ParseShape(shape));
+  StatusOr<Task> task = MakeOperatorTask(op, ints, target);
+  if (!task.ok()) return InvalidArgumentError("--shape: " + task.status().message());
+  return task;
+}
+
+}  // namespace sonar::cli
