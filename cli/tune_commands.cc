@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -48,18 +49,44 @@ StatusOr<uint64_t> PickWorkload(const std::vector<Record>& records, const std::s
   return keys[0];
 }
 
-// One status line per batch: rewritten in place on a terminal, every 10 s otherwise.
+// The signal that asked tune to stop (SIGINT, SIGTERM), 0 while none did. Set by the handler,
+// read by the progress callback, which then ends the run after the batch in flight.
+volatile std::sig_atomic_t g_stop_signal = 0;
+extern "C" void OnStopSignal(int sig) { g_stop_signal = sig; }
+
+// Progress on stderr: a status line after every measured config and every batch, rewritten in
+// place on a terminal, at most every 10 s otherwise, and always the last one. Replayed runs
+// show no rate (their trials cost no time here).
 class Progress {
  public:
-  Progress(bool quiet, double flops) : quiet_(quiet), tty_(isatty(2)), flops_(flops) {}
-  CallbackAction operator()(const TuneProgress& p) {
-    if (quiet_) return CallbackAction::kContinue;
-    if (!tty_ && p.elapsed_seconds - last_print_ < 10 && p.trial < p.max_trials) {
-      return CallbackAction::kContinue;
-    }
+  Progress(bool quiet, double flops, bool replay)
+      : quiet_(quiet), tty_(isatty(2)), flops_(flops), replay_(replay) {}
+  // After one config of a batch.
+  void OnResult(const TuneProgress& p) {
+    char where[64];
+    std::snprintf(where, sizeof where, "  (batch %d/%d)", p.batch_done, p.batch_size);
+    Print(p, where, /*force=*/false);
+  }
+  // After a batch; stops the run when a stop signal came.
+  CallbackAction OnBatch(const TuneProgress& p) {
+    Print(p, "", /*force=*/p.trial >= p.max_trials);
+    return g_stop_signal != 0 ? CallbackAction::kStop : CallbackAction::kContinue;
+  }
+  // The last line, whatever the pacing (the run may have stopped early).
+  void Done() {
+    if (quiet_ || !printed_any_) return;
+    if (last_.trial != last_printed_trial_) Print(last_, "", /*force=*/true);
+    if (tty_) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  void Print(const TuneProgress& p, const char* suffix, bool force) {
+    last_ = p;
+    if (quiet_) return;
+    if (!tty_ && !force && p.elapsed_seconds - last_print_ < 10) return;
     last_print_ = p.elapsed_seconds;
-    const int new_trials = p.trial - p.num_resumed;
-    const double per_min = p.elapsed_seconds > 0 ? 60.0 * new_trials / p.elapsed_seconds : 0;
+    last_printed_trial_ = p.trial;
+    printed_any_ = true;
     char best[96] = "best -";
     if (std::isfinite(p.best_seconds)) {
       if (flops_ > 0) {
@@ -69,18 +96,22 @@ class Progress {
         std::snprintf(best, sizeof best, "best %.4g s", p.best_seconds);
       }
     }
-    std::fprintf(stderr, "%strial %d/%d  %s  failed %d  %.1f trials/min%s", tty_ ? "\r\033[K" : "",
-                 p.trial, p.max_trials, best, p.num_failed, per_min, tty_ ? "" : "\n");
-    return CallbackAction::kContinue;
-  }
-  void Done() {
-    if (!quiet_ && tty_) std::fprintf(stderr, "\n");
+    char rate[48] = "";
+    const int new_trials = p.trial - p.num_resumed;
+    if (!replay_ && p.elapsed_seconds > 0 && new_trials > 0) {
+      std::snprintf(rate, sizeof rate, "  %.1f s/trial", p.elapsed_seconds / new_trials);
+    }
+    std::fprintf(stderr, "%strial %d/%d  %s  failed %d%s%s%s", tty_ ? "\r\033[K" : "", p.trial,
+                 p.max_trials, best, p.num_failed, rate, suffix, tty_ ? "" : "\n");
   }
 
- private:
   bool quiet_, tty_;
   double flops_;
+  bool replay_;
   double last_print_ = -1e9;
+  int last_printed_trial_ = -1;
+  bool printed_any_ = false;
+  TuneProgress last_;
 };
 
 struct TuneArgs {
@@ -120,6 +151,13 @@ Status CheckTransferFlags(std::string_view command, const std::vector<TunerKind>
         "chosen, so it would be ignored");
   }
   return OkStatus();
+}
+
+void PrintResumeHint(const std::string& records_path) {
+  std::fprintf(stderr,
+               "sonar tune: stopped; every measured config is in %s. Run the same command again "
+               "to resume where it stopped.\n",
+               records_path.c_str());
 }
 
 int RunTune(const TuneArgs& a) {
@@ -203,8 +241,16 @@ int RunTune(const TuneArgs& a) {
   options.max_wall_seconds = a.max_wall_seconds;
   options.hardware_id = measurer->hardware_id();
   options.tuner_name = a.tuner;
-  auto progress = std::make_shared<Progress>(a.quiet || a.json, flops);
-  options.callbacks.push_back([progress](const TuneProgress& p) { return (*progress)(p); });
+  auto progress = std::make_shared<Progress>(a.quiet || a.json, flops, !a.replay.empty());
+  options.callbacks.push_back([progress](const TuneProgress& p) { return progress->OnBatch(p); });
+  options.on_result = [progress](const TuneProgress& p) { progress->OnResult(p); };
+  // Ctrl-C or a TERM: finish the batch in flight (its records are written), then stop.
+  g_stop_signal = 0;
+  struct sigaction stop = {};
+  stop.sa_handler = OnStopSignal;
+  sigemptyset(&stop.sa_mask);
+  sigaction(SIGINT, &stop, nullptr);
+  sigaction(SIGTERM, &stop, nullptr);
   if (!a.quiet && !a.json) {
     std::fprintf(stderr, "tuning %s (%s, %llu configs before constraints) with %s, records in %s\n",
                  task.name.c_str(), WorkloadKeyToHex(task.WorkloadKey()).c_str(),
@@ -213,7 +259,17 @@ int RunTune(const TuneArgs& a) {
   }
   StatusOr<TuneSummary> summary = Tune(options, task, **tuner, *measurer, *store);
   progress->Done();
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
   if (!summary.ok()) return Fail(summary.status());
+  // Interrupted: the summary as usual, how to resume, and the shell's exit code for the signal.
+  const int stop_signal = g_stop_signal;
+  const int exit_code = stop_signal != 0 ? 128 + stop_signal : kExitOk;
+  if (stop_signal != 0) {
+    summary->message = std::string("interrupted by ") +
+                       (stop_signal == SIGINT ? "SIGINT" : "SIGTERM") +
+                       " after the batch in flight";
+  }
   // Speed-up over the default config: the reference config is timed in every batch.
   double default_seconds = 0;
   if (summary->best && summary->best->result.reference_seconds > 0) {
@@ -223,6 +279,12 @@ int RunTune(const TuneArgs& a) {
   if (a.json) {
     Json best = nullptr;
     if (summary->best) best = Json::parse(RecordToJsonLine(*summary->best));
+    Json failures = Json::array();
+    for (const FailureClass& f : summary->failures) {
+      failures.push_back({{"status", std::string(MeasureStatusToString(f.status))},
+                          {"count", f.count},
+                          {"first_message", f.first_message}});
+    }
     Json j = {
         {"task", task.name},
         {"workload", WorkloadKeyToHex(task.WorkloadKey())},
@@ -241,9 +303,11 @@ int RunTune(const TuneArgs& a) {
                                      ? Json(default_seconds / best_seconds)
                                      : Json(nullptr)},
         {"records", records_path},
+        {"failures", failures},
         {"best", best}};
     std::cout << j.dump() << std::endl;
-    return kExitOk;
+    if (stop_signal != 0) PrintResumeHint(records_path);
+    return exit_code;
   }
   std::printf("%s\n", summary->FullReport().c_str());
   if (summary->best) {
@@ -254,7 +318,8 @@ int RunTune(const TuneArgs& a) {
                   default_seconds / best_seconds);
     }
   }
-  return kExitOk;
+  if (stop_signal != 0) PrintResumeHint(records_path);
+  return exit_code;
 }
 
 struct CompareArgs {

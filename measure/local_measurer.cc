@@ -438,6 +438,7 @@ std::vector<MeasureResult> LocalMeasurer::Measure(const Task& task,
     finish(i, &results[i]);
     results[i].reference_seconds = reference_seconds;
     if (!reference_note.empty() && i == 0) AppendNote(&results[i].error_msg, reference_note);
+    if (on_result_) on_result_(i, results[i]);
   }
   stats_.run_seconds += SecondsSince(run_start);
   (void)batch_start;

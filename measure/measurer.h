@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -101,6 +102,14 @@ class Measurer {
   virtual std::string hardware_id() const { return ""; }
   // Counters since the measurer was made; all zero for measurers that keep none.
   virtual MeasurerStats stats() const { return {}; }
+  // Called by Measure on the calling thread each time one config's result is final (index into
+  // the configs, in the order they finish), for progress displays; null (the default) for none.
+  // Measurers that answer at once (replay) may not call it.
+  using ResultCallback = std::function<void(size_t index, const MeasureResult& result)>;
+  void set_result_callback(ResultCallback callback) { on_result_ = std::move(callback); }
+
+ protected:
+  ResultCallback on_result_;
 };
 
 // Compiles and runs built-in operator tasks (see measure/operators.h) and user-kernel tasks

@@ -2,6 +2,7 @@
 // Copyright 2026 The Sonar Authors
 #include "tuner/tune.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -75,7 +76,16 @@ class Curve {
   void Add(const Observation& o, const Record& record, std::optional<Record>* best) {
     const double cost = ObservationCost(o);
     ++trials_;
-    if (!o.result.ok()) ++failed_;
+    if (!o.result.ok()) {
+      ++failed_;
+      auto it = std::find_if(failures_.begin(), failures_.end(),
+                             [&](const FailureClass& f) { return f.status == o.result.status; });
+      if (it == failures_.end()) {
+        failures_.push_back({o.result.status, 0, o.result.error_msg});
+        it = failures_.end() - 1;
+      }
+      ++it->count;
+    }
     if (cost < best_) {
       best_ = cost;
       best_trial_ = trials_;
@@ -95,8 +105,10 @@ class Curve {
   int failed() const { return failed_; }
   double best() const { return best_; }
   const std::vector<double>& by_trial() const { return by_trial_; }
+  const std::vector<FailureClass>& failures() const { return failures_; }
 
  private:
+  std::vector<FailureClass> failures_;
   int trials_ = 0;
   int failed_ = 0;
   int best_trial_ = 0;
@@ -141,6 +153,7 @@ StatusOr<TuneSummary> Tune(const TuneOptions& options, const Task& task, Tuner& 
     summary.num_trials = curve.trials();
     summary.num_failed = curve.failed();
     summary.best_seconds_by_trial = curve.by_trial();
+    summary.failures = curve.failures();
     summary.wall_seconds = elapsed();
     return summary;
   };
@@ -168,7 +181,29 @@ StatusOr<TuneSummary> Tune(const TuneOptions& options, const Task& task, Tuner& 
     const int want = std::min(options.batch_size, options.max_trials - curve.trials());
     std::vector<Config> batch = tuner.Propose(want);
     if (batch.empty()) return finish(TerminationReason::kSpaceExhausted, "the space is exhausted");
+    if (options.on_result) {
+      int done = 0, failed_in_batch = 0;
+      const int batch_size = static_cast<int>(batch.size());
+      measurer.set_result_callback([&](size_t, const MeasureResult& r) {
+        ++done;
+        failed_in_batch += !r.ok();
+        TuneProgress p;
+        p.trial = curve.trials() + done;
+        p.num_failed = curve.failed() + failed_in_batch;
+        p.num_resumed = summary.num_resumed;
+        const double cost = r.ok() && !r.run_seconds.empty()
+                                ? r.cost_seconds()
+                                : std::numeric_limits<double>::infinity();
+        p.best_seconds = std::min(curve.best(), cost);
+        p.elapsed_seconds = elapsed();
+        p.max_trials = options.max_trials;
+        p.batch_done = done;
+        p.batch_size = batch_size;
+        options.on_result(p);
+      });
+    }
     std::vector<MeasureResult> results = measurer.Measure(task, batch);
+    measurer.set_result_callback(nullptr);
     if (results.size() != batch.size()) {
       return InternalError("the measurer returned " + std::to_string(results.size()) +
                            " results for " + std::to_string(batch.size()) + " configs");
@@ -209,6 +244,14 @@ std::string TuneSummary::BriefReport() const {
     s << ", best " << RecordCost(*best) << " s";
   } else {
     s << ", no successful config";
+  }
+  for (const FailureClass& f : failures) {
+    s << "\n  " << f.count << " failed with " << MeasureStatusToString(f.status);
+    if (!f.first_message.empty()) {
+      std::string first = f.first_message.substr(0, f.first_message.find('\n'));
+      if (first.size() > 160) first = first.substr(0, 157) + "...";
+      s << " (first: " << first << ")";
+    }
   }
   return s.str();
 }

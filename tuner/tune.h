@@ -37,7 +37,8 @@ struct EarlyStopOptions {
   Status Validate() const;
 };
 
-// What a progress callback sees after each batch.
+// What a progress callback sees after each batch (callbacks), or after each measured config
+// (on_result).
 struct TuneProgress {
   int trial = 0;               // trials done, resumed ones included
   int num_failed = 0;          // of which failed
@@ -45,7 +46,10 @@ struct TuneProgress {
   double best_seconds = 0;     // +infinity until a config succeeds
   double elapsed_seconds = 0;  // wall time of this run
   int max_trials = 0;
-  const std::vector<Observation>* last_batch = nullptr;
+  const std::vector<Observation>* last_batch = nullptr;  // callbacks only
+  // on_result only: configs of the batch being measured that are done, and its size.
+  int batch_done = 0;
+  int batch_size = 0;
 };
 
 enum class CallbackAction { kContinue, kStop };
@@ -73,9 +77,20 @@ struct TuneOptions {
   // Written into every record.
   std::string tuner_name;
   std::string hardware_id;
-  // Called after every batch; returning kStop ends the run (kUserRequested).
+  // Called after every batch; returning kStop ends the run (kUserRequested) once the batch's
+  // records are written.
   std::vector<std::function<CallbackAction(const TuneProgress&)>> callbacks;
+  // Called each time one config of a batch is measured, before the batch's records are written
+  // (for progress displays; through Measurer::set_result_callback). Null for none.
+  std::function<void(const TuneProgress&)> on_result;
   Status Validate() const;
+};
+
+// One kind of failed measurement of a run: how many, and the first one's message.
+struct FailureClass {
+  MeasureStatus status = MeasureStatus::kUnknownError;
+  int count = 0;
+  std::string first_message;  // error_msg of its first record
 };
 
 // What a run did. Defaults describe a run that never happened.
@@ -90,6 +105,9 @@ struct TuneSummary {
   std::optional<Record> best;
   // best_seconds_by_trial[i]: best cost after trial i+1 (+infinity before the first success).
   std::vector<double> best_seconds_by_trial;
+  // Failed trials by status (resumed included), in order of first appearance; their counts sum
+  // to num_failed.
+  std::vector<FailureClass> failures;
   std::string BriefReport() const;
   std::string FullReport() const;
 };

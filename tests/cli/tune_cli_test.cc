@@ -72,6 +72,14 @@ TEST(TuneCli, ReplayRunResumesToTheSameBudgetWithoutRepeats) {
   EXPECT_EQ(j["trials"], 30);
   EXPECT_EQ(j["resumed"], 0);
   EXPECT_EQ(j["reason"], "max_trials");
+  // A replayed run shows its last progress line, and no rate (its trials cost nothing here).
+  r = RunSonar({"tune", "--replay", cache, "--tuner", "random", "--trials", "10", "--records",
+                dir.File("p.sonar")},
+               dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("trial 10/10"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("/min"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("s/trial"), std::string::npos) << r.err;
   r = RunSonar({"tune", "--replay", cache, "--tuner", "ga", "--trials", "80", "--records", records,
                 "--json"},
                dir);
@@ -219,6 +227,60 @@ TEST(CompareCli, TransferTunersLearnFromAnotherDevice) {
                dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(json::parse(r.out)["trials"], 6);
+}
+
+// Every trial fails: the summary says why (issue 17), in the text and in --json.
+TEST(TuneCli, WhenTrialsFailTheSummarySaysWhy) {
+  ScratchDir dir;
+  // 40000 x 40000 floats (6.4 GB) is over the run's memory limit: the kernel aborts.
+  CliResult r = RunSonar({"tune", "--op", "dense", "--shape", "40000,40000,1", "--trials", "3",
+                          "--records", dir.File("f.sonar")},
+                         dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("3 failed with "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(first: "), std::string::npos) << r.out;
+  r = RunSonar({"tune", "--op", "dense", "--shape", "40000,40000,1", "--trials", "4", "--records",
+                dir.File("f.sonar"), "--json"},
+               dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["failures"].size(), 1u) << r.out;
+  EXPECT_EQ(j["failures"][0]["count"], 4);  // the 3 resumed and the new one
+  EXPECT_FALSE(j["failures"][0]["first_message"].get<std::string>().empty());
+}
+
+// Ctrl-C: the batch in flight finishes and is written, the summary and how to resume are
+// printed, the exit code is the shell's for SIGINT, and the same command resumes.
+TEST(TuneCli, SigintStopsAfterTheBatchInFlightAndTheRunResumes) {
+  ScratchDir dir;
+  const std::string log = dir.File("i.sonar");
+  const std::vector<std::string> args = {"tune",     "--op",   "dense",   "--shape", "48,48,48",
+                                         "--trials", "40",     "--batch", "3",       "--records",
+                                         log,        "--seed", "1"};
+  int exit_code = -1;
+  ASSERT_TRUE(testing::RunSonarUntilFileGrows(args, dir, log, 64, SIGINT, &exit_code));
+  EXPECT_EQ(exit_code, 130);
+  const std::string err = testing::ReadFile(dir.File("killed_stderr.txt"));
+  const std::string out = testing::ReadFile(dir.File("killed_stdout.txt"));
+  EXPECT_NE(err.find("Run the same command again to resume"), std::string::npos) << err;
+  EXPECT_NE(out.find("interrupted by SIGINT"), std::string::npos) << out;
+  // Progress came per measured config, not only per batch.
+  EXPECT_NE(err.find("(batch 1/3)"), std::string::npos) << err;
+  CliResult stats = RunSonar({"records", "stats", log, "--json"}, dir);
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  const int written = nlohmann::json::parse(stats.out)["records"].get<int>();
+  EXPECT_GT(written, 0);
+  EXPECT_EQ(written % 3, 0) << "whole batches only";
+  EXPECT_LT(written, 40);
+  // The same command, with a smaller budget, resumes from the log.
+  std::vector<std::string> again = args;
+  again[6] = std::to_string(written + 3);
+  again.push_back("--json");
+  CliResult r = RunSonar(again, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["resumed"], written);
+  EXPECT_EQ(j["trials"], written + 3);
 }
 
 TEST(TuneCli, TunesARealDenseKernelOnThisMachine) {

@@ -61,11 +61,14 @@ inline CliResult RunSonar(const std::vector<std::string>& args, const ScratchDir
   return r;
 }
 
-// Starts `sonar args...` (stdout and stderr into files in `dir`) and kills it with SIGKILL once
-// `path` holds more than `bytes` bytes (polled every 200 us). Returns true when it was killed so;
-// false when it ended first (or did not start).
+// Starts `sonar args...` (stdout and stderr into files killed_stdout.txt and killed_stderr.txt
+// in `dir`) and sends it `signal` (SIGKILL unless given) once `path` holds more than `bytes`
+// bytes (polled every 200 us), then waits for it. Returns true when the signal was sent (for
+// SIGKILL: and killed it); false when it ended first (or did not start). *exit_code, when given,
+// gets its exit status (128 + the signal when a signal ended it).
 inline bool RunSonarUntilFileGrows(const std::vector<std::string>& args, const ScratchDir& dir,
-                                   const std::string& path, int64_t bytes) {
+                                   const std::string& path, int64_t bytes, int signal = SIGKILL,
+                                   int* exit_code = nullptr) {
   std::vector<std::string> argv_s = {SONAR_CLI_PATH};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -84,9 +87,10 @@ inline bool RunSonarUntilFileGrows(const std::vector<std::string>& args, const S
   while (waitpid(pid, &status, WNOHANG) == 0) {
     std::error_code ec;
     if (static_cast<int64_t>(std::filesystem::file_size(path, ec)) > bytes && !ec) {
-      kill(pid, SIGKILL);
+      kill(pid, signal);
       waitpid(pid, &status, 0);
-      return WIFSIGNALED(status);
+      if (exit_code) *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      return signal != SIGKILL || WIFSIGNALED(status);
     }
     usleep(200);
   }
