@@ -165,17 +165,83 @@ int RunTrain(TrainArgs& a) {
   LatencyPredictor p(o);
   if (Status s = p.Train(MakeLatencyTrainingSet(*table, columns, *refs)); !s.ok()) return Fail(s);
   if (Status s = p.Save(a.out); !s.ok()) return Fail(s);
+  // Fit quality on the training data itself (in-sample: how well the model holds its sources;
+  // `latency eval` measures what matters, held-out devices).
+  int64_t n = 0, within = 0;
+  double se = 0;
+  for (size_t s = 0; s < columns.size(); ++s) {
+    const Eigen::VectorXd pred = p.PredictSourceLogMs(table->encodings, static_cast<int>(s));
+    for (int i = 0; i < table->num_archs(); ++i) {
+      const double ms = table->latency_ms(i, columns[s]);
+      if (!(std::isfinite(ms) && ms > 0)) continue;
+      const double e = pred(i) - std::log(ms);
+      se += e * e;
+      within += std::abs(std::exp(e) - 1) <= 0.10;
+      ++n;
+    }
+  }
+  const double within_10 = n > 0 ? static_cast<double>(within) / n : 0;
+  const double rmse = n > 0 ? std::sqrt(se / n) : 0;
   if (a.json) {
     std::cout << Json{{"model", a.out},
                       {"space", p.space()},
                       {"sources", p.source_names()},
                       {"architectures", table->num_archs()},
-                      {"reference_architectures", refs->size()}}
+                      {"reference_architectures", refs->size()},
+                      {"training_within_10pct", within_10},
+                      {"training_rmse_log_ms", rmse}}
                      .dump()
               << std::endl;
   } else {
-    std::printf("trained on %d devices x %d architectures; wrote %s\n", p.num_sources(),
-                table->num_archs(), a.out.c_str());
+    std::printf(
+        "trained on %d devices x %d architectures; wrote %s\n"
+        "training fit (in-sample, every source): %.1f%% within +-10%%, RMSE %.3f in ln ms "
+        "(held-out quality: sonar latency eval)\n",
+        p.num_sources(), table->num_archs(), a.out.c_str(), 100 * within_10, rmse);
+  }
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------------------- references
+struct ReferencesArgs {
+  CommonData c;
+  std::string device;
+};
+
+// CSV of the space's reference architectures (arch_idx, key columns, latency_ms): what to time on
+// a new device. Fill in latency_ms, add k more rows, and pass it to `latency adapt --samples`.
+int RunReferences(ReferencesArgs& a) {
+  if (int rc = ParseSpace("references", a.c); rc != kExitOk) return rc;
+  StatusOr<LatencyTable> table = LoadLatencyTable(a.c.data, a.c.space);
+  if (!table.ok()) return Fail(table.status());
+  StatusOr<std::vector<int64_t>> refs =
+      ReadReferenceArchIndices(ReferencePath(a.c.reference, a.c.data, a.c.space));
+  if (!refs.ok()) return Fail(refs.status());
+  int column = -1;
+  if (!a.device.empty()) {
+    column = table->DeviceColumn(a.device);
+    if (column < 0) return Usage("references", "--device: '" + a.device + "' is not a column");
+  }
+  auto field = [](const std::string& v) {
+    return v.find_first_of(",\"") == std::string::npos ? v : "\"" + v + "\"";
+  };
+  std::string header = "arch_idx";
+  for (const std::string& k : LatencyKeyColumns(a.c.space)) header += "," + k;
+  std::printf("%s,latency_ms\n", header.c_str());
+  for (int64_t arch : *refs) {
+    const int row = table->ArchRow(arch);
+    if (row < 0)
+      return Fail(
+          NotFoundError("reference architecture " + std::to_string(arch) + " is not in the data"));
+    std::string line = std::to_string(arch);
+    for (const std::string& k : table->arch_keys[static_cast<size_t>(row)]) line += "," + field(k);
+    line += ",";
+    if (column >= 0 && std::isfinite(table->latency_ms(row, column))) {
+      char ms[32];
+      std::snprintf(ms, sizeof ms, "%.6g", table->latency_ms(row, column));
+      line += ms;
+    }
+    std::printf("%s\n", line.c_str());
   }
   return kExitOk;
 }
@@ -232,10 +298,12 @@ int RunAdapt(const AdaptArgs& a) {
                                        " needs a positive latency_ms"));
     }
   }
-  // Reference rows: arch_idx whose feature name the model uses.
+  // Reference rows: arch_idx whose feature name the model uses, or (no arch_idx, or one the
+  // model does not know) an architecture whose encoding is a reference's.
   std::vector<int> k_rows;
   for (int r = 0; r < static_cast<int>(ms.size()); ++r) {
-    const std::string ref = idx[r] >= 0 ? ReferenceFeatureName(idx[r]) : "";
+    std::string ref = idx[r] >= 0 ? ReferenceFeatureName(idx[r]) : "";
+    if (ref.empty() || !p->IsReferenceArchitecture(ref)) ref = p->ReferenceNameOf(x.row(r));
     if (!ref.empty() && p->IsReferenceArchitecture(ref) &&
         std::find(names.begin(), names.end(), ref) == names.end()) {
       names.push_back(ref);
@@ -559,6 +627,24 @@ void RegisterLatencyCommands(CLI::App& app, int* exit_code) {
       "      --out nb201.latency.json");
   train->callback([=] { *exit_code = RunTrain(*train_args); });
 
+  auto references_args = std::make_shared<ReferencesArgs>();
+  CLI::App* references = latency->add_subcommand(
+      "references",
+      "List the reference architectures to time on a new device (CSV on stdout: fill in "
+      "latency_ms, add a few more rows, and give it to 'latency adapt --samples').");
+  AddDataOptions(references, references_args->c);
+  references->add_option("--device", references_args->device,
+                         "Fill latency_ms from this device column of the data (an example)");
+  references->footer(
+      "Example:\n"
+      "  sonar latency references --data "
+      "../shared/datasets/help_latency/nasbench201_latency_ms.csv "
+      "\\\n"
+      "      --space nasbench201 > fpga_samples.csv   # time these 10 on the device, fill in ms\n"
+      "  sonar latency adapt --model nb201.latency.json --samples fpga_samples.csv --out "
+      "fpga.json");
+  references->callback([=] { *exit_code = RunReferences(*references_args); });
+
   auto adapt_args = std::make_shared<AdaptArgs>();
   CLI::App* adapt = latency->add_subcommand(
       "adapt", "Adapt a trained model to a new device from a few measured architectures.");
@@ -566,8 +652,8 @@ void RegisterLatencyCommands(CLI::App& app, int* exit_code) {
   adapt
       ->add_option("--samples", adapt_args->samples,
                    "CSV: the space's key columns (arch_str | op_idx_list | ks,e,d,r), latency_ms "
-                   "and optionally arch_idx; rows whose arch_idx is a reference architecture "
-                   "form the device's descriptor, the others are the k samples")
+                   "and optionally arch_idx; rows that are reference architectures (see 'latency "
+                   "references') form the device's descriptor, the others are the k samples")
       ->required();
   adapt->add_option("--descriptor", adapt_args->descriptor,
                     "Descriptor JSON (e.g. from 'sonar hw describe --json') to add");

@@ -328,6 +328,7 @@ struct CompareArgs {
   bool no_cache = false;
   std::string workload = "all";
   std::string tuners = "random,grid,ga,autotvm";
+  std::string baseline = "random";
   int seeds = 20;
   int trials = 1000;
   int batch = 1;
@@ -352,7 +353,12 @@ int RunCompare(const CompareArgs& a) {
     }
     options.tuners.push_back(k);
   }
-  if (Status s = CheckTransferFlags("compare", options.tuners, !a.transfer_from.empty()); !s.ok()) {
+  if (!StringToTunerKind(a.baseline, &options.baseline)) {
+    return UsageError("compare", "unknown --baseline '" + a.baseline + "'");
+  }
+  std::vector<TunerKind> run = options.tuners;
+  run.push_back(options.baseline);
+  if (Status s = CheckTransferFlags("compare", run, !a.transfer_from.empty()); !s.ok()) {
     return UsageError("compare", s.message());
   }
   options.seeds = a.seeds;
@@ -409,7 +415,12 @@ int RunCompare(const CompareArgs& a) {
     std::fprintf(stderr, "comparing %s on %zu tables, %d seeds, %d trials\n", a.tuners.c_str(),
                  tables.size(), a.seeds, a.trials);
   }
-  StatusOr<CompareResult> result = CompareTuners(tables, options);
+  // A progress line on a terminal: runs done of all (tuners x seeds x tables).
+  const bool show = !a.json && isatty(2);
+  StatusOr<CompareResult> result = CompareTuners(tables, options, [show](int done, int total) {
+    if (show) std::fprintf(stderr, "\r\033[Krun %d/%d", done, total);
+  });
+  if (show) std::fprintf(stderr, "\r\033[K");
   if (!result.ok()) return Fail(result.status());
   if (!a.out.empty()) {
     StatusOr<std::vector<std::string>> files = WriteCompareOutputs(*result, a.out);
@@ -422,19 +433,45 @@ int RunCompare(const CompareArgs& a) {
   }
   std::printf("%-44s %-11s %6s %7s %7s %7s %7s %7s %7s\n", "table", "tuner", "size", "to1%", "to5%",
               "to10%", "r1%", "r5%", "r10%");
+  bool any_censored = false;
   for (const CompareTableResult& tr : result->tables) {
     for (const CompareTunerResult& t : tr.tuners) {
-      std::printf("%-44s %-11s %6lld %7.1f %7.1f %7.1f %7.2f %7.2f %7.2f\n",
-                  tr.name.substr(0, 44).c_str(), std::string(TunerKindToString(t.tuner)).c_str(),
-                  static_cast<long long>(tr.size), t.median_trials_to[0], t.median_trials_to[1],
-                  t.median_trials_to[2], t.ratio_to_random[0], t.ratio_to_random[1],
-                  t.ratio_to_random[2]);
+      std::string cells;
+      char cell[32];
+      for (int x = 0; x < 3; ++x) {
+        if (t.censored[x]) {
+          std::snprintf(cell, sizeof cell, " %7s", (">" + std::to_string(tr.trials)).c_str());
+          any_censored = true;
+        } else if (std::isfinite(t.median_trials_to[x])) {
+          std::snprintf(cell, sizeof cell, " %7.1f", t.median_trials_to[x]);
+        } else {
+          std::snprintf(cell, sizeof cell, " %7s", "-");
+        }
+        cells += cell;
+      }
+      for (int x = 0; x < 3; ++x) {
+        if (std::isfinite(t.ratio_to_baseline[x])) {
+          std::snprintf(cell, sizeof cell, " %7.2f", t.ratio_to_baseline[x]);
+        } else {
+          std::snprintf(cell, sizeof cell, " %7s", "-");
+        }
+        cells += cell;
+      }
+      std::printf("%-44s %-11s %6lld%s\n", tr.name.substr(0, 44).c_str(),
+                  std::string(TunerKindToString(t.tuner)).c_str(), static_cast<long long>(tr.size),
+                  cells.c_str());
     }
   }
   std::printf(
       "(median over %d seeds of the trials to reach within 1/5/10%% of the table's best; "
-      "r = ratio to random search; %.1f s)\n",
-      a.seeds, result->wall_seconds);
+      "r = ratio to %s%s%s; %.1f s)\n",
+      a.seeds, a.baseline.c_str(),
+      std::find(options.tuners.begin(), options.tuners.end(), options.baseline) ==
+              options.tuners.end()
+          ? ", run as the baseline"
+          : "",
+      any_censored ? "; >N: most runs did not get there within the budget N, so no ratio" : "",
+      result->wall_seconds);
   return kExitOk;
 }
 
@@ -508,6 +545,10 @@ void RegisterTuneCommands(CLI::App& app, int* exit_code) {
       ->add_option("--workload", c->workload, "Only this workload (hex key, task name, op) or all")
       ->capture_default_str();
   compare->add_option("--tuners", c->tuners, "Comma-separated tuners")->capture_default_str();
+  compare
+      ->add_option("--baseline", c->baseline,
+                   "The tuner ratios are taken against; run too when not in --tuners")
+      ->capture_default_str();
   compare->add_option("--seeds", c->seeds, "Seeds per tuner and table")
       ->capture_default_str()
       ->check(AtLeast(1));

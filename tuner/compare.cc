@@ -72,10 +72,17 @@ Status CompareOptions::Validate() const {
 }
 
 StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
-                                      const CompareOptions& options) {
+                                      const CompareOptions& options,
+                                      const std::function<void(int done, int total)>& on_run) {
   SONAR_RETURN_IF_ERROR(options.Validate());
   const auto start = std::chrono::steady_clock::now();
   CompareResult result;
+  result.baseline = options.baseline;
+  // The tuners run: those asked for, and the baseline when it is not among them.
+  std::vector<TunerKind> kinds = options.tuners;
+  if (std::find(kinds.begin(), kinds.end(), options.baseline) == kinds.end()) {
+    kinds.push_back(options.baseline);
+  }
   std::vector<Task> tasks;
   bool any_live = false;
   for (const CompareTable& table : tables) {
@@ -103,7 +110,7 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
     }
     tr.size = static_cast<int64_t>(task->space.size());
     tr.trials = static_cast<int>(std::min<int64_t>(options.trials, tr.size));
-    for (TunerKind k : options.tuners) {
+    for (TunerKind k : kinds) {
       CompareTunerResult t;
       t.tuner = k;
       t.curves.assign(static_cast<size_t>(options.seeds), {});
@@ -126,12 +133,12 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
   threads = std::max(1, threads);
   // Transfer priors (transfer-bo, rgpe): learned once per table, in parallel over tables.
   std::vector<std::vector<std::unique_ptr<TransferPrior>>> priors(tables.size());
-  for (auto& row : priors) row.resize(options.tuners.size());
+  for (auto& row : priors) row.resize(kinds.size());
   {
     std::vector<std::pair<size_t, size_t>> prior_jobs;
     for (size_t t = 0; t < tables.size(); ++t) {
-      for (size_t k = 0; k < options.tuners.size(); ++k) {
-        const TunerKind kind = options.tuners[k];
+      for (size_t k = 0; k < kinds.size(); ++k) {
+        const TunerKind kind = kinds[k];
         if (kind == TunerKind::kTransferBayesOpt || kind == TunerKind::kRgpe)
           prior_jobs.push_back({t, k});
       }
@@ -141,8 +148,8 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
     auto build = [&](size_t j) {
       const auto [t, k] = prior_jobs[j];
       StatusOr<std::unique_ptr<TransferPrior>> prior =
-          BuildTransferPrior(tasks[t], transfer[t], options.tuners[k],
-                             options.tuner_options.transfer, options.tuner_options.seed);
+          BuildTransferPrior(tasks[t], transfer[t], kinds[k], options.tuner_options.transfer,
+                             options.tuner_options.seed);
       if (!prior.ok()) {
         std::lock_guard<std::mutex> lock(mu);
         error = prior.status().WithContext("table " + tables[t].name);
@@ -167,7 +174,7 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
       if (configs.size() >= 2) {
         const Eigen::MatrixXd x = built.encoder.EncodeConfigs(configs);
         Eigen::VectorXd mean;
-        if (options.tuners[k] == TunerKind::kTransferBayesOpt) {
+        if (kinds[k] == TunerKind::kTransferBayesOpt) {
           mean = built.dkgp.Predict(x).mean;
         } else {
           RgpeModel ensemble(&built.source_gps, options.tuner_options.bo.gp, 1, 0);
@@ -182,9 +189,9 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
   }
   // Check now that every tuner can be built, so a bad option fails before any work.
   for (size_t t = 0; t < tables.size(); ++t) {
-    for (size_t k = 0; k < options.tuners.size(); ++k) {
+    for (size_t k = 0; k < kinds.size(); ++k) {
       TunerOptions o = options.tuner_options;
-      o.kind = options.tuners[k];
+      o.kind = kinds[k];
       o.transfer_prior = priors[t][k].get();
       StatusOr<std::unique_ptr<Tuner>> tuner = MakeTuner(tasks[t], o);
       if (!tuner.ok()) return tuner.status().WithContext(std::string(TunerKindToString(o.kind)));
@@ -197,18 +204,19 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
   };
   std::vector<Job> jobs;
   for (size_t t = 0; t < tables.size(); ++t) {
-    for (size_t k = 0; k < options.tuners.size(); ++k) {
+    for (size_t k = 0; k < kinds.size(); ++k) {
       for (int s = 0; s < options.seeds; ++s) jobs.push_back({t, k, s});
     }
   }
-  std::mutex error_mu;
+  std::mutex error_mu, progress_mu;
   Status error;
+  int runs_done = 0;
   auto worker = [&](size_t j) {
     const Job& job = jobs[j];
     const Task& task = tasks[job.table];
     CompareTableResult& tr = result.tables[job.table];
     TunerOptions o = options.tuner_options;
-    o.kind = options.tuners[job.tuner];
+    o.kind = kinds[job.tuner];
     o.seed = static_cast<uint64_t>(job.seed);
     o.transfer_prior = priors[job.table][job.tuner].get();
     if (o.transfer_prior == nullptr) o.transfer_records = transfer[job.table];
@@ -249,6 +257,10 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
     }
     curve.resize(static_cast<size_t>(tr.trials), best);
     tr.tuners[job.tuner].curves[static_cast<size_t>(job.seed)] = std::move(curve);
+    if (on_run) {
+      std::lock_guard<std::mutex> lock(progress_mu);
+      on_run(++runs_done, static_cast<int>(jobs.size()));
+    }
   };
   threads = std::max(1, std::min<int>(threads, static_cast<int>(jobs.size())));
   if (any_live) threads = 1;  // live measurements never share the cores
@@ -271,10 +283,11 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
   }
   // Summaries.
   for (CompareTableResult& tr : result.tables) {
-    const CompareTunerResult* random = nullptr;
+    const CompareTunerResult* baseline = nullptr;
     for (CompareTunerResult& t : tr.tuners) {
       for (int x = 0; x < 3; ++x) {
         std::vector<double> firsts;
+        int never = 0;
         for (const std::vector<double>& c : t.curves) {
           const double goal = tr.best_seconds * (1 + kCompareThresholds[x]);
           int first = tr.trials + 1;
@@ -285,10 +298,15 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
             }
           }
           firsts.push_back(first);
+          never += first > tr.trials;
         }
-        t.median_trials_to[x] = kCompareThresholds[x] < options.stop_within
-                                    ? std::numeric_limits<double>::quiet_NaN()
-                                    : Median(firsts);
+        const int n = static_cast<int>(firsts.size());
+        const bool measured = kCompareThresholds[x] >= options.stop_within;
+        t.median_trials_to[x] =
+            measured ? Median(firsts) : std::numeric_limits<double>::quiet_NaN();
+        t.reached[x] = measured ? n - never : 0;
+        // The median rests on a run that never got there when the upper middle one did not.
+        t.censored[x] = measured && n > 0 && never >= n - n / 2;
       }
       for (int p = 0; p < 5; ++p) {
         std::vector<double> rel;
@@ -296,12 +314,13 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
         for (const std::vector<double>& c : t.curves) rel.push_back(c[at] / tr.best_seconds);
         t.median_relative_at[p] = Median(rel);
       }
-      if (t.tuner == TunerKind::kRandom) random = &t;
+      if (t.tuner == options.baseline) baseline = &t;
     }
     for (CompareTunerResult& t : tr.tuners) {
       for (int x = 0; x < 3; ++x) {
-        t.ratio_to_random[x] = random ? t.median_trials_to[x] / random->median_trials_to[x]
-                                      : std::numeric_limits<double>::quiet_NaN();
+        const bool known = baseline && !t.censored[x] && !baseline->censored[x];
+        t.ratio_to_baseline[x] = known ? t.median_trials_to[x] / baseline->median_trials_to[x]
+                                       : std::numeric_limits<double>::quiet_NaN();
       }
     }
   }
@@ -322,21 +341,24 @@ std::string CompareSummaryJson(const CompareResult& result) {
         order.push_back(name);
         ratios[name].assign(3, {});
       }
-      Json to, ratio, rel;
+      Json to, ratio, rel, censored, reached;
       for (int x = 0; x < 3; ++x) {
         const std::string key = std::to_string(static_cast<int>(kCompareThresholds[x] * 100 + 0.5));
         to[key] = NumberOrNull(t.median_trials_to[x]);
-        ratio[key] = NumberOrNull(t.ratio_to_random[x]);
-        if (std::isfinite(t.ratio_to_random[x]))
-          ratios[name][static_cast<size_t>(x)].push_back(t.ratio_to_random[x]);
+        censored[key] = t.censored[x];
+        reached[key] = t.reached[x];
+        ratio[key] = NumberOrNull(t.ratio_to_baseline[x]);
+        if (std::isfinite(t.ratio_to_baseline[x]))
+          ratios[name][static_cast<size_t>(x)].push_back(t.ratio_to_baseline[x]);
       }
-      for (int p = 0; p < 5; ++p)
+      for (int p = 0; p < 5; ++p) {
+        if (kCompareCheckpoints[p] > tr.trials) break;  // not measured by a shorter run
         rel[std::to_string(kCompareCheckpoints[p])] = NumberOrNull(t.median_relative_at[p]);
-      Json entry = {{"tuner", name},
-                    {"median_trials_to", to},
-                    {"ratio_to_random", ratio},
-                    {"median_relative_at", rel},
-                    {"seeds", t.curves.size()}};
+      }
+      Json entry = {
+          {"tuner", name},           {"median_trials_to", to},     {"censored", censored},
+          {"reached", reached},      {"ratio_to_baseline", ratio}, {"median_relative_at", rel},
+          {"seeds", t.curves.size()}};
       if (t.tuner == TunerKind::kTransferBayesOpt || t.tuner == TunerKind::kRgpe) {
         entry["transfer_sources"] = t.transfer_sources;
         entry["transfer_seconds"] = t.transfer_seconds;
@@ -375,7 +397,8 @@ std::string CompareSummaryJson(const CompareResult& result) {
             if (TunerKindToString(t.tuner) == a) ta = &t;
             if (TunerKindToString(t.tuner) == b) tb = &t;
           }
-          if (ta && tb && tb->median_trials_to[x] > 0 && std::isfinite(ta->median_trials_to[x]))
+          if (ta && tb && !ta->censored[x] && !tb->censored[x] && tb->median_trials_to[x] > 0 &&
+              std::isfinite(ta->median_trials_to[x]))
             v.push_back(ta->median_trials_to[x] / tb->median_trials_to[x]);
         }
         r[std::to_string(static_cast<int>(kCompareThresholds[x] * 100 + 0.5))] =
@@ -385,8 +408,9 @@ std::string CompareSummaryJson(const CompareResult& result) {
     }
     pairwise[a] = row;
   }
-  Json j = {{"tables", tables},
-            {"median_ratio_to_random", overall},
+  Json j = {{"baseline", std::string(TunerKindToString(result.baseline))},
+            {"tables", tables},
+            {"median_ratio_to_baseline", overall},
             {"median_ratio_to", pairwise},
             {"wall_seconds", result.wall_seconds}};
   return j.dump();
@@ -431,16 +455,38 @@ StatusOr<std::vector<std::string>> WriteCompareOutputs(const CompareResult& resu
   {
     const std::string path = dir + "/summary.csv";
     std::ofstream out(path);
+    // A censored median (more than the budget) is written ">TRIALS"; a value that was not
+    // measured (a threshold below stop_within, a checkpoint past the budget, a ratio with a
+    // censored side) is left empty.
     out << "table,workload,size,best_seconds,tuner,median_trials_to_1,median_trials_to_5,"
-           "median_trials_to_10,ratio_to_random_1,ratio_to_random_5,ratio_to_random_10,"
-           "rel_at_10,rel_at_25,rel_at_50,rel_at_100,rel_at_200\n";
+           "median_trials_to_10,ratio_to_"
+        << TunerKindToString(result.baseline) << "_1,ratio_to_"
+        << TunerKindToString(result.baseline) << "_5,ratio_to_"
+        << TunerKindToString(result.baseline)
+        << "_10,rel_at_10,rel_at_25,rel_at_50,rel_at_100,rel_at_200\n";
+    auto number = [&out](double v) {
+      if (std::isfinite(v)) out << v;
+    };
     for (const CompareTableResult& tr : result.tables) {
       for (const CompareTunerResult& t : tr.tuners) {
         out << tr.name << ',' << WorkloadKeyToHex(tr.workload_key) << ',' << tr.size << ','
             << tr.best_seconds << ',' << TunerKindToString(t.tuner);
-        for (double v : t.median_trials_to) out << ',' << v;
-        for (double v : t.ratio_to_random) out << ',' << v;
-        for (double v : t.median_relative_at) out << ',' << v;
+        for (int x = 0; x < 3; ++x) {
+          out << ',';
+          if (t.censored[x]) {
+            out << '>' << tr.trials;
+          } else {
+            number(t.median_trials_to[x]);
+          }
+        }
+        for (double v : t.ratio_to_baseline) {
+          out << ',';
+          number(v);
+        }
+        for (int p = 0; p < 5; ++p) {
+          out << ',';
+          if (kCompareCheckpoints[p] <= tr.trials) number(t.median_relative_at[p]);
+        }
         out << '\n';
       }
     }
@@ -454,9 +500,11 @@ StatusOr<std::vector<std::string>> WriteCompareOutputs(const CompareResult& resu
     if (!out) return InternalError("cannot write " + path);
     written.push_back(path);
   }
-  // Plots: median best-so-far / table best with the quartile band, per tuner.
+  // Plots: median best-so-far / table best with the 25th-75th percentile band, per tuner.
+  // Before a run finds any working config its value is missing (not a sentinel), so the axis
+  // spans what the tuners reached.
   for (const CompareTableResult& tr : result.tables) {
-    const std::string base = dir + "/" + SafeName(tr.name);
+    const std::string base = std::filesystem::absolute(dir + "/" + SafeName(tr.name)).string();
     std::ofstream data(base + ".dat");
     data << "# trial";
     for (const CompareTunerResult& t : tr.tuners) {
@@ -471,18 +519,30 @@ StatusOr<std::vector<std::string>> WriteCompareOutputs(const CompareResult& resu
           rel.push_back(c[static_cast<size_t>(i)] / tr.best_seconds);
         for (double q : {0.25, 0.5, 0.75}) {
           const double v = Quantile(rel, q);
-          data << ' ' << (std::isfinite(v) ? v : 1e3);
+          data << ' ';
+          if (std::isfinite(v)) {
+            data << v;
+          } else {
+            data << "NaN";
+          }
         }
       }
       data << '\n';
     }
     data.close();
+    if (!data) return InternalError("cannot write " + base + ".dat");
+    written.push_back(base + ".dat");
+    const size_t seeds = tr.tuners.empty() ? 0 : tr.tuners[0].curves.size();
     std::ofstream gp(base + ".gp");
-    gp << "set terminal svg size 900,560 dynamic\n"
+    gp << "# gnuplot " << base << ".gp (absolute paths: runs from any directory)\n"
+       << "set terminal svg size 900,560 dynamic\n"
        << "set output '" << base << ".svg'\n"
-       << "set title '" << tr.name << " (" << tr.size << " configs)' noenhanced\n"
+       << "set title '" << tr.name << " (" << tr.size << " configs, " << seeds
+       << " seeds): lines are medians over seeds, bands the 25th-75th percentiles' noenhanced\n"
        << "set xlabel 'trial'\nset ylabel 'best so far / table best'\n"
-       << "set logscale x\nset logscale y\nset yrange [1:*]\nset key top right\n"
+       << "set datafile missing 'NaN'\n"
+       << "set logscale x\nset logscale y\nset xrange [1:" << std::max(2, tr.trials) << "]\n"
+       << "set yrange [1:*]\nset key top right\n"
        << "set style fill transparent solid 0.2 noborder\nplot ";
     for (size_t k = 0; k < tr.tuners.size(); ++k) {
       const int col = 2 + static_cast<int>(k) * 3;
@@ -494,6 +554,8 @@ StatusOr<std::vector<std::string>> WriteCompareOutputs(const CompareResult& resu
     }
     gp << "\n";
     gp.close();
+    if (!gp) return InternalError("cannot write " + base + ".gp");
+    written.push_back(base + ".gp");
     if (RunGnuplot(base + ".gp")) written.push_back(base + ".svg");
   }
   return written;

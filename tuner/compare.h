@@ -5,7 +5,9 @@
 // tuners, each with many seeds, replayed over recorded tables (imported histories or Kernel
 // Tuner brute-force caches), with the headline metric of DESIGN.md: the median over seeds of the
 // trials a tuner needs to first find a config within 1%, 5% and 10% of the table's best (a run
-// that never does counts as trials + 1), as a ratio to random search run in the same process.
+// that never does counts as trials + 1, and a median that rests on such runs is marked
+// censored), as a ratio to a baseline tuner (random search unless named) run in the same
+// process, whether or not it was asked for.
 //
 // Example:
 //   std::vector<CompareTable> tables = TablesFromRecords(records, "pnpoly__RTX_Titan");
@@ -47,6 +49,8 @@ std::vector<CompareTable> TablesFromRecords(const std::vector<Record>& records,
 
 struct CompareOptions {
   std::vector<TunerKind> tuners = {TunerKind::kRandom};
+  // The tuner every ratio is taken against; run too (after `tuners`) when not among them.
+  TunerKind baseline = TunerKind::kRandom;
   int seeds = 20;      // seeds 0 .. seeds-1 per tuner and table
   int trials = 1000;   // budget per run (capped at the table's size)
   int batch_size = 1;  // configs per propose/observe round
@@ -75,8 +79,8 @@ struct CompareTunerResult {
   // Median over seeds of the trials to first reach within 1%, 5%, 10% of the table's best
   // (NaN for thresholds below CompareOptions::stop_within).
   double median_trials_to[3] = {0, 0, 0};
-  // median_trials_to / random's (NaN when random was not run).
-  double ratio_to_random[3] = {0, 0, 0};
+  // median_trials_to / the baseline's (NaN when either median is censored or not measured).
+  double ratio_to_baseline[3] = {0, 0, 0};
   // Median over seeds of best-so-far / table best after 10, 25, 50, 100, 200 trials.
   double median_relative_at[5] = {0, 0, 0, 0, 0};
   // Transfer tuners (transfer-bo, rgpe): the sources used, the seconds spent learning from
@@ -84,6 +88,10 @@ struct CompareTunerResult {
   // target measurement and the table's true log costs (NaN for other tuners).
   int transfer_sources = 0;
   double transfer_seconds = 0;
+  // Per threshold: seeds whose run reached it, and whether the median rests on runs that never
+  // did (then it is only a lower bound: more than the budget, shown as ">budget").
+  int reached[3] = {0, 0, 0};
+  bool censored[3] = {false, false, false};
   double zero_shot_spearman = std::numeric_limits<double>::quiet_NaN();
 };
 
@@ -97,6 +105,7 @@ struct CompareTableResult {
 };
 
 struct CompareResult {
+  TunerKind baseline = TunerKind::kRandom;
   std::vector<CompareTableResult> tables;
   double wall_seconds = 0;
 };
@@ -104,21 +113,27 @@ struct CompareResult {
 inline constexpr double kCompareThresholds[3] = {0.01, 0.05, 0.10};
 inline constexpr int kCompareCheckpoints[5] = {10, 25, 50, 100, 200};
 
-// Runs every tuner with every seed on every table, in parallel across runs.
+// Runs every tuner with every seed on every table, in parallel across runs. `on_run`, when set,
+// is called (under a lock, from the worker threads) after each run with the runs done and the
+// total: for progress displays.
 StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
-                                      const CompareOptions& options);
+                                      const CompareOptions& options,
+                                      const std::function<void(int done, int total)>& on_run = {});
 
-// The summary as one JSON object: {"tables": [{"table", "workload", "best_seconds", "size",
-// "trials", "tuners": [{"tuner", "median_trials_to": {"1","5","10"}, "ratio_to_random": {...},
-// "median_relative_at": {"10", ...}, and for transfer tuners "transfer_sources",
-// "transfer_seconds", "zero_shot_spearman"}]}], "median_ratio_to_random": {tuner: {"1","5","10"}},
-// "median_ratio_to": {tuner: {other tuner: {"1","5","10"}}} (per-table ratios of median
-// trials-to, median over tables)}.
+// The summary as one JSON object: {"baseline", "tables": [{"table", "workload", "best_seconds",
+// "size", "trials", "tuners": [{"tuner", "median_trials_to": {"1","5","10"} (null when not
+// measured), "censored": {...} (true: the median is only a lower bound, > trials), "reached":
+// {...} (seeds that got there), "ratio_to_baseline": {...} (null when censored),
+// "median_relative_at": {"10", ...} (checkpoints up to the budget), and for transfer tuners
+// "transfer_sources", "transfer_seconds", "zero_shot_spearman"}]}], "median_ratio_to_baseline":
+// {tuner: {"1","5","10"}}, "median_ratio_to": {tuner: {other tuner: {"1","5","10"}}} (per-table
+// ratios of uncensored median trials-to, median over tables)}.
 std::string CompareSummaryJson(const CompareResult& result);
 
-// Writes curves.csv, summary.csv, summary.json and, when gnuplot is installed, one SVG plot per
-// table (median best-so-far relative to the table's best, with quartile bands) into `dir`.
-// Returns the files written.
+// Writes curves.csv, summary.csv (a censored median as ">TRIALS"), summary.json and, per table,
+// the plot's data (.dat), its gnuplot script (.gp, absolute paths: it runs from anywhere) and,
+// when gnuplot is installed, the SVG (median best-so-far relative to the table's best, with the
+// 25th-75th percentile band over seeds) into `dir`. Returns every file written.
 StatusOr<std::vector<std::string>> WriteCompareOutputs(const CompareResult& result,
                                                        const std::string& dir);
 

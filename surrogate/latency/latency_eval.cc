@@ -540,6 +540,13 @@ std::string LatencyEvalSummary::BriefReport() const {
   return s;
 }
 
+bool LatencyEvalSummary::HasCeilings() const {
+  for (const LatencyDeviceReport& d : devices) {
+    if (d.ceiling_test_archs > 0) return true;
+  }
+  return false;
+}
+
 std::string LatencyEvalSummary::FullReport() const {
   std::ostringstream o;
   o << "| device | k | method | within 1% | within 5% | within 10% | Spearman | Kendall |\n"
@@ -553,6 +560,7 @@ std::string LatencyEvalSummary::FullReport() const {
       << cell(r.mean.spearman, r.sd.spearman) << " | " << cell(r.mean.kendall, r.sd.kendall)
       << " |\n";
   }
+  if (!HasCeilings()) return o.str();  // eval --no-ceilings: none were fitted
   o << "\nCeilings (model trained on "
     << "most of the device's own data, tested on the rest):\n\n"
     << "| device | within 1% | within 5% | within 10% | Spearman | Kendall | test archs |\n"
@@ -577,8 +585,9 @@ std::string LatencyEvalSummary::CompactReport() const {
   std::ostringstream o;
   o << "| device | k |";
   for (LatencyEvalMethod m : methods) o << " " << LatencyEvalMethodToString(m) << " |";
-  o << " ceiling |\n|---|---|";
-  for (size_t i = 0; i <= methods.size(); ++i) o << "---|";
+  const bool ceilings = HasCeilings();
+  o << (ceilings ? " ceiling |" : "") << "\n|---|---|";
+  for (size_t i = 0; i < methods.size() + (ceilings ? 1 : 0); ++i) o << "---|";
   o << "\n";
   for (const LatencyDeviceReport& d : devices) {
     for (int k : shots) {
@@ -592,8 +601,11 @@ std::string LatencyEvalSummary::CompactReport() const {
             << " |";
         }
       }
-      o << " " << Fmt("%.3f", d.ceiling.within_10pct) << " / " << Fmt("%.3f", d.ceiling.spearman)
-        << " |\n";
+      if (ceilings) {
+        o << " " << Fmt("%.3f", d.ceiling.within_10pct) << " / " << Fmt("%.3f", d.ceiling.spearman)
+          << " |";
+      }
+      o << "\n";
     }
   }
   return o.str();

@@ -128,6 +128,8 @@ struct LatencyEvalSummary {
   std::string BriefReport() const;
   // Markdown: per device and k, every method with all metrics (mean +- sd), then ceilings.
   std::string FullReport() const;
+  // Whether per-device ceilings were fitted (not with LatencyEvalOptions::ceilings = false).
+  bool HasCeilings() const;
   // Markdown: one row per device and k, +-10% accuracy and Spearman of each method + ceiling.
   std::string CompactReport() const;
 };

@@ -219,6 +219,14 @@ bool LatencyPredictor::IsReferenceArchitecture(const std::string& feature_name) 
   return std::find(impl_->ref_names.begin(), impl_->ref_names.end(), feature_name) !=
          impl_->ref_names.end();
 }
+std::string LatencyPredictor::ReferenceNameOf(const Eigen::RowVectorXd& encoding) const {
+  const Impl& im = *impl_;
+  if (encoding.size() != im.ref_archs.cols()) return "";
+  for (Eigen::Index r = 0; r < im.ref_archs.rows(); ++r) {
+    if (im.ref_archs.row(r) == encoding) return im.ref_names[static_cast<size_t>(r)];
+  }
+  return "";
+}
 bool LatencyPredictor::trained() const { return impl_->trained(); }
 bool LatencyPredictor::adapted() const { return impl_->adapted; }
 int LatencyPredictor::encoding_size() const { return impl_->d; }

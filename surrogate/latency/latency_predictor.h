@@ -194,6 +194,9 @@ class LatencyPredictor {
   // True when `feature_name` ("ref_arch_<idx>") names a reference architecture whose encoding
   // the model keeps, so that its latency in a descriptor counts as an observation.
   bool IsReferenceArchitecture(const std::string& feature_name) const;
+  // The feature name of the reference architecture whose encoding equals `encoding` (1 x d),
+  // or "" when none does: how a sample given without its arch_idx is recognised as one.
+  std::string ReferenceNameOf(const Eigen::RowVectorXd& encoding) const;
   bool trained() const;
   bool adapted() const;
   int encoding_size() const;

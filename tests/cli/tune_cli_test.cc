@@ -143,7 +143,7 @@ TEST(CompareCli, WritesCurvesSummaryAndJson) {
   EXPECT_NEAR(t["best_seconds"].get<double>(), 1e-3, 1e-12);
   ASSERT_EQ(t["tuners"].size(), 3u);
   EXPECT_EQ(t["tuners"][0]["tuner"], "random");
-  EXPECT_EQ(t["tuners"][0]["ratio_to_random"]["5"], 1.0);
+  EXPECT_EQ(t["tuners"][0]["ratio_to_baseline"]["5"], 1.0);
   for (const json& tu : t["tuners"]) {
     for (const char* x : {"1", "5", "10"}) {
       const double v = tu["median_trials_to"][x].get<double>();
@@ -164,6 +164,64 @@ TEST(CompareCli, WritesCurvesSummaryAndJson) {
   }
   const std::string curves = ReadFile(out + "/curves.csv");
   EXPECT_EQ(std::count(curves.begin(), curves.end(), '\n'), 1 + 3 * 6 * 192);
+}
+
+// What a reader of compare's output can misread (issue 17): censored medians are marked, the
+// baseline runs without being asked for, checkpoints past the budget are absent, the plots have
+// no sentinel and their scripts run from anywhere, and the file count is exact.
+TEST(CompareCli, CensoredResultsAreMarkedAndTheBaselineRunsImplicitly) {
+  ScratchDir dir;
+  const std::string cache = WriteCache(dir);
+  const std::string out = dir.File("cmp");
+  // 20 trials of 192 configs: grid (which walks the table in order) never reaches the best,
+  // found at trial 87; random is not asked for.
+  CliResult r = RunSonar({"compare", "--replay", cache, "--tuners", "grid,ga", "--seeds", "5",
+                          "--trials", "20", "--out", out, "--json"},
+                         dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = json::parse(r.out);
+  EXPECT_EQ(j["baseline"], "random");
+  const json& tuners = j["tables"][0]["tuners"];
+  ASSERT_EQ(tuners.size(), 3u);
+  EXPECT_EQ(tuners[2]["tuner"], "random");  // run as the baseline
+  const json& grid = tuners[0];
+  EXPECT_EQ(grid["tuner"], "grid");
+  EXPECT_TRUE(grid["censored"]["1"].get<bool>());
+  EXPECT_EQ(grid["reached"]["1"], 0);
+  EXPECT_TRUE(grid["ratio_to_baseline"]["1"].is_null());  // no ratio of a lower bound
+  EXPECT_TRUE(grid["median_relative_at"].contains("10"));
+  EXPECT_FALSE(grid["median_relative_at"].contains("25"));  // past the 20-trial budget
+  const std::string summary = ReadFile(out + "/summary.csv");
+  EXPECT_NE(summary.find("grid,>20,>20,"), std::string::npos) << summary;
+  // The text table marks them too.
+  r = RunSonar({"compare", "--replay", cache, "--tuners", "grid", "--seeds", "2", "--trials", "20"},
+               dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(">20"), std::string::npos) << r.out;
+  // Every file written is counted, and the plot data has no sentinel value.
+  r = RunSonar({"compare", "--replay", cache, "--tuners", "ga", "--seeds", "2", "--trials", "20",
+                "--out", dir.File("cmp2")},
+               dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  int files = 0;
+  std::string gp;
+  for (const auto& e : std::filesystem::directory_iterator(dir.File("cmp2"))) {
+    ++files;
+    if (e.path().extension() == ".gp") gp = ReadFile(e.path().string());
+    if (e.path().extension() == ".dat") {
+      EXPECT_EQ(ReadFile(e.path().string()).find(" 1000"), std::string::npos);
+    }
+  }
+  EXPECT_NE(r.err.find("wrote " + std::to_string(files) + " files"), std::string::npos) << r.err;
+  // The script names its files by absolute paths, so gnuplot runs it from any directory.
+  EXPECT_NE(gp.find("set output '/"), std::string::npos) << gp;
+  EXPECT_NE(gp.find("set xrange [1:20]"), std::string::npos) << gp;
+  // Another baseline, by name.
+  r = RunSonar({"compare", "--replay", cache, "--tuners", "grid", "--baseline", "ga", "--seeds",
+                "2", "--trials", "200", "--json"},
+               dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(json::parse(r.out)["baseline"], "ga");
 }
 
 TEST(CompareCli, StopWithinKeepsTrialsToLargerThresholds) {

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <filesystem>
+#include <sstream>
 
 #include <cmath>
 #include <limits>
@@ -201,6 +202,61 @@ TEST(LatencyCli, EvalJsonHasTheDocumentedFields) {
   }
   EXPECT_EQ(j["results"][0]["device"], "dev3");
   EXPECT_EQ(j["results"][0]["shots"], 3);
+}
+
+// The first hour on a new device (issue 17): `latency references` lists what to time, a CSV of
+// architecture and ms (no arch_idx needed) adapts with the references recognised, `train` reports
+// its fit, and `eval --no-ceilings` prints no ceiling column.
+TEST(LatencyCli, ReferencesListWhatToTimeAndAdaptRecognisesThemWithoutIndices) {
+  ScratchDir dir;
+  WriteSmallDataset(dir);
+  const std::string data = dir.File("nasbench201_latency_ms.csv");
+  CliResult r = RunSonar(
+      {"latency", "references", "--data", data, "--space", "nasbench201", "--device", "dev4"}, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  std::getline(lines, line);
+  EXPECT_EQ(line, "arch_idx,arch_str,latency_ms");
+  // The samples a user writes: architecture and ms only, the 10 references and 3 others.
+  const LatencyTable t = SyntheticLatencyTable(200, 5, 21);
+  std::string samples = "arch_str,latency_ms\n";
+  int rows = 0;
+  while (std::getline(lines, line)) {
+    const std::string arch = line.substr(line.find(',') + 1, line.rfind(',') - line.find(',') - 1);
+    const double ms = std::stod(line.substr(line.rfind(',') + 1));
+    EXPECT_GT(ms, 0) << line;  // filled from --device
+    samples += arch + "," + line.substr(line.rfind(',') + 1) + "\n";
+    ++rows;
+  }
+  EXPECT_EQ(rows, 10);
+  for (int i : {50, 60, 70}) {
+    samples += t.arch_keys[i][0] + "," + std::to_string(t.latency_ms(i, 4)) + "\n";
+  }
+  WriteFile(dir.File("samples.csv"), samples);
+  std::vector<std::string> train = {
+      "latency", "train",           "--data",    data,
+      "--space", "nasbench201",     "--devices", "dev0,dev1,dev2,dev3",
+      "--out",   dir.File("m.json")};
+  train.insert(train.end(), kSmallModel.begin(), kSmallModel.end() - 2);  // no --maple-steps
+  r = RunSonar(train, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("training fit (in-sample"), std::string::npos) << r.out;
+  r = RunSonar({"latency", "adapt", "--model", dir.File("m.json"), "--samples",
+                dir.File("samples.csv"), "--device", "dev4", "--out", dir.File("a.json"), "--json"},
+               dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json aj = nlohmann::json::parse(r.out);
+  EXPECT_EQ(aj["descriptor_features"], 10);  // recognised by their architecture
+  EXPECT_EQ(aj["samples"], 3);
+  std::vector<std::string> eval = {"latency",   "eval",        "--data",         data,
+                                   "--space",   "nasbench201", "--test-devices", "dev4",
+                                   "--shots",   "3",           "--repeats",      "1",
+                                   "--methods", "auto",        "--no-ceilings",  "--compact"};
+  eval.insert(eval.end(), kSmallModel.begin(), kSmallModel.end() - 2);
+  r = RunSonar(eval, dir);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.find("ceiling"), std::string::npos) << r.out;
 }
 
 TEST(LatencyCli, TrainAdaptPredictRoundTrip) {
