@@ -5,6 +5,8 @@
 // reads back to the same value, so an export-import round trip is exact).
 #include <nlohmann/json.hpp>
 
+#include <cctype>
+
 #include "common/enum_names.h"
 #include "measure/history_io.h"
 #include "space/task.h"
@@ -20,6 +22,33 @@ Json RawJson(const std::string& text) {
   Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return text;
   return j;
+}
+
+// AutoTVM's task arguments are a list: a record whose arguments are something else (a Kernel
+// Tuner problem size: a number, an object) gets them as the list's one element.
+Json AutoTvmArgs(const std::string& args_json) {
+  Json args = RawJson(args_json);
+  if (args.is_null()) return Json::array();
+  if (!args.is_array()) return Json::array({std::move(args)});
+  return args;
+}
+
+// A target string TVM's Target parses: kept when it starts with a TVM target kind; otherwise (a
+// Kernel Tuner device name, e.g. "NVIDIA TITAN RTX") "cuda -model=NVIDIA_TITAN_RTX", or "rocm"
+// for an AMD device, the device named in -model as TopHub's logs do ("cuda -model=v100").
+std::string AutoTvmTarget(const std::string& target) {
+  static const char* const kKinds[] = {"llvm",  "cuda", "rocm",    "opencl", "vulkan", "metal",
+                                       "nvptx", "c",    "hexagon", "webgpu", "ext_dev"};
+  const std::string kind = target.substr(0, target.find(' '));
+  for (const char* k : kKinds) {
+    if (kind == k) return target;
+  }
+  std::string model;
+  for (char c : target) model += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  if (model.empty() || target.rfind("kernel_tuner:", 0) == 0) model = "unknown";
+  const bool amd = target.find("AMD") != std::string::npos ||
+                   target.find("Radeon") != std::string::npos || target.rfind("MI", 0) == 0;
+  return std::string(amd ? "rocm" : "cuda") + " -model=" + model;
 }
 
 Json AutoTvmKnob(const KnobValue& v) {
@@ -67,7 +96,8 @@ std::string RecordToAutoTvmLine(const Record& r) {
   }
   Json costs = r.result.ok() ? Json(r.result.run_seconds) : Json::array({1e9});
   Json j;
-  j["input"] = Json::array({r.task.target, r.task.op, RawJson(r.task.args_json), Json::object()});
+  j["input"] = Json::array(
+      {AutoTvmTarget(r.task.target), r.task.op, AutoTvmArgs(r.task.args_json), Json::object()});
   j["config"] = std::move(config);
   j["result"] = Json::array({costs, error_no, r.result.all_cost_seconds, r.timestamp_unix_s});
   j["version"] = 0.2;

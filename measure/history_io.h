@@ -143,7 +143,10 @@ HistoryFormat DetectHistoryFormat(std::string_view text);
 enum class ExportFormat { kAutoTvm, kJsonLines };
 bool StringToExportFormat(std::string_view name, ExportFormat* format);
 
-// One record as one line (no newline) of the given format.
+// One record as one line (no newline) of the given format. AutoTVM's "input" is always
+// [target, template, argument list, {}]: a target that is no TVM target string (a Kernel Tuner
+// device name) becomes "cuda -model=DEVICE" ("rocm" for AMD devices), arguments that are not a
+// list (a Kernel Tuner problem size) become a one-element list.
 std::string RecordToAutoTvmLine(const Record& record);
 std::string RecordToJsonLine(const Record& record);
 

@@ -711,3 +711,43 @@ TEST(ImportOptions, DefaultsAreValid) { EXPECT_TRUE(ImportOptions{}.Validate().o
 
 }  // namespace
 }  // namespace sonar
+
+namespace sonar {
+namespace {
+
+// Kernel Tuner records export in AutoTVM's layout (issue 17): input = [a TVM target string,
+// template, a list of arguments, {}], as AutoTVM's decode unpacks it.
+TEST(HistoryExport, KernelTunerRecordsGetAutoTvmsInputLayout) {
+  const std::string cache =
+      testing::DatasetsDir() + "/kernel_tuner_cache/convolution_milo__W7800.json.gz";
+  if (!std::filesystem::exists(cache)) GTEST_SKIP() << "no " << cache;
+  ImportReport report;
+  StatusOr<std::vector<Record>> records = ImportHistoryFile(cache, ImportOptions{}, &report);
+  ASSERT_TRUE(records.ok()) << records.status().ToString();
+  ASSERT_FALSE(records->empty());
+  const json line = json::parse(RecordToAutoTvmLine(records->front()));
+  const json& input = line["input"];
+  ASSERT_EQ(input.size(), 4u);
+  EXPECT_EQ(input[0], "rocm -model=AMD_Radeon_PRO_W7800");
+  EXPECT_EQ(input[1], "convolution_kernel");
+  ASSERT_TRUE(input[2].is_array());
+  EXPECT_EQ(input[2], json::parse("[4096, 4096]"));  // already a list: two arguments
+  EXPECT_TRUE(input[3].is_object());
+  // A scalar problem size (pnpoly's) becomes a one-argument list; an unknown device a model.
+  Record kt = records->front();
+  kt.task.args_json = "20000000";
+  kt.task.target = "NVIDIA TITAN RTX";
+  const json scalar = json::parse(RecordToAutoTvmLine(kt));
+  EXPECT_EQ(scalar["input"][0], "cuda -model=NVIDIA_TITAN_RTX");
+  EXPECT_EQ(scalar["input"][2], json::parse("[20000000]"));
+  // A record that came from AutoTVM keeps its target and arguments as they were.
+  Record tvm = SampleRecord(1, 2);
+  tvm.task.target = "llvm -mcpu=skylake-avx512";
+  tvm.task.args_json = "[[\"TENSOR\",[1,64],\"float32\"]]";
+  const json back = json::parse(RecordToAutoTvmLine(tvm));
+  EXPECT_EQ(back["input"][0], "llvm -mcpu=skylake-avx512");
+  EXPECT_EQ(back["input"][2], json::parse(tvm.task.args_json));
+}
+
+}  // namespace
+}  // namespace sonar
