@@ -4,6 +4,7 @@
 // sonar latency train | adapt | predict | eval: the hardware-descriptor latency predictor
 // (surrogate/latency/latency_predictor.h) on HELP's latency tables. docs/latency.md has the
 // details.
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -493,8 +494,15 @@ int RunEval(EvalArgs& a) {
   o.ceilings = !a.no_ceilings;
   o.threads = a.threads > 0 ? a.threads
                             : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  if (a.verbose)
+  // --verbose: every progress line; on a terminal otherwise: one status line rewritten in place.
+  const bool status_line = !a.verbose && !a.json && isatty(2);
+  if (a.verbose) {
     o.log = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+  } else if (status_line) {
+    o.log = [](const std::string& line) {
+      std::fprintf(stderr, "\r\033[K%s", line.substr(0, 110).c_str());
+    };
+  }
   if (Status s = o.Validate(); !s.ok()) return Usage("eval", s.message());
   StatusOr<LatencyTable> table = LoadLatencyTable(a.c.data, a.c.space);
   if (!table.ok()) return Fail(table.status());
@@ -502,6 +510,7 @@ int RunEval(EvalArgs& a) {
       ReadReferenceArchIndices(ReferencePath(a.c.reference, a.c.data, a.c.space));
   if (!refs.ok()) return Fail(refs.status());
   StatusOr<LatencyEvalSummary> s = EvaluateLatencyPredictor(*table, *refs, o);
+  if (status_line) std::fprintf(stderr, "\r\033[K");
   if (!s.ok()) return Fail(s.status());
   if (!a.markdown.empty()) {
     std::ofstream md(a.markdown, std::ios::trunc);

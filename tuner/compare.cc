@@ -538,8 +538,8 @@ StatusOr<std::vector<std::string>> WriteCompareOutputs(const CompareResult& resu
        << "set terminal svg size 900,560 dynamic\n"
        << "set output '" << base << ".svg'\n"
        << "set title '" << tr.name << " (" << tr.size << " configs, " << seeds
-       << " seeds): lines are medians over seeds, bands the 25th-75th percentiles' noenhanced\n"
-       << "set xlabel 'trial'\nset ylabel 'best so far / table best'\n"
+       << " seeds)' noenhanced\n"
+       << "set xlabel 'trial'\nset ylabel 'best so far / table best (median over seeds)'\n"
        << "set datafile missing 'NaN'\n"
        << "set logscale x\nset logscale y\nset xrange [1:" << std::max(2, tr.trials) << "]\n"
        << "set yrange [1:*]\nset key top right\n"
@@ -552,7 +552,8 @@ StatusOr<std::vector<std::string>> WriteCompareOutputs(const CompareResult& resu
          << ".dat' using 1:" << col + 1 << " with lines lw 2 lc " << k + 1 << " title '" << name
          << "'";
     }
-    gp << "\n";
+    // The legend's last line says what the shaded bands are.
+    gp << ", keyentry with filledcurves lc rgb '#c0c0c0' title '25th-75th percentile over seeds'\n";
     gp.close();
     if (!gp) return InternalError("cannot write " + base + ".gp");
     written.push_back(base + ".gp");

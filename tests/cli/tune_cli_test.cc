@@ -224,6 +224,19 @@ TEST(CompareCli, CensoredResultsAreMarkedAndTheBaselineRunsImplicitly) {
   EXPECT_EQ(json::parse(r.out)["baseline"], "ga");
 }
 
+// On a terminal, compare shows how far it is (issue 17: it used to print nothing for minutes).
+TEST(CompareCli, ShowsProgressOnATerminal) {
+  ScratchDir dir;
+  const std::string cache = WriteCache(dir);
+  int exit_code = -1;
+  const std::string screen = testing::RunSonarOnATerminal(
+      {"compare", "--replay", cache, "--tuners", "ga", "--seeds", "3", "--trials", "20"},
+      &exit_code);
+  EXPECT_EQ(exit_code, 0) << screen;
+  EXPECT_NE(screen.find("run 1/6"), std::string::npos) << screen;  // ga and random, 3 seeds
+  EXPECT_NE(screen.find("run 6/6"), std::string::npos) << screen;
+}
+
 TEST(CompareCli, StopWithinKeepsTrialsToLargerThresholds) {
   ScratchDir dir;
   const std::string cache = WriteCache(dir);

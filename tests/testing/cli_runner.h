@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <pty.h>
+#include <unistd.h>
 #include <csignal>
 #include <filesystem>
 
@@ -95,6 +97,35 @@ inline bool RunSonarUntilFileGrows(const std::vector<std::string>& args, const S
     usleep(200);
   }
   return false;
+}
+
+// Runs `sonar args...` with its stdin, stdout and stderr on a pseudo-terminal (as a user's
+// shell would) and returns everything written to it, and the exit code in *exit_code.
+inline std::string RunSonarOnATerminal(const std::vector<std::string>& args, int* exit_code) {
+  std::vector<std::string> argv_s = {SONAR_CLI_PATH};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int master = -1;
+  const pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
+  if (pid < 0) return "";
+  if (pid == 0) {
+    execv(SONAR_CLI_PATH, argv.data());
+    _exit(127);
+  }
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = read(master, buf, sizeof buf);
+    if (n <= 0) break;  // EIO once the child closed the terminal
+    out.append(buf, static_cast<size_t>(n));
+  }
+  close(master);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return out;
 }
 
 }  // namespace sonar::testing

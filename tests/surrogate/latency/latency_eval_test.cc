@@ -259,6 +259,22 @@ TEST(LatencyCli, ReferencesListWhatToTimeAndAdaptRecognisesThemWithoutIndices) {
   EXPECT_EQ(r.out.find("ceiling"), std::string::npos) << r.out;
 }
 
+// On a terminal, latency eval shows a status line while it trains and evaluates.
+TEST(LatencyCli, EvalShowsProgressOnATerminal) {
+  ScratchDir dir;
+  WriteSmallDataset(dir);
+  std::vector<std::string> eval = {
+      "latency",   "eval",        "--data",         dir.File("nasbench201_latency_ms.csv"),
+      "--space",   "nasbench201", "--test-devices", "dev4",
+      "--shots",   "3",           "--repeats",      "1",
+      "--methods", "auto",        "--no-ceilings"};
+  eval.insert(eval.end(), kSmallModel.begin(), kSmallModel.end() - 2);
+  int exit_code = -1;
+  const std::string screen = testing::RunSonarOnATerminal(eval, &exit_code);
+  EXPECT_EQ(exit_code, 0) << screen;
+  EXPECT_NE(screen.find("trained on "), std::string::npos) << screen;
+}
+
 TEST(LatencyCli, TrainAdaptPredictRoundTrip) {
   ScratchDir dir;
   WriteSmallDataset(dir);
