@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <sstream>
 
 #include "measure/history_io.h"
@@ -17,6 +18,41 @@ int UsageError(std::string_view command, std::string_view message) {
   std::fprintf(stderr, "sonar %.*s: %.*s\n", static_cast<int>(command.size()), command.data(),
                static_cast<int>(message.size()), message.data());
   return kExitUsage;
+}
+
+Status CheckOutputFile(std::string_view flag, const std::string& path, bool force) {
+  const std::string f(flag);
+  if (path.empty()) return InvalidArgumentError(f + " is empty");
+  std::error_code ec;
+  const std::filesystem::path p(path);
+  if (std::filesystem::is_directory(p, ec)) {
+    return InvalidArgumentError(f + " " + path + " is a directory; name a file");
+  }
+  const std::filesystem::path dir = p.parent_path();
+  if (!dir.empty() && !std::filesystem::is_directory(dir, ec)) {
+    return InvalidArgumentError(f + " " + path + ": its directory " + dir.string() +
+                                " does not exist");
+  }
+  if (!force && std::filesystem::exists(p, ec)) {
+    return InvalidArgumentError(f + " " + path + " exists; pass --force to replace it");
+  }
+  return OkStatus();
+}
+
+Status CheckOutputDirectory(std::string_view flag, const std::string& path) {
+  const std::string f(flag);
+  if (path.empty()) return InvalidArgumentError(f + " is empty");
+  std::error_code ec;
+  const std::filesystem::path p(path);
+  if (std::filesystem::exists(p, ec) && !std::filesystem::is_directory(p, ec)) {
+    return InvalidArgumentError(f + " " + path + " exists and is not a directory");
+  }
+  const std::filesystem::path parent = std::filesystem::absolute(p, ec).parent_path();
+  if (!std::filesystem::is_directory(parent, ec)) {
+    return InvalidArgumentError(f + " " + path + ": its parent directory " + parent.string() +
+                                " does not exist");
+  }
+  return OkStatus();
 }
 
 StatusOr<std::vector<Record>> LoadRecordFiles(const std::vector<std::string>& paths) {

@@ -52,6 +52,31 @@ inline CLI::Validator AtLeast(double min) {
       ">= " + bound, "AtLeast");
 }
 
+// A CLI11 check that a flag's number lies in [min, max]; "must be in [MIN, MAX], got V".
+inline CLI::Validator InRange(double min, double max) {
+  char text[64];
+  std::snprintf(text, sizeof text, "[%g, %g]", min, max);
+  const std::string range = text;
+  return CLI::Validator(
+      [min, max, range](std::string& value) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(value.c_str(), &end);
+        if (value.empty() || *end != '\0') return "'" + value + "' is not a number";
+        if (!(v >= min && v <= max)) return "must be in " + range + ", got " + value;
+        return "";
+      },
+      "in " + range, "InRange");
+}
+
+// Before any work: a file the command will write whole (`flag` FILE). InvalidArgument naming the
+// flag when the path is empty, its directory does not exist, it is a directory, or it exists and
+// !force ("pass --force to replace it"); a usage error.
+Status CheckOutputFile(std::string_view flag, const std::string& path, bool force);
+// Before any work: a directory the command will create or write into (`flag` DIR).
+// InvalidArgument naming the flag when the path is empty, names an existing non-directory, or
+// its parent does not exist.
+Status CheckOutputDirectory(std::string_view flag, const std::string& path);
+
 // Prints "sonar COMMAND: message" on stderr and returns kExitUsage: the command line is wrong
 // (a flag, or a flag's value). `message` names the user's flag.
 int UsageError(std::string_view command, std::string_view message);

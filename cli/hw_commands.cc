@@ -124,7 +124,8 @@ void RegisterHwCommands(CLI::App& app, int* exit_code) {
                      "Do not try perf_event hardware counters");
   describe->add_option("--repeats", args->repeats, "Timed repeats per probe (default 7, quick 3)")
       ->check(CLI::Range(1, 1000));
-  describe->add_option("--seed", args->seed, "Seed of the latency probes' random permutations");
+  describe->add_option("--seed", args->seed, "Seed of the latency probes' random permutations")
+      ->check(AtLeast(0));
   describe->footer(
       "Example:\n"
       "  sonar hw describe\n"

@@ -29,7 +29,10 @@ namespace sonar {
 namespace {
 
 using Json = nlohmann::ordered_json;
+using cli::CheckOutputDirectory;
+using cli::CheckOutputFile;
 using cli::Fail;
+using cli::InRange;
 using cli::kExitOk;
 using cli::kExitUsage;
 
@@ -132,12 +135,16 @@ struct TrainArgs {
   int maple_steps = 0;
   std::vector<int> hidden;
   bool maple = false;
+  bool force = false;
   bool no_maple = false;  // the default since maple became opt-in; kept so old scripts run
   bool json = false;
 };
 
 int RunTrain(TrainArgs& a) {
   if (int rc = ParseSpace("train", a.c); rc != kExitOk) return rc;
+  if (Status s = CheckOutputFile("--out", a.out, a.force); !s.ok()) {
+    return Usage("train", s.message());
+  }
   LatencyPredictorOptions o;
   o.seed = a.seed;
   if (a.epochs > 0) o.epochs = a.epochs;
@@ -255,10 +262,14 @@ struct AdaptArgs {
   std::string device = "target";
   std::string method;
   std::string out;
+  bool force = false;
   bool json = false;
 };
 
 int RunAdapt(const AdaptArgs& a) {
+  if (Status s = CheckOutputFile("--out", a.out, a.force); !s.ok()) {
+    return Usage("adapt", s.message());
+  }
   StatusOr<LatencyPredictor> p = LatencyPredictor::Load(a.model);
   if (!p.ok()) return Fail(p.status());
   LatencySpace space;
@@ -452,6 +463,7 @@ struct EvalArgs {
   std::vector<int> hidden;
   bool no_ceilings = false;
   std::string markdown;
+  bool force = false;
   bool json = false;
   bool compact = false;
   bool verbose = false;
@@ -459,6 +471,11 @@ struct EvalArgs {
 
 int RunEval(EvalArgs& a) {
   if (int rc = ParseSpace("eval", a.c); rc != kExitOk) return rc;
+  if (!a.markdown.empty()) {
+    if (Status s = CheckOutputFile("--markdown", a.markdown, a.force); !s.ok()) {
+      return Usage("eval", s.message());
+    }
+  }
   LatencyEvalOptions o;
   o.test_devices = SplitList(a.test_devices);
   o.source_devices = SplitList(a.devices);
@@ -473,8 +490,11 @@ int RunEval(EvalArgs& a) {
       return Usage("eval", "--shots takes non-negative integers, got '" + s + "'");
     }
   }
+  if (o.test_devices.empty()) return Usage("eval", "--test-devices names no device");
+  if (o.shots.empty()) return Usage("eval", "--shots lists no k");
   if (!a.methods.empty()) {
     o.methods.clear();
+    if (SplitList(a.methods).empty()) return Usage("eval", "--methods names no method");
     for (const std::string& m : SplitList(a.methods)) {
       LatencyEvalMethod method;
       if (!StringToLatencyEvalMethod(m, &method))
@@ -509,6 +529,15 @@ int RunEval(EvalArgs& a) {
   StatusOr<std::vector<int64_t>> refs =
       ReadReferenceArchIndices(ReferencePath(a.c.reference, a.c.data, a.c.space));
   if (!refs.ok()) return Fail(refs.status());
+  for (const auto& [flag, names] :
+       {std::pair<const char*, const std::vector<std::string>*>{"--test-devices", &o.test_devices},
+        {"--devices", &o.source_devices}}) {
+    for (const std::string& d : *names) {
+      if (table->DeviceColumn(d) < 0) {
+        return Usage("eval", std::string(flag) + ": '" + d + "' is not a device column of --data");
+      }
+    }
+  }
   StatusOr<LatencyEvalSummary> s = EvaluateLatencyPredictor(*table, *refs, o);
   if (status_line) std::fprintf(stderr, "\r\033[K");
   if (!s.ok()) return Fail(s.status());
@@ -609,17 +638,19 @@ void RegisterLatencyCommands(CLI::App& app, int* exit_code) {
   train->add_option("--devices", train_args->devices,
                     "Source devices (comma-separated; default: every device column)");
   train->add_option("--out", train_args->out, "Model file to write (JSON)")->required();
-  train->add_option("--seed", train_args->seed, "Seed")->capture_default_str();
+  train->add_option("--seed", train_args->seed, "Seed")->capture_default_str()->check(AtLeast(0));
+  train->add_flag("--force", train_args->force, "Replace --out when it exists");
   train->add_option("--epochs", train_args->epochs, "Training epochs (default 80)")
-      ->check(AtLeast(0));
+      ->check(AtLeast(1));
   train
       ->add_option("--ensemble", train_args->ensemble,
                    "Shared networks in the ensemble (default 5)")
-      ->check(AtLeast(0));
+      ->check(InRange(1, 64));
   train->add_option("--hidden", train_args->hidden, "Hidden widths (default 64,64)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check(InRange(1, 4096));
   train->add_option("--feature-size", train_args->feature_size, "Feature layer width (default 32)")
-      ->check(AtLeast(0));
+      ->check(InRange(1, 1024));
   train
       ->add_option("--maple-steps", train_args->maple_steps,
                    "Training steps of the MAPLE network (default 6000)")
@@ -671,6 +702,7 @@ void RegisterLatencyCommands(CLI::App& app, int* exit_code) {
                     "auto (default) | auto_select | map_head | maple_mix | calibrate | "
                     "affine_source | source_mix");
   adapt->add_option("--out", adapt_args->out, "Adapted model file to write")->required();
+  adapt->add_flag("--force", adapt_args->force, "Replace --out when it exists");
   adapt->add_flag("--json", adapt_args->json, "Print one JSON summary object on stdout");
   adapt->footer(
       "Example:\n"
@@ -716,29 +748,31 @@ void RegisterLatencyCommands(CLI::App& app, int* exit_code) {
       "--methods", eval_args->methods,
       "Subset of auto,map_head,maple_mix,calibrated_no_descriptor,samples_only,"
       "nearest_device,best_affine_device,auto_select,affine_source,source_mix (default: all)");
-  eval->add_option("--seed", eval_args->seed, "Seed")->capture_default_str();
+  eval->add_option("--seed", eval_args->seed, "Seed")->capture_default_str()->check(AtLeast(0));
   eval->add_option("--threads", eval_args->threads, "Worker threads (default: all cores)")
       ->check(AtLeast(0));
   eval->add_option("--epochs", eval_args->epochs, "Training epochs of the predictor (default 80)")
-      ->check(AtLeast(0));
+      ->check(AtLeast(1));
   eval->add_option("--maple-steps", eval_args->maple_steps,
                    "Training steps of the MAPLE network (default 6000)")
       ->check(AtLeast(0));
   eval->add_option("--feature-size", eval_args->feature_size,
                    "Width of the predictor's feature layer (default 32)")
-      ->check(AtLeast(0));
+      ->check(InRange(1, 1024));
   eval->add_option("--ensemble", eval_args->ensemble,
                    "Shared networks in the predictor's ensemble (default 5)")
-      ->check(AtLeast(0));
+      ->check(InRange(1, 64));
   eval->add_option("--hidden", eval_args->hidden,
                    "Hidden widths of the predictor's shared network (default 64,64)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check(InRange(1, 4096));
   eval->add_option("--ceiling-epochs", eval_args->ceiling_epochs,
                    "Training epochs of each ceiling model (default 150)")
       ->check(AtLeast(0));
   eval->add_option("--markdown", eval_args->markdown,
                    "Also write the full and compact Markdown tables to this file");
   eval->add_flag("--no-ceilings", eval_args->no_ceilings, "Skip the per-device ceiling models");
+  eval->add_flag("--force", eval_args->force, "Replace --markdown when it exists");
   eval->add_flag(
       "--compact", eval_args->compact,
       "One row per device and k (+-10% / Spearman per method) instead of the full table");

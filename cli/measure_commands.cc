@@ -139,6 +139,7 @@ int RunMeasure(const MeasureArgs& a) {
 
   MeasureOptions options;
   options.use_cache = !a.no_cache;
+  if (a.compiler.empty()) return Usage("--compiler is empty");
   options.compiler = a.compiler;
   options.compiler_flags = SplitFlags(a.flags);
   options.cache_dir = a.cache_dir;
@@ -311,7 +312,7 @@ void RegisterMeasureCommands(CLI::App& app, int* exit_code) {
       ->check(AtLeast(0));
   m->add_option("--records", args->records, "Record log to append the results to");
   m->add_flag("--json", args->json, "Print one JSON object with every result on stdout");
-  m->add_option("--seed", args->seed, "Seed of --sample")->capture_default_str();
+  m->add_option("--seed", args->seed, "Seed of --sample")->capture_default_str()->check(AtLeast(0));
   m->add_flag("--no-cache", args->no_cache, "Compile every kernel again (bypass the cache)");
   m->add_option("--compiler", args->compiler, "C++ compiler (looked up in PATH)")
       ->capture_default_str();

@@ -36,6 +36,7 @@ using cli::Fail;
 using cli::kExitFailure;
 using cli::kExitOk;
 using cli::kExitUsage;
+using cli::UsageError;
 
 Json FiniteOrNull(double x) { return std::isfinite(x) ? Json(x) : Json(nullptr); }
 
@@ -62,7 +63,17 @@ int RunImport(const ImportArgs& a) {
     return kExitUsage;
   }
   options.strict = a.strict;
+  if (a.out.empty()) return UsageError("import", "--out is empty (the record log to append to)");
   for (const std::string& file : a.files) {
+    // Every input is checked before anything is appended, so a typo in the last file name does
+    // not leave the others imported.
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) {
+      return Fail(NotFoundError("cannot open " + file + ": no such file (nothing was imported)"));
+    }
+    if (std::filesystem::is_directory(file, ec)) {
+      return Fail(InvalidArgumentError(file + " is a directory (nothing was imported)"));
+    }
     if (SameFile(file, a.out)) {
       return Fail(InvalidArgumentError("cannot import " + file + " into itself (--out " + a.out +
                                        "); name another --out"));
@@ -162,11 +173,19 @@ Status ForEachRecordOrHistory(const std::string& path, const std::string& select
   *stats = RecordLogStats{};
   uint64_t key = 0;
   const bool is_key = HexToWorkloadKey(selector, &key);
+  int64_t matched = 0;
   auto selected = [&](Record&& r) {
     if (selector.empty() || (is_key && r.workload_key == key) || r.task.name == selector ||
         r.task.op == selector) {
+      ++matched;
       fn(std::move(r));
     }
+  };
+  // A --workload that matches nothing is a wrong command line, not an empty answer.
+  auto no_match = [&]() -> Status {
+    if (selector.empty() || matched > 0) return OkStatus();
+    return InvalidArgumentError("--workload: no workload of " + path + " matches '" + selector +
+                                "' (sonar records stats " + path + " lists them)");
   };
   char head[16];
   size_t got = 0;
@@ -176,9 +195,11 @@ Status ForEachRecordOrHistory(const std::string& path, const std::string& select
   }
   if (got == 0 || !LooksLikeRecordLog(std::string_view(head, got))) {
     ImportReport report;
-    return ImportHistory(path, ImportOptions{}, selected, &report);
+    SONAR_RETURN_IF_ERROR(ImportHistory(path, ImportOptions{}, selected, &report));
+    return no_match();
   }
   SONAR_RETURN_IF_ERROR(ForEachRecord(path, selected, stats));
+  SONAR_RETURN_IF_ERROR(no_match());
   if (stats->skipped_frames > 0) {
     std::fprintf(stderr, "sonar: %s: skipped %lld corrupt or torn frames (%lld bytes)%s\n",
                  path.c_str(), static_cast<long long>(stats->skipped_frames),
@@ -217,6 +238,12 @@ struct RecordsArgs {
   bool json = false;
 };
 
+// Fail, or a usage error (exit 2) when the status is about a flag's value ("--workload: ...").
+int FailOrUsage(std::string_view command, const Status& s) {
+  if (s.message().rfind("--", 0) == 0) return UsageError(command, s.message());
+  return Fail(s);
+}
+
 int RunStats(const RecordsArgs& a) {
   RecordLogStats stats;
   WorkloadSummarizer summarizer;
@@ -228,7 +255,7 @@ int RunStats(const RecordsArgs& a) {
         summarizer.Add(r);
       },
       &stats);
-  if (!s.ok()) return Fail(s);
+  if (!s.ok()) return FailOrUsage("records stats", s);
   const std::vector<WorkloadSummary>& summaries = summarizer.summaries();
   int64_t ok = 0;
   for (const WorkloadSummary& w : summaries) ok += w.ok;
@@ -273,7 +300,7 @@ int RunBest(const RecordsArgs& a) {
   BestRecordKeeper keeper;
   Status s = ForEachRecordOrHistory(
       a.path, a.workload, [&](Record&& r) { keeper.Add(r); }, &stats);
-  if (!s.ok()) return Fail(s);
+  if (!s.ok()) return FailOrUsage("records best", s);
   const std::vector<Record> best = keeper.Best();
   if (a.json) {
     Json arr = Json::array();
@@ -321,7 +348,7 @@ Status WriteRecords(const std::string& path, const std::string& workload, Export
 int RunDump(const RecordsArgs& a) {
   int64_t written = 0;
   Status s = WriteRecords(a.path, a.workload, ExportFormat::kJsonLines, stdout, &written);
-  return s.ok() ? kExitOk : Fail(s);
+  return s.ok() ? kExitOk : FailOrUsage("records dump", s);
 }
 
 // ------------------------------------------------------------------------------ export
@@ -343,7 +370,12 @@ int RunExport(const ExportArgs& a) {
   int64_t written = 0, skipped_training = 0;
   if (a.out == "-") {
     Status s = WriteRecords(a.path, a.workload, format, stdout, &written, &skipped_training);
-    return s.ok() ? kExitOk : Fail(s);
+    return s.ok() ? kExitOk : FailOrUsage("export", s);
+  }
+  if (a.out.empty()) return UsageError("export", "--out is empty (a file, or - for stdout)");
+  std::error_code dir_ec;
+  if (std::filesystem::is_directory(a.out, dir_ec)) {
+    return UsageError("export", "--out " + a.out + " is a directory; name a file");
   }
   if (SameFile(a.path, a.out)) {
     return Fail(InvalidArgumentError("refusing to export " + a.path +
@@ -363,7 +395,9 @@ int RunExport(const ExportArgs& a) {
   std::string tmp = a.out + ".XXXXXX";
   const int fd = mkstemp(tmp.data());
   if (fd < 0) {
-    return Fail(InvalidArgumentError("cannot write beside " + a.out + ": " + std::strerror(errno)));
+    return Fail(
+        InvalidArgumentError("cannot create " + a.out +
+                             " (a temporary file beside it failed: " + std::strerror(errno) + ")"));
   }
   std::FILE* out = fdopen(fd, "wb");
   Status s = out != nullptr
@@ -378,7 +412,7 @@ int RunExport(const ExportArgs& a) {
   }
   if (!s.ok()) {
     std::remove(tmp.c_str());
-    return Fail(s);
+    return FailOrUsage("export", s);
   }
   // mkstemp makes the file 0600; give it the permissions a new file normally gets.
   const mode_t mask = umask(0);

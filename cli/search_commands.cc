@@ -6,6 +6,8 @@
 // every candidate fully and tunes every distinct layer with a large budget: the reference
 // method, and the generator of the ground-truth table that replay evaluations answer from.
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -15,6 +17,7 @@
 
 #include "cli/commands.h"
 #include "common/statistics.h"
+#include "measure/child_process.h"
 #include "measure/history_io.h"
 #include "measure/measurer.h"
 #include "measure/record_store.h"
@@ -162,6 +165,14 @@ int RunSearch(const SearchArgs& a) {
     return Usage("--data is for the built-in trainer; a --train-command reads its own data");
   }
   if (a.budget_minutes < 0) return Usage("--budget-minutes must be >= 0");
+  if (!a.out.empty()) {
+    if (Status s = CheckOutputDirectory("--out", a.out); !s.ok()) return Usage(s.message());
+  }
+  if (!a.train_command.empty() && (a.train_command[0].find('/') != std::string::npos
+                                       ? access(a.train_command[0].c_str(), X_OK) != 0
+                                       : FindProgram(a.train_command[0]).empty())) {
+    return Usage("--train-command: cannot find the program '" + a.train_command[0] + "'");
+  }
   StatusOr<ArchitectureSpace> space = OpenSpace(a.space);
   if (!space.ok()) {
     std::fprintf(stderr, "sonar search: %s\n", space.status().message().c_str());
@@ -445,7 +456,8 @@ void RegisterSearchCommands(CLI::App& app, int* exit_code) {
       ->capture_default_str()
       ->check(AtLeast(0));
   search->add_option("--seed", a->seed, "Seed of the subset, the trainer and the tuners")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(AtLeast(0));
   search->add_option("--epochs", a->epochs, "Full training budget, epochs")
       ->capture_default_str()
       ->check(AtLeast(1));

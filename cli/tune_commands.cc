@@ -44,15 +44,29 @@ StatusOr<uint64_t> PickWorkload(const std::vector<Record>& records, const std::s
   if (keys.empty()) return NotFoundError("no workload matches '" + selector + "'");
   if (keys.size() > 1) {
     return InvalidArgumentError(std::to_string(keys.size()) + " workloads match '" + selector +
-                                "'; name one by its key (see sonar records stats)");
+                                "'; choose one with --workload KEY (sonar records stats lists "
+                                "them)");
   }
   return keys[0];
 }
 
 // The signal that asked tune to stop (SIGINT, SIGTERM), 0 while none did. Set by the handler,
 // read by the progress callback, which then ends the run after the batch in flight.
+// A second signal ends the process at once (the records written so far stay readable).
 volatile std::sig_atomic_t g_stop_signal = 0;
-extern "C" void OnStopSignal(int sig) { g_stop_signal = sig; }
+extern "C" void OnStopSignal(int sig) {
+  if (g_stop_signal != 0) {
+    signal(sig, SIG_DFL);
+    raise(sig);
+    return;
+  }
+  g_stop_signal = sig;
+  static const char kMessage[] =
+      "\nsonar tune: stopping after the batch in flight (its records are kept); "
+      "press Ctrl-C again to stop at once\n";
+  const ssize_t ignored = write(2, kMessage, sizeof kMessage - 1);  // async-signal-safe
+  (void)ignored;
+}
 
 // Progress on stderr: a status line after every measured config and every batch, rewritten in
 // place on a terminal, at most every 10 s otherwise, and always the last one. Replayed runs
@@ -189,7 +203,7 @@ int RunTune(const TuneArgs& a) {
     StatusOr<std::vector<Record>> loaded = LoadRecordFiles({a.replay});
     if (!loaded.ok()) return Fail(loaded.status());
     StatusOr<uint64_t> key = PickWorkload(*loaded, a.workload);
-    if (!key.ok()) return Fail(key.status());
+    if (!key.ok()) return UsageError("tune", "--workload: " + key.status().message());
     for (Record& r : *loaded) {
       if (r.workload_key == *key) table.push_back(std::move(r));
     }
@@ -353,6 +367,16 @@ int RunCompare(const CompareArgs& a) {
     }
     options.tuners.push_back(k);
   }
+  if (options.tuners.empty()) return UsageError("compare", "--tuners names no tuner");
+  if (!a.op.empty() && a.stop_within > 0) {
+    return UsageError("compare",
+                      "--stop-within needs a table's best, which a live run (--op) does not know");
+  }
+  if (!a.out.empty()) {
+    if (Status s = CheckOutputDirectory("--out", a.out); !s.ok()) {
+      return UsageError("compare", s.message());
+    }
+  }
   if (!StringToTunerKind(a.baseline, &options.baseline)) {
     return UsageError("compare", "unknown --baseline '" + a.baseline + "'");
   }
@@ -405,7 +429,15 @@ int RunCompare(const CompareArgs& a) {
     }
     for (CompareTable& c : t) tables.push_back(std::move(c));
   }
-  if (tables.empty()) return Fail(NotFoundError("no table to compare on (check --workload)"));
+  if (tables.empty()) {
+    if (a.workload != "all") {
+      return UsageError("compare", "--workload: no table matches '" + a.workload +
+                                       "' with at least --min-configs " +
+                                       std::to_string(a.min_configs) + " ok configs");
+    }
+    return Fail(NotFoundError("no table to compare on: no workload of --replay has --min-configs " +
+                              std::to_string(a.min_configs) + " or more ok configs"));
+  }
   if (!a.transfer_from.empty()) {
     StatusOr<std::vector<Record>> transfer = LoadRecordFiles(a.transfer_from);
     if (!transfer.ok()) return Fail(transfer.status());
@@ -506,7 +538,7 @@ void RegisterTuneCommands(CLI::App& app, int* exit_code) {
       ->check(AtLeast(0));
   tune->add_option("--min-gain", t->min_gain,
                    "Stop when the best improves by less than this fraction...")
-      ->check(AtLeast(0));
+      ->check(InRange(0, 1));
   tune->add_option("--gain-window", t->gain_window, "... over this many trials")->check(AtLeast(0));
   tune->add_option("--max-wall-seconds", t->max_wall_seconds, "Wall-time budget (0 = none)")
       ->check(AtLeast(0));
@@ -515,7 +547,9 @@ void RegisterTuneCommands(CLI::App& app, int* exit_code) {
   tune->add_option("--transfer-from", t->transfer_from,
                    "Records (logs or history files) of other workloads for the tuner to learn "
                    "from: autotvm, transfer-bo, rgpe");
-  tune->add_option("--seed", t->seed, "Seed of every random choice")->capture_default_str();
+  tune->add_option("--seed", t->seed, "Seed of every random choice")
+      ->capture_default_str()
+      ->check(AtLeast(0));
   tune->add_option("--min-repeat-ms", t->min_repeat_ms, "Timing: shortest timed repeat, ms")
       ->check(AtLeast(0));
   tune->add_flag("--no-cache", t->no_cache, "Recompile kernels even when cached");

@@ -455,7 +455,7 @@ Status LatencyPredictor::Adapt(const HardwareDescriptor& device,
   if (method == LatencyAdaptation::kMapleMix && !im.has_maple) {
     return FailedPreconditionError(
         "maple_mix adaptation needs a model trained with its MAPLE network "
-        "(LatencyPredictorOptions::train_maple; `sonar latency train --maple`)");
+        "(`sonar latency train --maple`)");
   }
   im.adapted = false;
   im.method = method;

@@ -113,7 +113,66 @@ TEST(CliExitCodes, OneRuleForEveryCommand) {
       {{"latency", "predict", "--model", "@/missing.json", "--arch", "x"}, 1, "missing.json"},
       {{"search", "--architectures", "-1", "--records", "@/s.sonar"}, 2, "--architectures"},
       {{"search", "--space", "no-such-space", "--records", "@/s.sonar"}, 2, "no-such-space"},
+      // Found by a review as a new user: outputs, flag values that reached internal names,
+      // --workload that matches nothing, inputs checked before any work.
+      {{"latency", "train", "--data", "@/x.csv", "--space", "nasbench201", "--out",
+        "@/existing.txt"},
+       2,
+       "--force"},
+      {{"latency", "train", "--data", "@/x.csv", "--space", "nasbench201", "--out",
+        "@/no/dir/m.json"},
+       2,
+       "does not exist"},
+      {{"latency", "train", "--data", "@/x.csv", "--space", "nasbench201", "--hidden", "0", "--out",
+        "@/m.json"},
+       2,
+       "--hidden"},
+      {{"latency", "train", "--data", "@/x.csv", "--space", "nasbench201", "--ensemble", "100",
+        "--out", "@/m.json"},
+       2,
+       "--ensemble"},
+      {{"latency", "adapt", "--model", "@/missing.json", "--samples", "@/x.csv", "--out",
+        "@/existing.txt"},
+       2,
+       "--force"},
+      {{"latency", "eval", "--data", "@/x.csv", "--space", "nasbench201", "--test-devices", "a",
+        "--markdown", "@/existing.txt"},
+       2,
+       "--force"},
+      {{"latency", "eval", "--data", "@/x.csv", "--space", "nasbench201", "--test-devices", ""},
+       2,
+       "--test-devices"},
+      {{"latency", "eval", "--data", "@/x.csv", "--space", "nasbench201", "--test-devices", "a",
+        "--shots", ""},
+       2,
+       "--shots"},
+      {{"measure", "--op", "dense", "--shape", "8,8,8", "--sample", "1", "--compiler", ""},
+       2,
+       "--compiler"},
+      {{"compare", "--replay", kt, "--tuners", ""}, 2, "--tuners"},
+      {{"compare", "--op", "dense", "--shape", "8,8,8", "--stop-within", "5"}, 2, "--stop-within"},
+      {{"compare", "--replay", kt, "--out", "@/existing.txt"}, 2, "--out"},
+      {{"tune", "--replay", kt, "--workload", "nope", "--records", "@/t.sonar"}, 2, "--workload"},
+      {{"tune", "--replay", kt, "--seed", "-1", "--records", "@/t.sonar"}, 2, "--seed"},
+      {{"tune", "--replay", kt, "--min-gain", "1.5", "--gain-window", "5", "--records",
+        "@/t.sonar"},
+       2,
+       "--min-gain"},
+      {{"records", "stats", "@/tvm.log", "--workload", "nope"}, 2, "--workload"},
+      {{"records", "best", "@/tvm.log", "--workload", "nope"}, 2, "--workload"},
+      {{"records", "dump", "@/tvm.log", "--workload", "nope"}, 2, "--workload"},
+      {{"export", "@/tvm.log", "--format", "autotvm", "--out", "@/e.log", "--workload", "nope"},
+       2,
+       "--workload"},
+      {{"export", "@/tvm.log", "--format", "autotvm", "--out", ""}, 2, "--out"},
+      {{"import", "@/tvm.log", "--out", ""}, 2, "--out"},
+      {{"import", "@/tvm.log", "@/missing.log", "--out", "@/g.sonar"}, 1, "nothing was imported"},
+      {{"search", "--train-command", "/no/such/trainer", "--records", "@/s.sonar"},
+       2,
+       "--train-command"},
+      {{"search", "--out", "@/existing.txt", "--records", "@/s.sonar"}, 2, "--out"},
   };
+  WriteFile(dir.File("existing.txt"), "a file of the user's\n");
   const std::set<std::string> before = Entries(dir.File(""));
   for (const Case& c : cases) {
     std::vector<std::string> args;
@@ -128,8 +187,10 @@ TEST(CliExitCodes, OneRuleForEveryCommand) {
     EXPECT_NE(r.err.find(c.says), std::string::npos) << "sonar " << line << "\n" << r.err;
     // No message names an internal struct (TuneOptions::max_trials and the like).
     EXPECT_EQ(r.err.find("Options::"), std::string::npos) << "sonar " << line << "\n" << r.err;
+    EXPECT_EQ(r.err.find("Options."), std::string::npos) << "sonar " << line << "\n" << r.err;
     EXPECT_EQ(Entries(dir.File("")), before) << "sonar " << line << " left a file behind";
   }
+  EXPECT_EQ(testing::ReadFile(dir.File("existing.txt")), "a file of the user's\n");
 }
 
 TEST(CliExitCodes, VersionPrintsTheVersion) {
