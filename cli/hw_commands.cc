@@ -123,7 +123,7 @@ void RegisterHwCommands(CLI::App& app, int* exit_code) {
   describe->add_flag("--no-hardware-counters", args->no_hardware_counters,
                      "Do not try perf_event hardware counters");
   describe->add_option("--repeats", args->repeats, "Timed repeats per probe (default 7, quick 3)")
-      ->check(CLI::Range(1, 1000));
+      ->check(InRange(1, 1000));
   describe->add_option("--seed", args->seed, "Seed of the latency probes' random permutations")
       ->check(AtLeast(0));
   describe->footer(
@@ -132,6 +132,7 @@ void RegisterHwCommands(CLI::App& app, int* exit_code) {
       "  sonar hw describe --json --quick | jq '.features[] | select(.source == \"probe\")'\n"
       "The id (hw-<16 hex digits>) hashes only static facts, so it is the same on every run on\n"
       "one machine; records measured here carry it. See docs/hardware.md.");
+  describe->get_option("--no-probes")->excludes("--repeats");
   describe->callback([=] { *exit_code = RunDescribe(*args); });
 }
 

@@ -406,7 +406,7 @@ int RunPredict(const PredictArgs& a) {
         kv.push_back(a.arch[i]);
       }
       StatusOr<Eigen::VectorXd> e = EncodeArchitecture(space, kv);
-      if (!e.ok()) return Fail(e.status());
+      if (!e.ok()) return Usage("predict", "--arch '" + a.arch[i] + "': " + e.status().message());
       x.row(static_cast<Eigen::Index>(i)) = e->transpose();
       keys.push_back(kv);
       idx.push_back(-1);

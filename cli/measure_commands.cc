@@ -344,6 +344,8 @@ void RegisterMeasureCommands(CLI::App& app, int* exit_code) {
       "Prints per config its status, median seconds, GFLOP/s (operators) and the cost relative\n"
       "to the reference config timed in the same batch. Exit 0 even when configs fail (they\n"
       "are data), 1 on I/O errors, 2 on bad usage.");
+  m->get_option("--op")->excludes("--space");
+  m->get_option("--kernel")->excludes("--shape");
   m->callback([=] { *exit_code = RunMeasure(*args); });
 }
 

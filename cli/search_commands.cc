@@ -71,9 +71,12 @@ StatusOr<ArchitectureSpace> OpenSpace(const std::string& name) {
   if (!std::filesystem::exists(name)) {
     std::string names;
     for (const std::string& n : BuiltinArchitectureSpaceNames()) names += " " + n;
-    return NotFoundError("--space " + name +
-                         ": no such file and no built-in space of that name (built in:" + names +
-                         ")");
+    const std::string message =
+        "--space " + name + ": no such file and no built-in space of that name (built in:" + names +
+        ")";
+    // A bare name is a built-in that does not exist (a wrong flag); a path, a missing file.
+    const bool path = name.find('/') != std::string::npos || name.ends_with(".json");
+    return path ? NotFoundError(message) : InvalidArgumentError(message);
   }
   return LoadArchitectureSpace(name);
 }
@@ -176,10 +179,9 @@ int RunSearch(const SearchArgs& a) {
   StatusOr<ArchitectureSpace> space = OpenSpace(a.space);
   if (!space.ok()) {
     std::fprintf(stderr, "sonar search: %s\n", space.status().message().c_str());
-    return space.status().code() == StatusCode::kInvalidArgument ||
-                   space.status().code() == StatusCode::kNotFound
-               ? kExitUsage
-               : kExitFailure;
+    // A space file that is wrong is a usage error, as an unknown built-in name; one that cannot
+    // be read is failed work, as any input file.
+    return space.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
   }
   if (!a.replay.empty()) return RunReplay(a, *space);
 
@@ -189,6 +191,12 @@ int RunSearch(const SearchArgs& a) {
                                                                        : "transfer-bo";
   if (!ParseLayerTuner(tuner_name, &layer_tuner)) {
     return Usage("unknown --layer-tuner '" + tuner_name + "'");
+  }
+  if (!a.layer_tuner.empty() && a.transfer_from.empty() &&
+      (layer_tuner == TunerKind::kTransferBayesOpt || layer_tuner == TunerKind::kRgpe) &&
+      method != SearchMethod::kBruteForce) {
+    return Usage("--layer-tuner " + a.layer_tuner +
+                 " needs --transfer-from RECORDS (tuning records of other layers)");
   }
   if (method == SearchMethod::kBruteForce &&
       (layer_tuner == TunerKind::kTransferBayesOpt || layer_tuner == TunerKind::kRgpe)) {
@@ -391,7 +399,7 @@ int RunSearch(const SearchArgs& a) {
               {"records", a.records},
               {"front", front}};
     std::cout << j.dump() << std::endl;
-    return kExitOk;
+    return front.empty() ? kExitFailure : kExitOk;
   }
   std::printf("%s\n", summary->BriefReport().c_str());
   std::printf("%-24s %9s %7s %13s %13s %9s\n", "architecture", "accuracy", "epochs", "latency_us",
@@ -416,6 +424,13 @@ int RunSearch(const SearchArgs& a) {
       "each layer's best schedule: sonar records best %s; as an AutoTVM log: sonar "
       "export %s --format autotvm --out FILE\n",
       a.records.c_str(), a.records.c_str());
+  if (front.empty()) {
+    std::fprintf(stderr,
+                 "sonar search: no network was both trained and measured, so the front is empty "
+                 "(the failures are above and in %s)\n",
+                 a.records.c_str());
+    return kExitFailure;
+  }
   return kExitOk;
 }
 
@@ -500,7 +515,7 @@ void RegisterSearchCommands(CLI::App& app, int* exit_code) {
       ->add_option("--bound-quantile", a->bound_quantile,
                    "sonar: quantile of the peers' gains in the optimistic bounds (1 = the largest "
                    "gain any peer showed: the safest, the least pruning)")
-      ->check(CLI::Range(0.01, 1.0))
+      ->check(InRange(0.01, 1.0))
       ->capture_default_str();
   search
       ->add_option("--latency-rule", a->latency_rule,
@@ -522,6 +537,10 @@ void RegisterSearchCommands(CLI::App& app, int* exit_code) {
       "      --compare sonar,sequential,random,hyperband,brute-force --json\n"
       "  sonar search --space my_space.json --records mine.sonar \\\n"
       "      --train-command /usr/bin/python3 examples/train_command/train_digits_sklearn.py");
+  // A replay reads its tables: the flags of a live search would be ignored, so they are refused.
+  for (const char* f : {"--train-command", "--data", "--records", "--min-repeat-ms", "--phase"}) {
+    search->get_option("--replay")->excludes(f);
+  }
   search->callback([=] { *exit_code = RunSearch(*a); });
 }
 

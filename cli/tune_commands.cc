@@ -561,6 +561,12 @@ void RegisterTuneCommands(CLI::App& app, int* exit_code) {
       "dense.sonar\n"
       "  sonar tune --replay ../shared/datasets/kernel_tuner_cache/pnpoly__RTX_Titan.json.gz \\\n"
       "      --tuner ga --trials 200 --records replay.sonar --json");
+  // Flags that this kind of run would ignore are refused with it (exit 2, both named).
+  for (const char* f : {"--shape", "--kernel", "--space", "--no-cache", "--min-repeat-ms"}) {
+    tune->get_option("--replay")->excludes(f);
+  }
+  tune->get_option("--op")->excludes("--space");
+  tune->get_option("--kernel")->excludes("--shape");
   tune->callback([=] { *exit_code = RunTune(*t); });
 
   auto c = std::make_shared<CompareArgs>();
@@ -599,7 +605,7 @@ void RegisterTuneCommands(CLI::App& app, int* exit_code) {
                    "Replay only: end a run once it is within PCT% of the table's best (0 = "
                    "never). Trials-to thresholds >= PCT are unchanged; smaller ones are "
                    "reported as null. Saves the long tails of runs judged at 5%")
-      ->check(CLI::Range(0.0, 99.0))
+      ->check(InRange(0, 99))
       ->capture_default_str();
   compare->add_option("--min-configs", c->min_configs, "Skip tables with fewer ok configs")
       ->capture_default_str()

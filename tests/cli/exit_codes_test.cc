@@ -171,6 +171,16 @@ TEST(CliExitCodes, OneRuleForEveryCommand) {
        2,
        "--train-command"},
       {{"search", "--out", "@/existing.txt", "--records", "@/s.sonar"}, 2, "--out"},
+      {{"search", "--space", "@/no/such/space.json", "--records", "@/s.sonar"}, 1, "no such file"},
+      {{"search", "--layer-tuner", "rgpe", "--records", "@/s.sonar"}, 2, "--transfer-from"},
+      {{"search", "--replay", "@/tvm.log", "--train-command", "python3"}, 2, "--train-command"},
+      // Flags a run would ignore are refused with the flag that makes them ignored.
+      {{"tune", "--replay", kt, "--shape", "8,8,8", "--records", "@/t.sonar"}, 2, "--shape"},
+      {{"measure", "--op", "dense", "--shape", "8,8,8", "--space", "@/x.json", "--sample", "1"},
+       2,
+       "--space"},
+      {{"hw", "describe", "--no-probes", "--repeats", "5"}, 2, "--repeats"},
+      {{"latency", "predict", "--model", "@/missing.json", "--arch", "x"}, 1, "missing.json"},
   };
   WriteFile(dir.File("existing.txt"), "a file of the user's\n");
   const std::set<std::string> before = Entries(dir.File(""));
