@@ -29,9 +29,10 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 
-// Prints "sonar: error: ..." on stderr and returns kExitFailure.
+// Prints "sonar: error: MESSAGE" on stderr and returns kExitFailure (the status code, e.g.
+// NOT_FOUND, is for programs; the message says it in words).
 inline int Fail(const Status& s) {
-  std::fprintf(stderr, "sonar: error: %s\n", s.ToString().c_str());
+  std::fprintf(stderr, "sonar: error: %s\n", s.message().c_str());
   return kExitFailure;
 }
 

@@ -280,10 +280,12 @@ int RunMeasure(const MeasureArgs& a) {
     std::cout << o.dump() << std::endl;
   } else {
     const double ref = results.empty() ? 0 : results[0].reference_seconds;
+    char reference[64] = "no reference timed";
+    if (ref > 0) std::snprintf(reference, sizeof reference, "reference median %.4g s", ref);
     std::printf(
-        "reference median %.4g s; %lld build(s), %lld cache hit(s), %lld timed run(s); "
+        "%s; %lld build(s), %lld cache hit(s), %lld timed run(s); "
         "%.2f s wall%s\n",
-        ref, static_cast<long long>(st.builds), static_cast<long long>(st.cache_hits),
+        reference, static_cast<long long>(st.builds), static_cast<long long>(st.cache_hits),
         static_cast<long long>(st.timed_runs), wall,
         store ? ("; records appended to " + a.records).c_str() : "");
   }

@@ -110,6 +110,12 @@ int RunImport(const ImportArgs& a) {
       }
       return Fail(s);
     }
+    if (report.records == 0 && report.skipped_lines > 0) {
+      return Fail(InvalidArgumentError(
+          file + ": every one of its " + std::to_string(report.skipped_lines) +
+          " lines was skipped (reasons above), nothing was imported from it" +
+          (a.format.empty() || a.format == "auto" ? "" : "; is --format " + a.format + " right?")));
+    }
     files.push_back({{"file", file},
                      {"format", std::string(HistoryFormatToString(report.format))},
                      {"records", report.records},

@@ -180,6 +180,7 @@ TEST(CliExitCodes, OneRuleForEveryCommand) {
        2,
        "--space"},
       {{"hw", "describe", "--no-probes", "--repeats", "5"}, 2, "--repeats"},
+      {{"import", "@/tvm.log", "--format", "ansor", "--out", "@/g.sonar"}, 1, "--format ansor"},
       {{"latency", "predict", "--model", "@/missing.json", "--arch", "x"}, 1, "missing.json"},
   };
   WriteFile(dir.File("existing.txt"), "a file of the user's\n");
