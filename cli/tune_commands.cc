@@ -614,7 +614,10 @@ void RegisterTuneCommands(CLI::App& app, int* exit_code) {
                       "Records (logs or history files) for the transfer tuners: autotvm's "
                       "load_history, transfer-bo, rgpe. Each table's own workload is left out, "
                       "so --replay FILE --transfer-from FILE is leave-one-workload-out");
-  compare->add_option("--out", c->out, "Directory for curves.csv, summary.csv/json and plots");
+  compare->add_option(
+      "--out", c->out,
+      "Directory for curves.csv, summary.csv/json and plots (files of those names in it are "
+      "replaced)");
   compare->add_flag("--json", c->json, "Print the summary as one JSON object on stdout");
   compare->footer(
       "Tuners: random, grid, ga, autotvm, bo, transfer-bo, rgpe (the last two need "

@@ -494,19 +494,17 @@ void LatencyPredictor::Impl::AdaptMapHead(const LatencyPredictorOptions& o) {
   for (HeadMember& mem : members) mem.Posterior(target_z, x, y, o, &mem.head, &mem.linear);
 }
 
-void LatencyPredictor::Impl::AdaptAffineSource(const LatencyPredictorOptions& o) {
+// affine_source and source_mix predict with their own fit only (auto_weights), so each fits
+// only its own.
+void LatencyPredictor::Impl::AdaptAffineSource(const LatencyPredictorOptions&) {
   const internal::SourceData d = MakeSourceData();
-  const std::vector<char> all(static_cast<size_t>(d.x.rows()), 1);
-  affine = FitBestAffineSource(d.s_log, d.y_log, all);
-  mix = FitSourceMixCv(d.s_ms, d.x, d.t_ms, all, o);
+  affine = FitBestAffineSource(d.s_log, d.y_log, std::vector<char>(d.x.rows(), 1));
   auto_weights = {0, 1, 0};
 }
 
 void LatencyPredictor::Impl::AdaptSourceMix(const LatencyPredictorOptions& o) {
   const internal::SourceData d = MakeSourceData();
-  const std::vector<char> all(static_cast<size_t>(d.x.rows()), 1);
-  affine = FitBestAffineSource(d.s_log, d.y_log, all);
-  mix = FitSourceMixCv(d.s_ms, d.x, d.t_ms, all, o);
+  mix = FitSourceMixCv(d.s_ms, d.x, d.t_ms, std::vector<char>(d.x.rows(), 1), o);
   auto_weights = {0, 0, 1};
 }
 
