@@ -100,5 +100,6 @@ void RegisterLatencyCommands(CLI::App& app, int* exit_code);  // latency train|a
 void RegisterMeasureCommands(CLI::App& app, int* exit_code);  // measure
 void RegisterTuneCommands(CLI::App& app, int* exit_code);     // tune, compare
 void RegisterSearchCommands(CLI::App& app, int* exit_code);   // search
+void RegisterEmitCommands(CLI::App& app, int* exit_code);     // emit
 
 }  // namespace sonar::cli

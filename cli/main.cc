@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   sonar::cli::RegisterMeasureCommands(app, &exit_code);
   sonar::cli::RegisterTuneCommands(app, &exit_code);
   sonar::cli::RegisterSearchCommands(app, &exit_code);
+  sonar::cli::RegisterEmitCommands(app, &exit_code);
   app.set_version_flag("--version", std::string("sonar ") + SONAR_VERSION);
   // An unknown command or option where a command is expected is named as such (CLI11 would
   // only say that a subcommand is required).

@@ -171,41 +171,10 @@ int RunImport(const ImportArgs& a) {
 }
 
 // ------------------------------------------------------------------------------ records
-// Calls fn with each record of a record log, streamed; a file that is not one is read as a
-// history file instead (JSON lines, AutoTVM logs, ...), so the records commands work on those
-// too. Only the records of `selector`'s workload (SelectWorkload) are passed on.
-Status ForEachRecordOrHistory(const std::string& path, const std::string& selector,
-                              const std::function<void(Record&&)>& fn, RecordLogStats* stats) {
-  *stats = RecordLogStats{};
-  uint64_t key = 0;
-  const bool is_key = HexToWorkloadKey(selector, &key);
-  int64_t matched = 0;
-  auto selected = [&](Record&& r) {
-    if (selector.empty() || (is_key && r.workload_key == key) || r.task.name == selector ||
-        r.task.op == selector) {
-      ++matched;
-      fn(std::move(r));
-    }
-  };
-  // A --workload that matches nothing is a wrong command line, not an empty answer.
-  auto no_match = [&]() -> Status {
-    if (selector.empty() || matched > 0) return OkStatus();
-    return InvalidArgumentError("--workload: no workload of " + path + " matches '" + selector +
-                                "' (sonar records stats " + path + " lists them)");
-  };
-  char head[16];
-  size_t got = 0;
-  if (FILE* f = std::fopen(path.c_str(), "rb")) {
-    got = std::fread(head, 1, sizeof head, f);
-    std::fclose(f);
-  }
-  if (got == 0 || !LooksLikeRecordLog(std::string_view(head, got))) {
-    ImportReport report;
-    SONAR_RETURN_IF_ERROR(ImportHistory(path, ImportOptions{}, selected, &report));
-    return no_match();
-  }
-  SONAR_RETURN_IF_ERROR(ForEachRecord(path, selected, stats));
-  SONAR_RETURN_IF_ERROR(no_match());
+// ForEachRecordOrHistory, saying on stderr what was skipped.
+Status ReadRecordsOrHistory(const std::string& path, const std::string& selector,
+                            const std::function<void(Record&&)>& fn, RecordLogStats* stats) {
+  SONAR_RETURN_IF_ERROR(ForEachRecordOrHistory(path, selector, fn, stats));
   if (stats->skipped_frames > 0) {
     std::fprintf(stderr, "sonar: %s: skipped %lld corrupt or torn frames (%lld bytes)%s\n",
                  path.c_str(), static_cast<long long>(stats->skipped_frames),
@@ -254,7 +223,7 @@ int RunStats(const RecordsArgs& a) {
   RecordLogStats stats;
   WorkloadSummarizer summarizer;
   int64_t records = 0;
-  Status s = ForEachRecordOrHistory(
+  Status s = ReadRecordsOrHistory(
       a.path, a.workload,
       [&](Record&& r) {
         ++records;
@@ -304,7 +273,7 @@ int RunStats(const RecordsArgs& a) {
 int RunBest(const RecordsArgs& a) {
   RecordLogStats stats;
   BestRecordKeeper keeper;
-  Status s = ForEachRecordOrHistory(
+  Status s = ReadRecordsOrHistory(
       a.path, a.workload, [&](Record&& r) { keeper.Add(r); }, &stats);
   if (!s.ok()) return FailOrUsage("records best", s);
   const std::vector<Record> best = keeper.Best();
@@ -331,7 +300,7 @@ Status WriteRecords(const std::string& path, const std::string& workload, Export
   std::string line;
   bool write_failed = false;
   *written = 0;
-  SONAR_RETURN_IF_ERROR(ForEachRecordOrHistory(
+  SONAR_RETURN_IF_ERROR(ReadRecordsOrHistory(
       path, workload,
       [&](Record&& r) {
         if (write_failed) return;

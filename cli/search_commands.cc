@@ -13,11 +13,13 @@
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "cli/commands.h"
 #include "common/statistics.h"
 #include "measure/child_process.h"
+#include "measure/emit/emit.h"
 #include "measure/history_io.h"
 #include "measure/measurer.h"
 #include "measure/record_store.h"
@@ -61,6 +63,7 @@ struct SearchArgs {
   double bound_quantile = 1.0;
   std::string latency_rule = "bounds";
   bool no_network_timing = false;
+  std::string emit;  // live: the front's networks as code (sonar emit)
   bool json = false, quiet = false;
 };
 
@@ -182,6 +185,16 @@ int RunSearch(const SearchArgs& a) {
     // A space file that is wrong is a usage error, as an unknown built-in name; one that cannot
     // be read is failed work, as any input file.
     return space.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
+  }
+  if (!a.emit.empty()) {
+    if (!a.replay.empty() || method == SearchMethod::kBruteForce) {
+      return Usage("--emit is for a live search (it writes the front's networks)");
+    }
+    if (Status s = CheckOutputDirectory("--emit", a.emit); !s.ok()) return Usage(s.message());
+    std::error_code ec;
+    if (std::filesystem::exists(a.emit, ec) && !std::filesystem::is_empty(a.emit, ec)) {
+      return Usage("--emit: " + a.emit + " is not empty; name a new or empty directory");
+    }
   }
   if (!a.replay.empty()) return RunReplay(a, *space);
 
@@ -339,8 +352,21 @@ int RunSearch(const SearchArgs& a) {
   }
   Json front = Json::array();
   std::vector<double> gaps;
+  std::vector<BestConfig> emit_best;  // --emit: the front's tuned layers, each workload once
+  std::vector<EmitNetworkSpec> emit_networks;
+  std::set<uint64_t> emit_keys;
   for (int c : summary->front) {
     const Architecture& arch = problem->architecture(c);
+    if (!a.emit.empty()) {
+      emit_networks.push_back({arch.Name(), space->Layers(arch)});
+      for (int l : problem->layers_of[c]) {
+        const uint64_t key = problem->layers[l].task.WorkloadKey();
+        std::vector<Record> top = store->TopK(key, 1);
+        if (!top.empty() && emit_keys.insert(key).second) {
+          emit_best.push_back({top[0], RecordCost(top[0])});
+        }
+      }
+    }
     // The whole network, compiled with its layers' best configs and timed once.
     Json measured = nullptr;
     if (!a.no_network_timing) {
@@ -385,8 +411,22 @@ int RunSearch(const SearchArgs& a) {
                      {"params", space->NumParams(arch)},
                      {"layers", layers}});
   }
+  Json emitted = nullptr;
+  if (!a.emit.empty() && !emit_networks.empty()) {
+    StatusOr<EmitSummary> e =
+        EmitTunedKernels(emit_best, {.out_dir = a.emit, .source_log = a.records},
+                         /*skip_unusable=*/true, emit_networks);
+    if (!e.ok()) return Fail(e.status());
+    emitted = {{"dir", a.emit}, {"networks", e->networks}, {"files", e->files.size()}};
+    if (talk) {
+      std::fprintf(stderr,
+                   "emitted %zu networks (%zu tuned kernels) into %s: see %s/sonar_tuned.h\n",
+                   e->networks.size(), emit_best.size(), a.emit.c_str(), a.emit.c_str());
+    }
+  }
   if (a.json) {
     Json j = {{"method", a.method},
+              {"emitted", emitted},
               {"median_sum_vs_measured", gaps.empty() ? Json(nullptr) : Json(Median(gaps))},
               {"space", space->name()},
               {"candidates", problem->candidates.size()},
@@ -524,6 +564,10 @@ void RegisterSearchCommands(CLI::App& app, int* exit_code) {
                    "optimistic bound")
       ->check(CLI::IsMember({"bounds", "estimates"}))
       ->capture_default_str();
+  search->add_option("--emit", a->emit,
+                     "Live: write the front's networks as C++ into this new or empty directory "
+                     "(each a class running its layers' tuned kernels with the ReLU/pool glue; "
+                     "sonar emit, docs/emit.md)");
   search->add_flag("--no-network-timing", a->no_network_timing,
                    "Do not compile and time each front network as a whole at the end");
   search->add_flag("--json", a->json, "Print one JSON summary object on stdout");

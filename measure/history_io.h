@@ -137,6 +137,14 @@ StatusOr<std::vector<Record>> LoadRecordsOrHistory(const std::string& path,
                                                    const ImportOptions& options,
                                                    ImportReport* report);
 
+// Streams the records of `path` to fn: a record log is read with ForEachRecord (*stats says what
+// it skipped), any other file is imported as a history file (*stats stays zero). `selector`
+// picks workloads: "" all, else a workload key in hex, a task name or an op. A selector that
+// matches no record is InvalidArgument "--workload: no workload of PATH matches ...".
+struct RecordLogStats;
+Status ForEachRecordOrHistory(const std::string& path, const std::string& selector,
+                              const std::function<void(Record&&)>& fn, RecordLogStats* stats);
+
 // Looks at the first lines of `text` and names its format; kAuto when unknown.
 HistoryFormat DetectHistoryFormat(std::string_view text);
 

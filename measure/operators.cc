@@ -3,6 +3,8 @@
 #include "measure/operators.h"
 #include "measure/hardware.h"
 
+#include <cctype>
+
 #include "common/check.h"
 #include "measure/operators/codegen.h"
 
@@ -43,14 +45,50 @@ double OperatorFlops(const Task& task) {
 }
 
 StatusOr<std::string> EmitKernelSource(const Task& task, const Config& config) {
-  if (task.op == "dense" && task.shape.size() == 3) return internal::EmitDenseSource(task, config);
+  if (task.op == "dense" && task.shape.size() == 3)
+    return internal::EmitDenseSource(task, config, {});
   if (task.op == "conv2d" && task.shape.size() == 9) {
-    return internal::EmitConv2dSource(task, config);
+    return internal::EmitConv2dSource(task, config, {});
   }
   if (task.op == "depthwise_conv2d" && task.shape.size() == 8) {
-    return internal::EmitDepthwiseSource(task, config);
+    return internal::EmitDepthwiseSource(task, config, {});
   }
   return InvalidArgumentError("EmitKernelSource: task '" + task.name + "' (op '" + task.op +
+                              "') was not made by MakeOperatorTask");
+}
+
+StatusOr<std::string> EmitShippedKernelSource(const Task& task, const Config& config,
+                                              std::string_view name_space) {
+  // Identifiers separated by "::".
+  bool ok = !name_space.empty();
+  bool start = true;
+  for (size_t i = 0; ok && i < name_space.size(); ++i) {
+    const char c = name_space[i];
+    if (c == ':') {
+      ok = !start && i + 1 < name_space.size() && name_space[i + 1] == ':';
+      ++i;
+      start = true;
+    } else {
+      const bool alpha = std::isalpha(static_cast<unsigned char>(c)) || c == '_';
+      ok = alpha || (!start && std::isdigit(static_cast<unsigned char>(c)));
+      start = false;
+    }
+  }
+  if (!ok || start) {
+    return InvalidArgumentError("EmitShippedKernelSource: '" + std::string(name_space) +
+                                "' is not a C++ namespace name");
+  }
+  const internal::KernelForm form{.name_space = std::string(name_space)};
+  if (task.op == "dense" && task.shape.size() == 3) {
+    return internal::EmitDenseSource(task, config, form);
+  }
+  if (task.op == "conv2d" && task.shape.size() == 9) {
+    return internal::EmitConv2dSource(task, config, form);
+  }
+  if (task.op == "depthwise_conv2d" && task.shape.size() == 8) {
+    return internal::EmitDepthwiseSource(task, config, form);
+  }
+  return InvalidArgumentError("EmitShippedKernelSource: task '" + task.name + "' (op '" + task.op +
                               "') was not made by MakeOperatorTask");
 }
 

@@ -74,6 +74,21 @@ double OperatorFlops(const Task& task);
 // or violates a constraint (the message names it). requires: task made by MakeOperatorTask.
 StatusOr<std::string> EmitKernelSource(const Task& task, const Config& config);
 
+// The same kernel as EmitKernelSource (the same constants, packing, tile functions and timed
+// call, byte for byte), in the form `sonar emit` ships: no harness, no reference, no random
+// inputs; everything inside `namespace <name_space> {` (a C++ qualified name such as
+// "sonar_tuned::dense_m512_n512_k512") with four entry points:
+//   std::size_t WeightFloats();                        // floats of the weights Prepare reads
+//   void* Prepare(const float* w);                     // copies or packs the weights, allocates
+//                                                      // scratch; w may be freed afterwards
+//   void Run(void* layer, const float* x, float* y);   // y = op(x, w): the call the harness timed
+//   void Release(void* layer);
+// One Run at a time per prepared layer (it owns the scratch buffers). Layouts are those of
+// MakeOperatorTask's shape conventions. Returns what EmitKernelSource returns, and
+// InvalidArgument for a name_space that is not a C++ qualified name.
+StatusOr<std::string> EmitShippedKernelSource(const Task& task, const Config& config,
+                                              std::string_view name_space);
+
 // The config a person would write first: the naive loop nest (no blocking, scalar code, no
 // packing, one thread). The baseline of speed-ups and the measurer's reference config. Always
 // valid. requires: task made by MakeOperatorTask.

@@ -495,19 +495,20 @@ std::string UserKernelPath(const Task& task) {
 }
 
 std::vector<std::string> UserKernelDefines(const ConfigSpace& space, const Config& config) {
+  return UserKernelDefinesOfValues(space.ToValues(config));
+}
+
+std::vector<std::string> UserKernelDefinesOfValues(const std::vector<KnobValue>& values) {
   std::vector<std::string> out;
-  for (int k = 0; k < space.num_knobs(); ++k) {
-    const Knob& knob = space.knob(k);
-    const int32_t c = config.choice[k];
-    if (knob.kind == KnobKind::kSplit || knob.kind == KnobKind::kReorder) {
-      const auto& parts = knob.candidates[c];
-      for (size_t p = 0; p < parts.size(); ++p) {
-        out.push_back("-D" + knob.name + "_" + std::to_string(p) + "=" + std::to_string(parts[p]));
+  for (const KnobValue& v : values) {
+    if (v.kind == KnobKind::kSplit || v.kind == KnobKind::kReorder) {
+      for (size_t p = 0; p < v.ints.size(); ++p) {
+        out.push_back("-D" + v.name + "_" + std::to_string(p) + "=" + std::to_string(v.ints[p]));
       }
-    } else if (knob.kind == KnobKind::kChoice && !knob.labels.empty()) {
-      out.push_back("-D" + knob.name + "=" + knob.labels[c]);
-    } else {
-      out.push_back("-D" + knob.name + "=" + std::to_string(knob.candidates[c][0]));
+    } else if (!v.strings.empty()) {
+      out.push_back("-D" + v.name + "=" + v.strings[0]);
+    } else if (!v.ints.empty()) {
+      out.push_back("-D" + v.name + "=" + std::to_string(v.ints[0]));
     }
   }
   return out;

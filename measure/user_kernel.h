@@ -69,5 +69,8 @@ std::string UserKernelPath(const Task& task);
 // int/bool/integer-choice knobs: -DNAME=v; string choice: -DNAME=label; split and reorder:
 // -DNAME_0=.. -DNAME_1=.. (outermost factor / first axis first). requires: config well-formed.
 std::vector<std::string> UserKernelDefines(const ConfigSpace& space, const Config& config);
+// The same from a config's knob values (a record's RecordConfig::values): what `sonar emit`
+// writes for a user kernel's best config.
+std::vector<std::string> UserKernelDefinesOfValues(const std::vector<KnobValue>& values);
 
 }  // namespace sonar

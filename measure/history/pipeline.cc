@@ -27,6 +27,7 @@
 #include <utility>
 
 #include "measure/record_store.h"
+#include "space/task.h"
 
 namespace sonar {
 namespace history_internal {
@@ -604,6 +605,40 @@ StatusOr<std::vector<Record>> ImportHistoryText(std::string_view text, std::stri
                         source_name, options, output, report);
   if (!s.ok()) return s;
   return out;
+}
+
+Status ForEachRecordOrHistory(const std::string& path, const std::string& selector,
+                              const std::function<void(Record&&)>& fn, RecordLogStats* stats) {
+  *stats = RecordLogStats{};
+  uint64_t key = 0;
+  const bool is_key = HexToWorkloadKey(selector, &key);
+  int64_t matched = 0;
+  auto selected = [&](Record&& r) {
+    if (selector.empty() || (is_key && r.workload_key == key) || r.task.name == selector ||
+        r.task.op == selector) {
+      ++matched;
+      fn(std::move(r));
+    }
+  };
+  // A --workload that matches nothing is a wrong command line, not an empty answer.
+  auto no_match = [&]() -> Status {
+    if (selector.empty() || matched > 0) return OkStatus();
+    return InvalidArgumentError("--workload: no workload of " + path + " matches '" + selector +
+                                "' (sonar records stats " + path + " lists them)");
+  };
+  char head[16];
+  size_t got = 0;
+  if (FILE* f = std::fopen(path.c_str(), "rb")) {
+    got = std::fread(head, 1, sizeof head, f);
+    std::fclose(f);
+  }
+  if (got == 0 || !LooksLikeRecordLog(std::string_view(head, got))) {
+    ImportReport report;
+    SONAR_RETURN_IF_ERROR(ImportHistory(path, ImportOptions{}, selected, &report));
+    return no_match();
+  }
+  SONAR_RETURN_IF_ERROR(ForEachRecord(path, selected, stats));
+  return no_match();
 }
 
 StatusOr<std::vector<Record>> LoadRecordsOrHistory(const std::string& path,

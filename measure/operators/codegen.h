@@ -51,17 +51,44 @@ void AppendThreadsKnob(const OperatorOptions& options, std::vector<Knob>* knobs)
 // policy makes them.
 SplitOptions DivisorSplit(int64_t max_inner_factor);
 
+// Which of the two forms of a kernel a template writes. The kernel code (constants, State, the
+// packing and tile functions, the body of the timed call) is the same text in both.
+//   - the harness form (name_space empty): the contract of measure/harness/harness_main.cc,
+//     sonar_init fills random inputs, sonar_run is the timed call, sonar_check/sonar_output;
+//   - the shipped form (EmitShippedKernelSource, `sonar emit`): everything inside
+//     `namespace <name_space> {`, no reference, no random inputs, and four entry points:
+//       std::size_t WeightFloats();            // floats of the weights Prepare reads
+//       void* Prepare(const float* w);         // copies/packs the weights, allocates scratch
+//       void Run(void* layer, const float* x, float* y);  // the timed call of the harness
+//       void Release(void* layer);
+struct KernelForm {
+  std::string name_space;  // "" = harness form; else e.g. "sonar_tuned::dense_m512_n512_k512"
+  bool shipped() const { return !name_space.empty(); }
+};
+
 struct PreludeOptions {
   std::string title;  // one-line description written at the top of the source
   int vec = 1;        // floats per vector (1: vf is plain float)
   int threads = 1;    // > 1: ParallelFor uses std::thread
+  KernelForm form;
 };
 
-// The first part of every generated kernel: includes, `namespace {`, the vector type `vf` and
-// Load/Store/Splat/Lane/HSum, Alloc (64-byte aligned, zeroed), Fill (uniform [-1, 1] from a
-// seed), ParallelFor, and ErrorOf (relative error, 1e30 when not finite). The caller closes the
-// namespace.
+// The first part of every generated kernel: includes, (shipped form: `namespace NAME_SPACE {`),
+// `namespace {`, the vector type `vf` and Load/Store/Splat/Lane/HSum, Alloc (64-byte aligned,
+// zeroed), ParallelFor, and in the harness form Fill (uniform [-1, 1] from a seed) and ErrorOf
+// (relative error, 1e30 when not finite). The caller closes the anonymous namespace.
 std::string EmitPrelude(const PreludeOptions& options);
+
+// The opening of the timed function, which reads the kernel's `const State& s`: the harness's
+// `extern "C" void sonar_run(void* state)` or the shipped form's `void RunState(const State& s)`.
+std::string EmitRunOpening(const KernelForm& form);
+
+// The shipped form's entry points and the closing of its namespace. `prepare` is the body of
+// Prepare after `State* s = new State{};` (it reads `const float* w`, ends without a return);
+// `weight_floats` the C++ expression of WeightFloats(); `buffers` the State fields Release frees.
+std::string EmitShippedEntries(const KernelForm& form, std::string_view prepare,
+                               std::string_view weight_floats,
+                               const std::vector<std::string>& buffers);
 
 // The last part of every generated kernel: sonar_check (the largest ErrorOf between the output
 // s.y[i] and Reference(s, i), the double-precision reference of flat output i, which the
@@ -88,19 +115,22 @@ Status CheckRank(std::string_view op, const std::vector<int64_t>& shape, size_t 
 StatusOr<Task> MakeDenseTask(const std::vector<int64_t>& shape, std::string target,
                              const OperatorOptions& options);
 double DenseFlops(const std::vector<int64_t>& shape);
-StatusOr<std::string> EmitDenseSource(const Task& task, const Config& config);
+StatusOr<std::string> EmitDenseSource(const Task& task, const Config& config,
+                                      const KernelForm& form);
 Config DenseDefaultConfig(const Task& task);
 
 StatusOr<Task> MakeConv2dTask(const std::vector<int64_t>& shape, std::string target,
                               const OperatorOptions& options);
 double Conv2dFlops(const std::vector<int64_t>& shape);
-StatusOr<std::string> EmitConv2dSource(const Task& task, const Config& config);
+StatusOr<std::string> EmitConv2dSource(const Task& task, const Config& config,
+                                       const KernelForm& form);
 Config Conv2dDefaultConfig(const Task& task);
 
 StatusOr<Task> MakeDepthwiseTask(const std::vector<int64_t>& shape, std::string target,
                                  const OperatorOptions& options);
 double DepthwiseFlops(const std::vector<int64_t>& shape);
-StatusOr<std::string> EmitDepthwiseSource(const Task& task, const Config& config);
+StatusOr<std::string> EmitDepthwiseSource(const Task& task, const Config& config,
+                                          const KernelForm& form);
 Config DepthwiseDefaultConfig(const Task& task);
 
 // Output height/width of a convolution window: (in + 2 pad - window) / stride + 1.

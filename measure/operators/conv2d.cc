@@ -130,7 +130,8 @@ Config Conv2dDefaultConfig(const Task& task) {
                                        {"unroll_kw", {0}}});
 }
 
-StatusOr<std::string> EmitConv2dSource(const Task& task, const Config& config) {
+StatusOr<std::string> EmitConv2dSource(const Task& task, const Config& config,
+                                       const KernelForm& form) {
   SONAR_RETURN_IF_ERROR(CheckConfig(task, config));
   const ConfigSpace& sp = task.space;
   const Conv2dShape d = ShapeOf(task.shape);
@@ -148,7 +149,8 @@ StatusOr<std::string> EmitConv2dSource(const Task& task, const Config& config) {
       EmitPrelude({.title = "conv2d " + ShapeToJson(task.shape) +
                             " (N,C,H,W,K,R,S,stride,pad); config: " + sp.ToString(config),
                    .vec = static_cast<int>(vec),
-                   .threads = static_cast<int>(threads)});
+                   .threads = static_cast<int>(threads),
+                   .form = form});
   s += "\nconstexpr long BATCH = " + I(d.n) + ", C = " + I(d.c) + ", H = " + I(d.h) +
        ", W = " + I(d.w) + ", K = " + I(d.k) + ";\n";
   s += "constexpr long R = " + I(d.r) + ", S = " + I(d.s) + ", ST = " + I(d.stride) +
@@ -253,7 +255,9 @@ inline void Tile(const float* __restrict in, const float* __restrict wp, float* 
 
 }  // namespace
 
-extern "C" void* sonar_init(unsigned long long seed) {
+)";
+  if (!form.shipped()) {
+    s += R"(extern "C" void* sonar_init(unsigned long long seed) {
   State* s = new State;
   s->x = Alloc(BATCH * C * H * W);
   s->w = Alloc(K * C * R * S);
@@ -266,9 +270,10 @@ extern "C" void* sonar_init(unsigned long long seed) {
   return s;
 }
 
-extern "C" void sonar_run(void* state) {
-  const State& s = *static_cast<State*>(state);
-  if constexpr (COPY_INPUT) PackInput(s.x, s.xp);
+)";
+  }
+  s += EmitRunOpening(form);
+  s += R"(  if constexpr (COPY_INPUT) PackInput(s.x, s.xp);
   const float* in = COPY_INPUT ? s.xp : s.x;
   for (long n = 0; n < BATCH; ++n) {
     const float* img = in + n * (C * HP * WP);
@@ -277,6 +282,14 @@ extern "C" void sonar_run(void* state) {
   const char* out_ext[3] = {"OCO", "OH", "OWO"};
   s += EmitOuterTileLoops(out_names, out_ext, outer);
   s += "          Tile(img, s.wp, s.y, n, oco, oh, owo);\n    });\n  }\n}\n";
+  if (form.shipped()) {
+    s += EmitShippedEntries(form,
+                            "  s->wp = Alloc(K * C * R * S);\n"
+                            "  PackWeights(w, s->wp);\n"
+                            "  s->xp = COPY_INPUT ? Alloc(BATCH * C * HP * WP) : nullptr;\n",
+                            "K * C * R * S", {"wp", "xp"});
+    return s;
+  }
   s += R"(
 static double Reference(const State& s, long i) {
   const long ow = i % OW, oh = i / OW % OH, k = i / (OW * OH) % K, n = i / (OW * OH * K);

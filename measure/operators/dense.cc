@@ -115,7 +115,8 @@ Config DenseDefaultConfig(const Task& task) {
                                        {"unroll_k", {1}}});
 }
 
-StatusOr<std::string> EmitDenseSource(const Task& task, const Config& config) {
+StatusOr<std::string> EmitDenseSource(const Task& task, const Config& config,
+                                      const KernelForm& form) {
   SONAR_RETURN_IF_ERROR(CheckConfig(task, config));
   const ConfigSpace& sp = task.space;
   const int64_t m = task.shape[0], n = task.shape[1], k = task.shape[2];
@@ -132,7 +133,8 @@ StatusOr<std::string> EmitDenseSource(const Task& task, const Config& config) {
   std::string s = EmitPrelude({.title = "dense M=" + I(m) + " N=" + I(n) + " K=" + I(k) +
                                         "; config: " + sp.ToString(config),
                                .vec = static_cast<int>(vec),
-                               .threads = static_cast<int>(threads)});
+                               .threads = static_cast<int>(threads),
+                               .form = form});
   s += "\nconstexpr long M = " + I(m) + ", N = " + I(n) + ", K = " + I(k) + ";\n";
   s += "constexpr long YO = " + I(ty[0]) + ", YM = " + I(ty[1]) + ", MR = " + I(ty[2]) +
        ", MB = YM * MR;\n";
@@ -236,7 +238,8 @@ inline void Tile(const State& s, long i0, long j0, long k0) {
   s += "      Tile(s, yo * MB + ym * MR, xo * NB + xm * NR, ko * KC);\n}\n";
 
   s += "\n}  // namespace\n\n";
-  s += R"(extern "C" void* sonar_init(unsigned long long seed) {
+  if (!form.shipped()) {
+    s += R"(extern "C" void* sonar_init(unsigned long long seed) {
   State* s = new State;
   s->x = Alloc(M * K);
   s->w = Alloc(N * K);
@@ -247,9 +250,9 @@ inline void Tile(const State& s, long i0, long j0, long k0) {
   return s;
 }
 
-extern "C" void sonar_run(void* state) {
-  const State& s = *static_cast<State*>(state);
 )";
+  }
+  s += EmitRunOpening(form);
   if (panel) s += "  PackB(s.w, s.wp);\n";
   const char* outer_names[3] = {"yo", "xo", "ko"};
   const char* outer_ext[3] = {"YO", "XO", "KO"};
@@ -262,6 +265,15 @@ extern "C" void sonar_run(void* state) {
   s += "      for (long " + std::string(outer_names[outer[2]]) + " = 0; " + outer_names[outer[2]] +
        " < " + outer_ext[outer[2]] + "; ++" + outer_names[outer[2]] + ")\n";
   s += "        Block(s, yo, xo, ko);\n  });\n}\n";
+  if (form.shipped()) {
+    // W is copied: the layer keeps no pointer to the caller's weights.
+    s += EmitShippedEntries(form,
+                            "  s->w = Alloc(N * K);\n"
+                            "  std::memcpy(s->w, w, N * K * sizeof(float));\n"
+                            "  s->wp = PACK_B ? Alloc(N * K) : nullptr;\n",
+                            "N * K", {"w", "wp"});
+    return s;
+  }
   s += R"(
 static double Reference(const State& s, long i) {
   const long row = i / N, col = i % N;

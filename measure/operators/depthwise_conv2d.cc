@@ -124,7 +124,8 @@ Config DepthwiseDefaultConfig(const Task& task) {
                                        {"unroll_kw", {0}}});
 }
 
-StatusOr<std::string> EmitDepthwiseSource(const Task& task, const Config& config) {
+StatusOr<std::string> EmitDepthwiseSource(const Task& task, const Config& config,
+                                          const KernelForm& form) {
   SONAR_RETURN_IF_ERROR(CheckConfig(task, config));
   const ConfigSpace& sp = task.space;
   const DepthwiseShape d = ShapeOf(task.shape);
@@ -141,7 +142,8 @@ StatusOr<std::string> EmitDepthwiseSource(const Task& task, const Config& config
   std::string s = EmitPrelude({.title = "depthwise_conv2d " + ShapeToJson(task.shape) +
                                         " (N,C,H,W,R,S,stride,pad); config: " + sp.ToString(config),
                                .vec = static_cast<int>(vec),
-                               .threads = static_cast<int>(threads)});
+                               .threads = static_cast<int>(threads),
+                               .form = form});
   s += "\nconstexpr long BATCH = " + I(d.n) + ", C = " + I(d.c) + ", H = " + I(d.h) +
        ", W = " + I(d.w) + ";\n";
   s += "constexpr long R = " + I(d.r) + ", S = " + I(d.s) + ", ST = " + I(d.stride) +
@@ -273,7 +275,9 @@ inline void Tile(const float* __restrict in, const float* __restrict wp, float* 
   s += R"(
 }  // namespace
 
-extern "C" void* sonar_init(unsigned long long seed) {
+)";
+  if (!form.shipped()) {
+    s += R"(extern "C" void* sonar_init(unsigned long long seed) {
   State* s = new State;
   s->x = Alloc(BATCH * C * H * W);
   s->w = Alloc(C * R * S);
@@ -286,9 +290,10 @@ extern "C" void* sonar_init(unsigned long long seed) {
   return s;
 }
 
-extern "C" void sonar_run(void* state) {
-  const State& s = *static_cast<State*>(state);
-  if constexpr (COPY_INPUT) PackInput(s.x, s.xp);
+)";
+  }
+  s += EmitRunOpening(form);
+  s += R"(  if constexpr (COPY_INPUT) PackInput(s.x, s.xp);
   const float* in = COPY_INPUT ? s.xp : s.x;
   for (long n = 0; n < BATCH; ++n) {
     const float* img = in + n * (C * HP * WP);
@@ -298,6 +303,14 @@ extern "C" void sonar_run(void* state) {
   s += EmitOuterTileLoops(out_names, out_ext, outer);
   s += "          for (long ohi = 0; ohi < OHB; ++ohi)\n";
   s += "            Tile(img, s.wp, s.y, n, oco, oho * OHB + ohi, owo);\n    });\n  }\n}\n";
+  if (form.shipped()) {
+    s += EmitShippedEntries(form,
+                            "  s->wp = Alloc(C * R * S);\n"
+                            "  PackWeights(w, s->wp);\n"
+                            "  s->xp = COPY_INPUT ? Alloc(BATCH * C * HP * WP) : nullptr;\n",
+                            "C * R * S", {"wp", "xp"});
+    return s;
+  }
   s += R"(
 static double Reference(const State& s, long i) {
   const long ow = i % OW, oh = i / OW % OH, c = i / (OW * OH) % C, n = i / (OW * OH * C);
