@@ -182,6 +182,22 @@ TEST(CliExitCodes, OneRuleForEveryCommand) {
       {{"hw", "describe", "--no-probes", "--repeats", "5"}, 2, "--repeats"},
       {{"import", "@/tvm.log", "--format", "ansor", "--out", "@/g.sonar"}, 1, "--format ansor"},
       {{"latency", "predict", "--model", "@/missing.json", "--arch", "x"}, 1, "missing.json"},
+      // emit
+      {{"emit", "--records", "@/tvm.log", "--out", "@/o"}, 2, "--workload W"},
+      {{"emit", "--records", "@/tvm.log", "--all", "--workload", "dense", "--out", "@/o"},
+       2,
+       "--workload W"},
+      {{"emit", "--records", "@/tvm.log", "--workload", "nope", "--out", "@/o"}, 2, "--workload"},
+      {{"emit", "--records", "@/tvm.log", "--all", "--out", "@/existing.txt"}, 2, "--out"},
+      {{"emit", "--records", "@/tvm.log", "--all", "--out", "@/o", "--namespace", "9x"},
+       2,
+       "--namespace"},
+      {{"emit", "--records", "@/tvm.log", "--all", "--out", "@/o"}, 1, "nothing to emit"},
+      {{"emit", "--records", "@/missing.sonar", "--all", "--out", "@/o"}, 1, "cannot read"},
+      {{"emit", "--records", "@/tvm.log", "--workload", "dense", "--out", "@/o"},
+       1,
+       "cannot emit workload"},
+      {{"search", "--replay", "@/tvm.log", "--emit", "@/o"}, 2, "--emit"},
   };
   WriteFile(dir.File("existing.txt"), "a file of the user's\n");
   const std::set<std::string> before = Entries(dir.File(""));
