@@ -16,6 +16,7 @@
 #pragma once
 
 #include "common/status.h"
+#include "measure/emit/emit.h"
 #include "measure/history_io.h"
 #include "measure/measurer.h"
 #include "measure/operators.h"
