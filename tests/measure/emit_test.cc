@@ -15,6 +15,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 
 #include "common/random.h"
@@ -384,6 +385,27 @@ TEST(Emit, AllSkipsWhatCannotBeEmittedAndAWorkloadThatCannotIsAnError) {
   EXPECT_THAT(
       EmitTunedKernels(best, {.out_dir = dir.File("e"), .name_space = "9x"}).status().message(),
       HasSubstr("--namespace"));
+}
+
+// A config tuned with a threads knob (OperatorOptions::max_threads > 1) emits with its value:
+// the record does not keep max_threads, so the task is rebuilt with max_threads = the value.
+TEST(Emit, AConfigWithThreadsEmitsItsThreads) {
+  testing::ScratchDir dir;
+  OperatorOptions o;
+  o.max_threads = 8;
+  StatusOr<Task> dense = MakeOperatorTask("dense", {64, 32, 16}, "cpu-test", o);
+  ASSERT_TRUE(dense.ok());
+  Rng rng = MakeRng(9, 0);
+  std::optional<Config> four;
+  for (int i = 0; i < 500 && !four; ++i) {
+    StatusOr<Config> c = dense->space.Sample(rng);
+    if (c.ok() && dense->space.ToString(*c).find("threads=4") != std::string::npos) four = *c;
+  }
+  ASSERT_TRUE(four.has_value());
+  Record r = OkRecord(*dense, *four, 1e-4);
+  StatusOr<EmitSummary> s = EmitTunedKernels({{r, 1e-4}}, {.out_dir = dir.File("t")});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_THAT(ReadFile(dir.File("t/dense_m64_n32_k16.cc")), HasSubstr("THREADS = 4;"));
 }
 
 TEST(Emit, BestConfigsPicksTheFastestAndSaysWhenAWorkloadOnlyFailed) {
