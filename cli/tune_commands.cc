@@ -332,6 +332,11 @@ int RunTune(const TuneArgs& a) {
                   default_seconds / best_seconds);
     }
   }
+  if (summary->best && a.replay.empty()) {
+    // The next step: the tuned kernel in the user's own program.
+    std::printf("use it: sonar emit --records %s --workload %s --out tuned (docs/emit.md)\n",
+                records_path.c_str(), WorkloadKeyToHex(task.WorkloadKey()).c_str());
+  }
   if (stop_signal != 0) PrintResumeHint(records_path);
   return exit_code;
 }
