@@ -7,12 +7,15 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "cli/commands.h"
 #include "measure/emit/emit.h"
+#include "measure/hardware.h"
 
 namespace sonar {
 namespace cli {
@@ -37,10 +40,14 @@ int RunEmit(const EmitArgs& a) {
   if (Status s = CheckOutputDirectory("--out", a.out); !s.ok()) {
     return UsageError("emit", s.message());
   }
-  EmitOptions options{
-      .out_dir = a.out, .force = a.force, .name_space = a.name_space, .source_log = a.records};
+  EmitOptions options{.out_dir = a.out,
+                      .force = a.force,
+                      .name_space = a.name_space,
+                      .source_log = a.records,
+                      .preferred_target = ThisMachineTarget()};
   if (Status s = options.Validate(); !s.ok()) return UsageError("emit", s.message());
-  StatusOr<std::vector<BestConfig>> best = BestConfigs(a.records, a.workload);
+  std::vector<std::string> only_failed;
+  StatusOr<std::vector<BestConfig>> best = BestConfigs(a.records, a.workload, &only_failed);
   if (!best.ok()) {
     if (best.status().message().rfind("--", 0) == 0) {
       return UsageError("emit", best.status().message());
@@ -54,8 +61,23 @@ int RunEmit(const EmitArgs& a) {
     }
     return Fail(summary.status());
   }
-  for (const std::string& s : summary->skipped) {
+  std::vector<std::string> skipped = summary->skipped;
+  for (const std::string& s : only_failed) skipped.push_back(s);
+  for (const std::string& s : skipped) {
     std::fprintf(stderr, "sonar emit: left out %s\n", s.c_str());
+  }
+  // Files of an earlier emit into this directory that this one did not write: a build that
+  // compiles DIR/*.cc would compile them too.
+  std::set<std::string> written(summary->files.begin(), summary->files.end());
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(a.out, ec)) {
+    const std::string p = e.path().string();
+    if (e.path().extension() == ".cc" && !written.count(p)) {
+      std::fprintf(stderr,
+                   "sonar emit: note: %s was not written by this emit (an earlier one?); a build "
+                   "of %s/*.cc compiles it too\n",
+                   p.c_str(), a.out.c_str());
+    }
   }
   if (a.json) {
     Json w = Json::array();
@@ -66,7 +88,7 @@ int RunEmit(const EmitArgs& a) {
     std::cout << Json({{"out", a.out},
                        {"workloads", w},
                        {"files", summary->files},
-                       {"skipped", summary->skipped},
+                       {"skipped", skipped},
                        {"compile_flags", kEmittedCompileFlags}})
                      .dump()
               << std::endl;
@@ -77,8 +99,9 @@ int RunEmit(const EmitArgs& a) {
                 a.out.c_str(), e.file.c_str());
   }
   std::printf("wrote %zu files into %s", summary->files.size(), a.out.c_str());
-  if (!summary->skipped.empty()) {
-    std::printf(" (%zu workloads left out, listed on stderr)", summary->skipped.size());
+  if (!skipped.empty()) {
+    std::printf(" (%zu workload%s left out, listed on stderr)", skipped.size(),
+                skipped.size() == 1 ? "" : "s");
   }
   std::printf("\n");
   bool kernels = false;
@@ -104,7 +127,8 @@ void RegisterEmitCommands(CLI::App& app, int* exit_code) {
                    "Record log (or any history file Sonar reads) with the tuning results")
       ->required();
   emit->add_option("--workload", a->workload,
-                   "The one workload to emit (16-digit hex key, task name or op)");
+                   "The workloads to emit: a 16-digit hex key (one workload), a task name or an "
+                   "op (every workload of it)");
   emit->add_flag("--all", a->all,
                  "Emit every workload with a successful record; those that cannot be emitted "
                  "(another tool's templates) are listed on stderr");
@@ -123,8 +147,9 @@ void RegisterEmitCommands(CLI::App& app, int* exit_code) {
       "  sonar emit --records dense.sonar --all --out tuned\n"
       "  c++ -std=c++17 -O3 -march=native -pthread -Ituned app.cc tuned/*.cc -o app\n"
       "In app.cc: sonar_tuned::Layer layer(\"dense\", {512, 512, 512}, w); layer.Run(x, y);\n"
-      "A shape that was not tuned runs a generic kernel. The emitted code needs only the C++17\n"
-      "standard library. docs/emit.md has the API.");
+      "A shape that was not tuned runs a generic kernel. The emitted code needs GCC or Clang\n"
+      "and the C++17 standard library; run it on the machine it was tuned on (-march=native).\n"
+      "docs/emit.md has the API.");
   emit->callback([=] { *exit_code = RunEmit(*a); });
 }
 

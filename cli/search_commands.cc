@@ -20,6 +20,7 @@
 #include "common/statistics.h"
 #include "measure/child_process.h"
 #include "measure/emit/emit.h"
+#include "measure/hardware.h"
 #include "measure/history_io.h"
 #include "measure/measurer.h"
 #include "measure/record_store.h"
@@ -413,9 +414,10 @@ int RunSearch(const SearchArgs& a) {
   }
   Json emitted = nullptr;
   if (!a.emit.empty() && !emit_networks.empty()) {
-    StatusOr<EmitSummary> e =
-        EmitTunedKernels(emit_best, {.out_dir = a.emit, .source_log = a.records},
-                         /*skip_unusable=*/true, emit_networks);
+    StatusOr<EmitSummary> e = EmitTunedKernels(
+        emit_best,
+        {.out_dir = a.emit, .source_log = a.records, .preferred_target = ThisMachineTarget()},
+        /*skip_unusable=*/true, emit_networks);
     if (!e.ok()) return Fail(e.status());
     emitted = {{"dir", a.emit}, {"networks", e->networks}, {"files", e->files.size()}};
     if (talk) {

@@ -34,12 +34,52 @@ bool IsIdentifier(std::string_view s) {
   return true;
 }
 
-// "a::b" with every part an identifier.
+// C++ keywords and `std` (a namespace a program may not add to).
+bool IsReserved(std::string_view s) {
+  static const std::set<std::string_view> kReserved = {
+      "alignas",       "alignof",     "and",
+      "and_eq",        "asm",         "auto",
+      "bitand",        "bitor",       "bool",
+      "break",         "case",        "catch",
+      "char",          "char8_t",     "char16_t",
+      "char32_t",      "class",       "compl",
+      "concept",       "const",       "consteval",
+      "constexpr",     "constinit",   "const_cast",
+      "continue",      "co_await",    "co_return",
+      "co_yield",      "decltype",    "default",
+      "delete",        "do",          "double",
+      "dynamic_cast",  "else",        "enum",
+      "explicit",      "export",      "extern",
+      "false",         "float",       "for",
+      "friend",        "goto",        "if",
+      "inline",        "int",         "long",
+      "mutable",       "namespace",   "new",
+      "noexcept",      "not",         "not_eq",
+      "nullptr",       "operator",    "or",
+      "or_eq",         "private",     "protected",
+      "public",        "register",    "reinterpret_cast",
+      "requires",      "return",      "short",
+      "signed",        "sizeof",      "static",
+      "static_assert", "static_cast", "struct",
+      "switch",        "template",    "this",
+      "thread_local",  "throw",       "true",
+      "try",           "typedef",     "typeid",
+      "typename",      "union",       "unsigned",
+      "using",         "virtual",     "void",
+      "volatile",      "wchar_t",     "while",
+      "xor",           "xor_eq",      "std",
+      "posix"};
+  return kReserved.count(s) > 0;
+}
+
+// "a::b" with every part an identifier that is not reserved.
 bool IsQualifiedName(std::string_view s) {
   size_t start = 0;
   while (true) {
     const size_t end = s.find("::", start);
-    if (!IsIdentifier(s.substr(start, end == std::string_view::npos ? end : end - start))) {
+    const std::string_view part =
+        s.substr(start, end == std::string_view::npos ? end : end - start);
+    if (!IsIdentifier(part) || IsReserved(part) || part.rfind("__", 0) == 0) {
       return false;
     }
     if (end == std::string_view::npos) return true;
@@ -193,6 +233,8 @@ struct KernelInfo {
   int rank;
   long shape[9];
   double measured_seconds;  // what Sonar measured for one call (the median of its repeats)
+  const char* target;       // the target it was tuned for, e.g. "cpu-x86_64-avx512"
+  const char* hardware_id;  // the measuring machine's hardware descriptor id ("" unknown)
   std::size_t (*weight_floats)();
   void* (*prepare)(const float* w);
   void (*run)(void* layer, const float* x, float* y);
@@ -438,16 +480,22 @@ struct OutFile {
 Status EmitOptions::Validate() const {
   if (out_dir.empty()) return InvalidArgumentError("--out: an output directory is needed");
   if (!IsQualifiedName(name_space)) {
-    return InvalidArgumentError("--namespace: '" + name_space + "' is not a C++ namespace name");
+    return InvalidArgumentError("--namespace: '" + name_space +
+                                "' is not a C++ namespace of your own (identifiers joined by ::, "
+                                "no keyword, not std)");
   }
   return OkStatus();
 }
 
-StatusOr<std::vector<BestConfig>> BestConfigs(const std::string& path,
-                                              const std::string& selector) {
+StatusOr<std::vector<BestConfig>> BestConfigs(const std::string& path, const std::string& selector,
+                                              std::vector<std::string>* only_failed) {
   std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) return NotFoundError("cannot read " + path);
+  if (!fs::exists(path, ec)) return NotFoundError("cannot read " + path + ": no such file");
+  if (!fs::is_regular_file(path, ec)) {
+    return NotFoundError("cannot read " + path + ": not a regular file");
+  }
   BestRecordKeeper keeper;
+  WorkloadSummarizer summarizer;
   int64_t kernels = 0;
   RecordLogStats stats;
   SONAR_RETURN_IF_ERROR(ForEachRecordOrHistory(
@@ -455,9 +503,19 @@ StatusOr<std::vector<BestConfig>> BestConfigs(const std::string& path,
       [&](Record&& r) {
         if (IsTrainingRecord(r)) return;
         ++kernels;
+        summarizer.Add(r);
         keeper.Add(r);
       },
       &stats));
+  if (only_failed != nullptr) {
+    only_failed->clear();
+    for (const WorkloadSummary& w : summarizer.summaries()) {
+      if (w.ok == 0) {
+        only_failed->push_back(WorkloadKeyToHex(w.workload_key) + " (" + w.task.name + "): its " +
+                               std::to_string(w.records) + " records all failed");
+      }
+    }
+  }
   std::vector<BestConfig> out;
   for (Record& r : keeper.Best()) {
     const double cost = RecordCost(r);
@@ -466,9 +524,9 @@ StatusOr<std::vector<BestConfig>> BestConfigs(const std::string& path,
   if (out.empty()) {
     return FailedPreconditionError(
         path + " has no successful record" +
-        (selector.empty() ? std::string() : " of workload '" + selector + "'") + " (" +
-        std::to_string(kernels) + " kernel records, all failed" +
-        (kernels == 0 ? "; a search log's training records hold no kernel" : "") + ")");
+        (selector.empty() ? std::string() : " of workload '" + selector + "'") +
+        (kernels == 0 ? " (it holds no kernel measurement)"
+                      : " (its " + std::to_string(kernels) + " kernel records all failed)"));
   }
   return out;
 }
@@ -488,9 +546,48 @@ StatusOr<EmitSummary> EmitTunedKernels(const std::vector<BestConfig>& best,
     TemplateKernel tk;
   };
   std::vector<Kernel> kernels;
-  std::map<std::string, std::string> shape_owner;  // "op [shape]" -> target, for duplicates
+  // Workloads of one op and shape for several targets: the dispatch picks by shape, so one of
+  // them goes in, the one of options.preferred_target when exactly one is of it.
+  std::map<std::string, std::vector<const BestConfig*>> by_shape;
+  for (const BestConfig& b : best) {
+    if (b.record.task.op != "user") {
+      by_shape[b.record.task.op + " " + b.record.task.args_json].push_back(&b);
+    }
+  }
+  std::set<const BestConfig*> shadowed;  // left out for another target's workload
+  for (const auto& [shape, group] : by_shape) {
+    if (group.size() < 2) continue;
+    const BestConfig* keep = nullptr;
+    int preferred = 0;
+    for (const BestConfig* b : group) {
+      if (!options.preferred_target.empty() && b->record.task.target == options.preferred_target) {
+        keep = b;
+        ++preferred;
+      }
+    }
+    std::string keys;
+    for (const BestConfig* b : group) {
+      keys += (keys.empty() ? "" : ", ") + WorkloadKeyToHex(b->record.workload_key) + " (target '" +
+              b->record.task.target + "')";
+    }
+    if (preferred != 1) {
+      return FailedPreconditionError(
+          std::to_string(group.size()) + " workloads are " + shape + " for different targets: " +
+          keys + "; the dispatch picks kernels by shape, so emit one of them with --workload KEY");
+    }
+    for (const BestConfig* b : group) {
+      if (b != keep) shadowed.insert(b);
+    }
+  }
   std::set<std::string> used_names = {"sonar_tuned", "best_configs"};
   for (const BestConfig& b : best) {
+    if (shadowed.count(&b)) {
+      summary.skipped.push_back(WorkloadKeyToHex(b.record.workload_key) + " (" +
+                                b.record.task.name + "): the same shape for target '" +
+                                b.record.task.target +
+                                "'; this machine's workload of that shape is emitted instead");
+      continue;
+    }
     const Record& r = b.record;
     if (r.task.op == "user") {
       std::string stem = UserKernelStem(r) + "_config";
@@ -527,16 +624,8 @@ StatusOr<EmitSummary> EmitTunedKernels(const std::vector<BestConfig>& best,
     }
     Kernel k{&b, {}};
     std::string why = RebuildTemplate(r, &k.tk);
-    if (why.empty()) {
-      const std::string key = r.task.op + " " + r.task.args_json;
-      auto [it, fresh] = shape_owner.emplace(key, r.task.target);
-      if (!fresh) {
-        why = "a workload of the same op and shape for target '" + it->second +
-              "' is emitted too; the dispatch picks kernels by shape, so choose one with "
-              "--workload";
-      } else if (used_names.count(k.tk.task.name)) {
-        why = "its name " + k.tk.task.name + " is taken";
-      }
+    if (why.empty() && used_names.count(k.tk.task.name)) {
+      why = "its name " + k.tk.task.name + " is taken";
     }
     if (!why.empty()) {
       const std::string line = WorkloadKeyToHex(r.workload_key) + " (" + r.task.name + "): " + why;
@@ -569,10 +658,8 @@ StatusOr<EmitSummary> EmitTunedKernels(const std::vector<BestConfig>& best,
   if (kernels.empty() && summary.workloads.empty() && networks.empty()) {
     std::string why;
     for (const std::string& s : summary.skipped) why += "\n  " + s;
-    return FailedPreconditionError(
-        "nothing to emit: no best record is of a Sonar template or a "
-        "user kernel:" +
-        why);
+    return FailedPreconditionError("nothing to emit: no workload's best record can be emitted:" +
+                                   why);
   }
 
   const std::string from = options.source_log.empty() ? "" : " from " + options.source_log;
@@ -582,10 +669,10 @@ StatusOr<EmitSummary> EmitTunedKernels(const std::vector<BestConfig>& best,
     const std::string name = k.tk.task.name;
     SONAR_ASSIGN_OR_RETURN(std::string src,
                            EmitShippedKernelSource(k.tk.task, k.tk.config, ns + "::" + name));
-    std::string head =
-        "// Tuned by Sonar" + from + ": " + name + ", " + Describe(r, k.best->cost_seconds) +
-        ".\n// Config: " + ValuesText(r.config.values) + "\n// Compile: c++ " +
-        kEmittedCompileFlags + " -c " + name + ".cc (the flags it was measured with).\n";
+    std::string head = "// Tuned by Sonar" + from + ": " + name + ", " +
+                       Describe(r, k.best->cost_seconds) + ".\n// Compile: c++ " +
+                       kEmittedCompileFlags + " -c " + name +
+                       ".cc (the flags it was measured with).\n";
     files.push_back({name + ".cc", head + src});
     summary.workloads.push_back({name, "kernel", name + ".cc", k.best->cost_seconds});
     Json j = {{"workload", WorkloadKeyToHex(r.workload_key)},
@@ -692,10 +779,12 @@ StatusOr<EmitSummary> EmitTunedKernels(const std::vector<BestConfig>& best,
       const std::string& n = k.tk.task.name;
       c += "    {\"" + n + "\", \"" + k.tk.task.op + "\", " +
            std::to_string(k.tk.task.shape.size()) + ", {" + ShapeList(k.tk.task.shape) + "}, " +
-           Num(k.best->cost_seconds) + ", &" + n + "::WeightFloats, &" + n + "::Prepare, &" + n +
-           "::Run, &" + n + "::Release},\n";
+           Num(k.best->cost_seconds) + ", " + Json(k.tk.task.target).dump() + ", " +
+           Json(k.best->record.hardware_id).dump() + ", &" + n + "::WeightFloats, &" + n +
+           "::Prepare, &" + n + "::Run, &" + n + "::Release},\n";
     }
-    if (kernels.empty()) c += "    {\"\", \"\", 0, {}, 0, nullptr, nullptr, nullptr, nullptr},\n";
+    if (kernels.empty())
+      c += "    {\"\", \"\", 0, {}, 0, \"\", \"\", nullptr, nullptr, nullptr, nullptr},\n";
     c += "};\n\n}  // namespace\n";
     c += kDispatchBody;
     if (!networks.empty()) c += kGlue;

@@ -13,8 +13,9 @@
 //   - user kernels: a header of the best knob values as the macros the kernel was compiled with
 //     (`<stem>_config.h`);
 //   - every workload, both kinds: `best_configs.json`.
-// The emitted code needs only a C++17 compiler and its standard library; compile it with the
-// flags Sonar measured with (kEmittedCompileFlags). docs/emit.md has the API and a walk-through.
+// The emitted code needs GCC or Clang (GNU vector extensions) on a POSIX system and nothing
+// beyond the C++17 standard library; compile it with the flags Sonar measured with
+// (kEmittedCompileFlags). docs/emit.md has the API and a walk-through.
 //
 // Example:
 //   SONAR_ASSIGN_OR_RETURN(std::vector<BestConfig> best, BestConfigs("tune.sonar"));
@@ -46,8 +47,11 @@ struct BestConfig {
 // a workload key in hex, a task name or an op). Training records are left out. NotFound when
 // the file cannot be read; InvalidArgument "--workload: ..." when the selector matches nothing,
 // FailedPrecondition "PATH has no successful record of W" when it matches only failures.
+// *only_failed (may be null) receives one line per selected workload that has records but no
+// successful one ("KEY (name): its N records all failed").
 StatusOr<std::vector<BestConfig>> BestConfigs(const std::string& path,
-                                              const std::string& selector = "");
+                                              const std::string& selector = "",
+                                              std::vector<std::string>* only_failed = nullptr);
 
 // A network of the joint search to emit as one unit: its layers in order (space.Layers(arch)).
 struct EmitNetworkSpec {
@@ -62,6 +66,10 @@ struct EmitOptions {
   bool force = false;
   std::string name_space = "sonar_tuned";  // C++ namespace of everything emitted
   std::string source_log;                  // named in the emitted comments and JSON
+  // Of several workloads of one op and shape for different targets, the one of this target is
+  // emitted and the others are listed in EmitSummary::skipped; when none or several are of
+  // it, FailedPrecondition naming their keys.
+  std::string preferred_target;
   Status Validate() const;
 };
 
@@ -76,8 +84,9 @@ struct EmitSummary {
   std::vector<EmittedWorkload> workloads;
   std::vector<std::string> networks;  // identifiers of the emitted Network classes
   std::vector<std::string> files;     // every file written, paths under out_dir
-  // Workloads left out, one line each with the reason (imported TVM tasks that are not Sonar
-  // templates, training records' ops). Only when `skip_unusable`.
+  // Workloads left out, one line each with the reason: with `skip_unusable`, those that cannot
+  // be emitted (imported TVM tasks, older template versions); always, those of another target
+  // whose shape preferred_target's workload takes.
   std::vector<std::string> skipped;
 };
 
@@ -85,9 +94,8 @@ struct EmitSummary {
 // written, and each file is written to a temporary name and renamed, so a failed emit leaves
 // nothing new. Errors: InvalidArgument for bad options or a network whose layer is not a
 // template op; FailedPrecondition for a best record that cannot be emitted (a task Sonar's
-// templates did not make, a record of an older template version, two workloads of one op and
-// shape for different targets), unless `skip_unusable`, which lists those in
-// EmitSummary::skipped instead (an error still when nothing is left to emit);
+// templates did not make, a record of an older template version), unless `skip_unusable`, which
+// lists those in EmitSummary::skipped instead (an error still when nothing is left to emit);
 // InvalidArgument "--out: ..." when a file exists and !force; Internal when a file cannot be
 // written.
 StatusOr<EmitSummary> EmitTunedKernels(const std::vector<BestConfig>& best,

@@ -340,6 +340,7 @@ TEST(Emit, AllSkipsWhatCannotBeEmittedAndAWorkloadThatCannotIsAnError) {
   Record old = best[1].record;
   old.task.template_version = 0;
   old.task.target = "cpu-other";
+  old.task.args_json = "[1,4,8,8,8,3,3,1,0]";
   old.workload_key = old.task.ComputeWorkloadKey();
   std::vector<BestConfig> all = best;
   all.push_back({tvm, 1e-3});
@@ -366,7 +367,14 @@ TEST(Emit, AllSkipsWhatCannotBeEmittedAndAWorkloadThatCannotIsAnError) {
   other.task.target = "cpu-other";
   other.workload_key = other.task.ComputeWorkloadKey();
   e = EmitTunedKernels({best[0], {other, 1e-3}}, {.out_dir = dir.File("c")}, false);
-  EXPECT_THAT(e.status().message(), HasSubstr("--workload"));
+  EXPECT_THAT(e.status().message(), HasSubstr("--workload KEY"));
+  // ... unless one of them is this machine's target: that one goes in, the other is listed.
+  e = EmitTunedKernels({{other, 1e-3}, best[0]},
+                       {.out_dir = dir.File("c"), .preferred_target = "cpu-test"}, false);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  ASSERT_EQ(e->skipped.size(), 1u);
+  EXPECT_THAT(e->skipped[0], HasSubstr("cpu-other"));
+  EXPECT_THAT(ReadFile(dir.File("c/sonar_tuned.cc")), HasSubstr("\"cpu-test\""));
 
   // Existing files are refused unless force, and left as they were.
   std::ofstream(dir.File("a/sonar_tuned.h")) << "mine";
@@ -382,8 +390,15 @@ TEST(Emit, AllSkipsWhatCannotBeEmittedAndAWorkloadThatCannotIsAnError) {
   EXPECT_THAT(e.status().message(), HasSubstr("nothing to emit"));
   EXPECT_FALSE(std::filesystem::exists(dir.File("d")));
 
+  for (const char* bad : {"class", "std", "a::int", "x::", "__x"}) {
+    EXPECT_THAT(
+        EmitTunedKernels(best, {.out_dir = dir.File("e"), .name_space = bad}).status().message(),
+        HasSubstr("--namespace"))
+        << bad;
+  }
+  EXPECT_TRUE(EmitTunedKernels(best, {.out_dir = dir.File("e"), .name_space = "my::tuned"}).ok());
   EXPECT_THAT(
-      EmitTunedKernels(best, {.out_dir = dir.File("e"), .name_space = "9x"}).status().message(),
+      EmitTunedKernels(best, {.out_dir = dir.File("f"), .name_space = "9x"}).status().message(),
       HasSubstr("--namespace"));
 }
 
@@ -434,6 +449,10 @@ TEST(Emit, BestConfigsPicksTheFastestAndSaysWhenAWorkloadOnlyFailed) {
   EXPECT_THAT(none.status().message(), HasSubstr("no successful record of workload 'conv2d'"));
   EXPECT_THAT(BestConfigs(log, "matmul").status().message(), HasSubstr("--workload"));
   EXPECT_EQ(BestConfigs(dir.File("missing.sonar")).status().code(), StatusCode::kNotFound);
+  std::vector<std::string> only_failed;
+  ASSERT_TRUE(BestConfigs(log, "", &only_failed).ok());
+  ASSERT_EQ(only_failed.size(), 1u);
+  EXPECT_THAT(only_failed[0], HasSubstr("its 1 records all failed"));
 }
 
 TEST(Emit, AUserKernelGetsTheDefinesItWasMeasuredWith) {
