@@ -66,12 +66,13 @@ using Clock = std::chrono::steady_clock;
 
 // ----------------------------------------------------------------------------------- errors
 
-// Raises the Python exception for a non-OK status. `file`: the call's subject is a file, so
-// anything but a bad argument is an OSError (FileNotFoundError when missing).
+// Raises the Python exception for a non-OK status. `file`: the status is about a file (it cannot
+// be read or written, or its content is not what it should be): OSError, FileNotFoundError when
+// it is missing.
 [[noreturn]] void Raise(const Status& status, bool file) {
   PyObject* type = PyExc_ValueError;
   if (status.code() == StatusCode::kInternal) type = PyExc_RuntimeError;
-  if (file && status.code() != StatusCode::kInvalidArgument) {
+  if (file) {
     type = status.code() == StatusCode::kNotFound ? PyExc_FileNotFoundError : PyExc_OSError;
   }
   PyErr_SetString(type, status.message().c_str());
@@ -773,7 +774,7 @@ py::dict ImportHistories(const py::object& paths, const py::object& out_obj,
     if (std::filesystem::is_directory(file, ec))
       Raise(InvalidArgumentError(file + " is a directory (nothing was imported)"), true);
     if (std::filesystem::equivalent(file, out, ec) && !ec) {
-      Raise(InvalidArgumentError("cannot import " + file + " into itself (out=" + out + ")"), true);
+      throw py::value_error("cannot import " + file + " into itself (out=" + out + ")");
     }
   }
   ImportReport total;
