@@ -17,10 +17,11 @@ def test_the_python_kernel_example_tunes_and_resumes(tmp_path):
         pytest.skip("no C compiler (cc)")
     script = SOURCE_DIR / "examples" / "python_kernel" / "tune.py"
     log = tmp_path / "kernel.sonar"
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(sonar.__file__)))
     for trials in (3, 5):
         out = subprocess.run([sys.executable, str(script), "--trials", str(trials), "--records",
                               str(log), "--tuner", "random"], check=True, capture_output=True,
-                             text=True, env=dict(os.environ), cwd=tmp_path).stdout
+                             text=True, env=env, cwd=tmp_path).stdout
         assert "best config: {" in out
     assert "3 resumed" in out
     records = sonar.read_records(log)

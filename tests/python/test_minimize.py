@@ -112,7 +112,8 @@ def test_minimize_resumes_after_the_process_is_killed(tmp_path):
     log, progress = tmp_path / "run.sonar", tmp_path / "progress.txt"
     progress.write_text("")
     proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(log), str(progress)],
-                            env=dict(os.environ))
+                            env=dict(os.environ, PYTHONPATH=os.path.dirname(
+                                os.path.dirname(sonar.__file__))))
     deadline = time.time() + 60
     while len(progress.read_text().splitlines()) < 15 and time.time() < deadline:
         time.sleep(0.02)
