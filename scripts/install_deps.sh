@@ -12,6 +12,7 @@ PACKAGES=(
   clang libclang-rt-14-dev clang-format gnuplot-nox
   python3-sklearn
   python3-optuna
+  pybind11-dev python3-dev python3-pytest
 )
 
 missing=()
