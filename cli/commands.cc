@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <sstream>
 
+#include "measure/cuda/cuda_measurer.h"
+#include "measure/cuda/cuda_operators.h"
 #include "measure/history_io.h"
 #include "measure/operators.h"
 
@@ -95,6 +97,57 @@ StatusOr<Task> OperatorTaskFromFlags(const std::string& op, const std::string& s
   }
   SONAR_ASSIGN_OR_RETURN(std::vector<int64_t> ints, ParseShape(shape));
   StatusOr<Task> task = MakeOperatorTask(op, ints, target);
+  if (!task.ok()) return InvalidArgumentError("--shape: " + task.status().message());
+  return task;
+}
+
+void AddBackendFlags(CLI::App* command, BackendFlags* flags) {
+  command->add_option("--backend", flags->backend,
+                      "cpu (the default) or cuda: built-in GPU templates and .cu kernels timed on "
+                      "an NVIDIA GPU (docs/cuda.md)");
+  command->add_option("--device", flags->device, "CUDA device ordinal of the GPU (implies cuda)")
+      ->check(AtLeast(0));
+  command->add_option("--arch", flags->arch,
+                      "cuda: nvcc -arch, e.g. sm_90 (default: the device's compute capability)");
+  command->add_flag("--flush-l2", flags->flush_l2,
+                    "cuda: flush the L2 cache before every timed call (cold-cache timings)");
+}
+
+StatusOr<bool> UsesCuda(const BackendFlags& flags, const std::string& kernel) {
+  if (!flags.backend.empty() && flags.backend != "cpu" && flags.backend != "cuda") {
+    return InvalidArgumentError("--backend: unknown backend '" + flags.backend +
+                                "'; the backends are cpu and cuda");
+  }
+  const bool cu_kernel = kernel.size() > 3 && kernel.ends_with(".cu");
+  const bool gpu_flags = flags.device >= 0 || !flags.arch.empty() || flags.flush_l2;
+  if (flags.backend == "cuda" || gpu_flags || cu_kernel) {
+    if (flags.backend == "cpu") {
+      return InvalidArgumentError(
+          "--backend cpu contradicts --device, --arch, --flush-l2 or a .cu --kernel");
+    }
+    return true;
+  }
+  return false;
+}
+
+CudaOptions CudaOptionsFromFlags(const BackendFlags& flags) {
+  CudaOptions o;
+  o.device = flags.device >= 0 ? flags.device : 0;
+  o.arch = flags.arch;
+  o.flush_l2 = flags.flush_l2;
+  return o;
+}
+
+StatusOr<Task> CudaOperatorTaskFromFlags(const std::string& op, const std::string& shape,
+                                         const std::string& target) {
+  const std::vector<std::string> names = CudaOperatorNames();
+  if (std::find(names.begin(), names.end(), op) == names.end()) {
+    return InvalidArgumentError("--op: unknown GPU operator '" + op +
+                                "'; the GPU templates are dense (M,N,K) and conv2d "
+                                "(image_width,image_height,filter_width,filter_height)");
+  }
+  SONAR_ASSIGN_OR_RETURN(std::vector<int64_t> ints, ParseShape(shape));
+  StatusOr<Task> task = MakeCudaOperatorTask(op, ints, target);
   if (!task.ok()) return InvalidArgumentError("--shape: " + task.status().message());
   return task;
 }

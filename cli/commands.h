@@ -23,6 +23,10 @@
 #include "measure/record.h"
 #include "space/task.h"
 
+namespace sonar {
+struct CudaOptions;
+}  // namespace sonar
+
 namespace sonar::cli {
 
 inline constexpr int kExitOk = 0;
@@ -93,6 +97,26 @@ StatusOr<std::vector<int64_t>> ParseShape(const std::string& text);
 // it): a usage error.
 StatusOr<Task> OperatorTaskFromFlags(const std::string& op, const std::string& shape,
                                      const std::string& target = "");
+
+// The GPU flags of measure, tune and compare (docs/cuda.md): --backend cpu|cuda, --device N
+// (implies cuda), --arch sm_XY, --flush-l2.
+struct BackendFlags {
+  std::string backend;  // "" (not given: cpu unless a GPU flag or a .cu kernel), "cpu", "cuda"
+  int device = -1;      // -1: not given (device 0 when the backend is cuda)
+  std::string arch;
+  bool flush_l2 = false;
+};
+void AddBackendFlags(CLI::App* command, BackendFlags* flags);
+// Whether the run is on the GPU: --backend cuda, --device given, or a user kernel file ending
+// in .cu (`kernel`, may be empty). InvalidArgument naming the flag for an unknown --backend,
+// --backend cpu with --device/--arch/--flush-l2 or a .cu kernel.
+StatusOr<bool> UsesCuda(const BackendFlags& flags, const std::string& kernel);
+// The CudaOptions of the flags (device 0 when not given).
+CudaOptions CudaOptionsFromFlags(const BackendFlags& flags);
+// The GPU template's task from --op and --shape (target as given): a usage error naming the
+// flag when wrong.
+StatusOr<Task> CudaOperatorTaskFromFlags(const std::string& op, const std::string& shape,
+                                         const std::string& target);
 
 void RegisterRecordCommands(CLI::App& app, int* exit_code);   // import, export, records
 void RegisterHwCommands(CLI::App& app, int* exit_code);       // hw describe

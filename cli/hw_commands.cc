@@ -11,6 +11,7 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "measure/cuda/cuda_device.h"
 #include "measure/hardware.h"
 
 namespace sonar {
@@ -27,6 +28,7 @@ struct DescribeArgs {
   bool no_hardware_counters = false;
   int repeats = 0;  // 0: the default of HardwareOptions (or of Quick())
   uint64_t seed = 0;
+  int device = -1;  // >= 0: describe that CUDA GPU instead of the CPU
 };
 
 std::string FormatValue(double v, const std::string& unit) {
@@ -67,7 +69,17 @@ int RunDescribe(const DescribeArgs& a) {
     std::fprintf(stderr, "sonar hw describe: %s\n", s.message().c_str());
     return kExitUsage;
   }
-  StatusOr<HardwareDescriptor> hw = DescribeThisMachine(options);
+  StatusOr<HardwareDescriptor> hw = InternalError("not described");
+  if (a.device >= 0) {
+    // The GPU: properties and two probes read by a small nvcc-built program (docs/cuda.md).
+    CudaOptions cuda;
+    cuda.device = a.device;
+    StatusOr<CudaDeviceInfo> info = QueryCudaDevice(cuda, /*probes=*/!a.no_probes);
+    if (!info.ok()) return Fail(info.status());
+    hw = CudaDeviceDescriptor(*info);
+  } else {
+    hw = DescribeThisMachine(options);
+  }
   if (!hw.ok()) return Fail(hw.status());
   if (a.json) {
     std::cout << HardwareDescriptorToJson(*hw) << std::endl;
@@ -91,7 +103,7 @@ int RunDescribe(const DescribeArgs& a) {
                   p.median, p.min, p.max, p.unit.c_str(), p.repeats);
     }
   }
-  std::printf("\ncounters:\n");
+  if (!hw->counters.empty()) std::printf("\ncounters:\n");
   for (const CounterInfo& c : hw->counters) {
     std::printf(
         "  %-18s %-9s %s\n", c.name.c_str(), c.kind.c_str(),
@@ -126,10 +138,16 @@ void RegisterHwCommands(CLI::App& app, int* exit_code) {
       ->check(InRange(1, 1000));
   describe->add_option("--seed", args->seed, "Seed of the latency probes' random permutations")
       ->check(AtLeast(0));
+  describe
+      ->add_option("--device", args->device,
+                   "Describe CUDA GPU N instead (SMs, clocks, memory, compute capability; FMA and "
+                   "bandwidth probes); exit 1 when there is no such GPU")
+      ->check(AtLeast(0));
   describe->footer(
       "Example:\n"
       "  sonar hw describe\n"
       "  sonar hw describe --json --quick | jq '.features[] | select(.source == \"probe\")'\n"
+      "  sonar hw describe --device 0        # an NVIDIA GPU (docs/cuda.md)\n"
       "The id (hw-<16 hex digits>) hashes only static facts, so it is the same on every run on\n"
       "one machine; records measured here carry it. See docs/hardware.md.");
   describe->get_option("--no-probes")->excludes("--repeats");

@@ -20,6 +20,9 @@
 
 #include "cli/commands.h"
 #include "common/random.h"
+#include "measure/cuda/cuda_device.h"
+#include "measure/cuda/cuda_measurer.h"
+#include "measure/cuda/cuda_operators.h"
 #include "measure/measurer.h"
 #include "measure/operators.h"
 #include "measure/record_store.h"
@@ -54,6 +57,7 @@ struct MeasureArgs {
   double run_timeout_s = 0;
   double compile_timeout_s = 0;
   bool no_reference = false;
+  cli::BackendFlags backend;
 };
 
 int Usage(const std::string& message) {
@@ -148,11 +152,16 @@ int RunMeasure(const MeasureArgs& a) {
   if (a.min_repeat_ms >= 0) options.min_repeat_ms = a.min_repeat_ms;
   if (a.run_timeout_s > 0) options.run_timeout_s = a.run_timeout_s;
   if (a.compile_timeout_s > 0) options.compile_timeout_s = a.compile_timeout_s;
-  const std::string target = a.target;  // empty: ThisMachineTarget()
+  const std::string target = a.target;  // empty: ThisMachineTarget() (cuda: CudaTarget)
+  StatusOr<bool> cuda = cli::UsesCuda(a.backend, a.kernel);
+  if (!cuda.ok()) return Usage(cuda.status().message());
+  const CudaOptions cuda_options = cli::CudaOptionsFromFlags(a.backend);
+  if (Status s = cuda_options.Validate(); *cuda && !s.ok()) return Usage(s.message());
 
   Task task;
   if (by_op) {
-    StatusOr<Task> t = cli::OperatorTaskFromFlags(a.op, a.shape, target);
+    StatusOr<Task> t = *cuda ? cli::CudaOperatorTaskFromFlags(a.op, a.shape, target)
+                             : cli::OperatorTaskFromFlags(a.op, a.shape, target);
     if (!t.ok()) return Usage(t.status().message());
     task = std::move(t).value();
   } else {
@@ -188,7 +197,19 @@ int RunMeasure(const MeasureArgs& a) {
     if (!s.ok()) return cli::Fail(s.status());
     store = std::make_unique<RecordStore>(std::move(s).value());
   }
-  StatusOr<std::unique_ptr<Measurer>> measurer = MakeLocalMeasurer(options);
+  StatusOr<std::unique_ptr<Measurer>> measurer = InternalError("no measurer");
+  if (*cuda) {
+    // The GPU: its target names its compute capability and hardware id (the device is queried by
+    // a small nvcc-built program; no GPU is a clear error, exit 1).
+    if (target.empty()) {
+      StatusOr<CudaDeviceInfo> info = QueryCudaDevice(cuda_options, false, a.cache_dir);
+      if (!info.ok()) return cli::Fail(info.status());
+      task.target = CudaTarget(*info);
+    }
+    measurer = MakeCudaMeasurer(options, cuda_options);
+  } else {
+    measurer = MakeLocalMeasurer(options);
+  }
   if (!measurer.ok()) return cli::Fail(measurer.status());
 
   if (!a.json) {
@@ -198,7 +219,7 @@ int RunMeasure(const MeasureArgs& a) {
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<MeasureResult> results = (*measurer)->Measure(task, configs);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const double flops = by_op ? OperatorFlops(task) : 0;
+  const double flops = !by_op ? 0 : *cuda ? CudaOperatorFlops(task) : OperatorFlops(task);
   const double now_s =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 
@@ -337,12 +358,14 @@ void RegisterMeasureCommands(CLI::App& app, int* exit_code) {
       ->check(AtLeast(0));
   m->add_flag("--no-reference", args->no_reference,
               "Do not re-time the reference config (no relative costs)");
+  cli::AddBackendFlags(m, &args->backend);
   m->footer(
       "Examples:\n"
       "  sonar measure --op dense --shape 512,512,512 --sample 4 --records dense.sonar\n"
       "  sonar measure --op dense --shape 512,512,512 --config '{...}' --json\n"
       "  sonar measure --kernel examples/user_kernel/matmul.cc \\\n"
       "      --space examples/user_kernel/SPACE.json --sample 3\n"
+      "  sonar measure --op dense --shape 4096,4096,4096 --device 0 --sample 4   # GPU\n"
       "Prints per config its status, median seconds, GFLOP/s (operators) and the cost relative\n"
       "to the reference config timed in the same batch. Exit 0 even when configs fail (they\n"
       "are data), 1 on I/O errors, 2 on bad usage.");

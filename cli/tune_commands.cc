@@ -15,6 +15,9 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "measure/cuda/cuda_device.h"
+#include "measure/cuda/cuda_measurer.h"
+#include "measure/cuda/cuda_operators.h"
 #include "measure/history_io.h"
 #include "measure/measurer.h"
 #include "measure/operators.h"
@@ -142,6 +145,7 @@ struct TuneArgs {
   uint64_t seed = 0;
   bool json = false, quiet = false, no_cache = false;
   double min_repeat_ms = 0;
+  BackendFlags backend;
 };
 
 // The transfer flags against the tuners: transfer-bo and rgpe need --transfer-from, and it is an
@@ -195,6 +199,15 @@ int RunTune(const TuneArgs& a) {
                       "not improve by the fraction F over the last N trials");
   }
   tuner_options.seed = a.seed;
+  StatusOr<bool> cuda = UsesCuda(a.backend, a.kernel);
+  if (!cuda.ok()) return UsageError("tune", cuda.status().message());
+  if (*cuda && !a.replay.empty()) {
+    return UsageError("tune",
+                      "--replay measures nothing; --backend cuda, --device, --arch and "
+                      "--flush-l2 do not apply to it");
+  }
+  const CudaOptions cuda_options = CudaOptionsFromFlags(a.backend);
+  if (Status s = cuda_options.Validate(); *cuda && !s.ok()) return UsageError("tune", s.message());
   Task task;
   std::unique_ptr<Measurer> measurer;
   double flops = 0;
@@ -213,10 +226,11 @@ int RunTune(const TuneArgs& a) {
     measurer = MakeReplayMeasurer(table);
   } else {
     if (!a.op.empty()) {
-      StatusOr<Task> t = OperatorTaskFromFlags(a.op, a.shape);
+      StatusOr<Task> t = *cuda ? CudaOperatorTaskFromFlags(a.op, a.shape, "")
+                               : OperatorTaskFromFlags(a.op, a.shape);
       if (!t.ok()) return UsageError("tune", t.status().message());
       task = std::move(*t);
-      flops = OperatorFlops(task);
+      flops = *cuda ? CudaOperatorFlops(task) : OperatorFlops(task);
     } else {
       if (a.space.empty()) {
         std::fprintf(stderr, "sonar tune: --kernel needs --space SPACE.json\n");
@@ -229,7 +243,14 @@ int RunTune(const TuneArgs& a) {
     MeasureOptions mo;
     mo.use_cache = !a.no_cache;
     if (a.min_repeat_ms > 0) mo.min_repeat_ms = a.min_repeat_ms;
-    StatusOr<std::unique_ptr<Measurer>> m = MakeLocalMeasurer(mo);
+    if (*cuda) {
+      // The GPU's target (compute capability and hardware id) keeps its records apart.
+      StatusOr<CudaDeviceInfo> info = QueryCudaDevice(cuda_options, false, mo.cache_dir);
+      if (!info.ok()) return Fail(info.status());
+      task.target = CudaTarget(*info);
+    }
+    StatusOr<std::unique_ptr<Measurer>> m =
+        *cuda ? MakeCudaMeasurer(mo, cuda_options) : MakeLocalMeasurer(mo);
     if (!m.ok()) return Fail(m.status());
     measurer = std::move(*m);
   }
@@ -332,7 +353,7 @@ int RunTune(const TuneArgs& a) {
                   default_seconds / best_seconds);
     }
   }
-  if (summary->best && a.replay.empty()) {
+  if (summary->best && a.replay.empty() && !*cuda) {
     // The next step: the tuned kernel in the user's own program.
     std::printf("use it: sonar emit --records %s --workload %s --out tuned (docs/emit.md)\n",
                 records_path.c_str(), WorkloadKeyToHex(task.WorkloadKey()).c_str());
@@ -357,6 +378,7 @@ struct CompareArgs {
   std::vector<std::string> transfer_from;
   std::string out;
   bool json = false;
+  BackendFlags backend;
 };
 
 int RunCompare(const CompareArgs& a) {
@@ -400,19 +422,36 @@ int RunCompare(const CompareArgs& a) {
     std::fprintf(stderr, "sonar compare: give --replay FILE... or --op OP --shape DIMS (live)\n");
     return kExitUsage;
   }
+  StatusOr<bool> cuda = UsesCuda(a.backend, "");
+  if (!cuda.ok()) return UsageError("compare", cuda.status().message());
+  if (*cuda && a.op.empty()) {
+    return UsageError("compare",
+                      "--backend cuda, --device, --arch and --flush-l2 need --op (live)");
+  }
+  const CudaOptions cuda_options = CudaOptionsFromFlags(a.backend);
+  if (Status s = cuda_options.Validate(); *cuda && !s.ok()) {
+    return UsageError("compare", s.message());
+  }
   if (!a.op.empty()) {  // live: every trial compiled and measured on this machine
-    StatusOr<Task> task = OperatorTaskFromFlags(a.op, a.shape);
+    StatusOr<Task> task =
+        *cuda ? CudaOperatorTaskFromFlags(a.op, a.shape, "") : OperatorTaskFromFlags(a.op, a.shape);
     if (!task.ok()) return UsageError("compare", task.status().message());
+    if (*cuda) {
+      StatusOr<CudaDeviceInfo> info = QueryCudaDevice(cuda_options, false);
+      if (!info.ok()) return Fail(info.status());
+      task->target = CudaTarget(*info);
+    }
     CompareTable live;
     live.name = "live:" + task->name;
     live.workload_key = task->WorkloadKey();
     live.live_task = std::move(*task);
     tables.push_back(std::move(live));
     const bool use_cache = !a.no_cache;
-    options.live_measurer = [use_cache]() {
+    const bool on_gpu = *cuda;
+    options.live_measurer = [use_cache, on_gpu, cuda_options]() {
       MeasureOptions mo;
       mo.use_cache = use_cache;
-      return MakeLocalMeasurer(mo);
+      return on_gpu ? MakeCudaMeasurer(mo, cuda_options) : MakeLocalMeasurer(mo);
     };
   }
   for (const std::string& path : a.replay) {
@@ -560,6 +599,7 @@ void RegisterTuneCommands(CLI::App& app, int* exit_code) {
   tune->add_flag("--no-cache", t->no_cache, "Recompile kernels even when cached");
   tune->add_flag("--json", t->json, "Print one JSON summary object on stdout");
   tune->add_flag("--quiet", t->quiet, "No progress display");
+  AddBackendFlags(tune, &t->backend);
   tune->footer(
       "Examples:\n"
       "  sonar tune --op dense --shape 512,512,512 --tuner autotvm --trials 64 --records "
@@ -624,6 +664,7 @@ void RegisterTuneCommands(CLI::App& app, int* exit_code) {
       "Directory for curves.csv, summary.csv/json and plots (files of those names in it are "
       "replaced)");
   compare->add_flag("--json", c->json, "Print the summary as one JSON object on stdout");
+  AddBackendFlags(compare, &c->backend);
   compare->footer(
       "Tuners: random, grid, ga, autotvm, bo, transfer-bo, rgpe (the last two need "
       "--transfer-from).\n"

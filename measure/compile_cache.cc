@@ -98,6 +98,13 @@ Status CompileCacheOptions::Validate() const {
   for (const std::string& f : flags) {
     if (f.empty()) return InvalidArgumentError("compiler flags hold an empty entry");
   }
+  for (const std::string& f : link_flags) {
+    if (f.empty()) return InvalidArgumentError("link flags hold an empty entry");
+  }
+  if (source_extension.size() < 2 || source_extension[0] != '.') {
+    return InvalidArgumentError("source_extension must start with '.', got '" + source_extension +
+                                "'");
+  }
   return OkStatus();
 }
 
@@ -139,9 +146,14 @@ StatusOr<std::unique_ptr<CompileCache>> CompileCache::Make(const CompileCacheOpt
   return cache;
 }
 
+const char* CompileCache::HarnessSource() const {
+  return options_.harness_source.empty() ? internal::kHarnessMainSource
+                                         : options_.harness_source.c_str();
+}
+
 std::string CompileCache::KeyOf(const std::string& source,
                                 const std::vector<std::string>& extra_flags) const {
-  std::string data = "kernel\x1f" + source + "\x1fharness\x1f" + internal::kHarnessMainSource +
+  std::string data = "kernel\x1f" + source + "\x1fharness\x1f" + HarnessSource() +
                      "\x1f"
                      "compiler\x1f" +
                      identity_ +
@@ -152,6 +164,17 @@ std::string CompileCache::KeyOf(const std::string& source,
       "\x1f"
       "extra";
   for (const std::string& f : extra_flags) data += "\x1f" + f;
+  // Only a kind of build other than the default C++ one adds these, so C++ keys stay as they were.
+  if (options_.source_extension != ".cc" ||
+      options_.link_flags != std::vector<std::string>{"-pthread"}) {
+    data +=
+        "\x1f"
+        "ext\x1f" +
+        options_.source_extension +
+        "\x1f"
+        "link";
+    for (const std::string& f : options_.link_flags) data += "\x1f" + f;
+  }
   return Hash128(data);
 }
 
@@ -163,7 +186,7 @@ std::string CompileCache::HarnessObject(KernelBuild* failure) {
     failure->error_msg = harness_error_;
     return "";
   }
-  std::string data = std::string("harness\x1f") + internal::kHarnessMainSource + "\x1f" + identity_;
+  std::string data = std::string("harness\x1f") + HarnessSource() + "\x1f" + identity_;
   for (const std::string& f : options_.flags) data += "\x1f" + f;
   const std::string key = Hash128(data);
   const std::string base = options_.use_cache ? dir_ : scratch_;
@@ -174,8 +197,8 @@ std::string CompileCache::HarnessObject(KernelBuild* failure) {
     return object;
   }
   const std::string unique = std::to_string(getpid()) + "-" + std::to_string(counter_++);
-  const std::string src = scratch_ + "/harness_main-" + unique + ".cc";
-  if (!WriteFileAtomically(src, internal::kHarnessMainSource, src + ".tmp")) {
+  const std::string src = scratch_ + "/harness_main-" + unique + options_.source_extension;
+  if (!WriteFileAtomically(src, HarnessSource(), src + ".tmp")) {
     failure->status = harness_status_ = MeasureStatus::kUnknownError;
     failure->error_msg = harness_error_ = "cannot write " + src;
     return "";
@@ -225,7 +248,7 @@ KernelBuild CompileCache::Build(const std::string& source, const std::string& so
   const std::string unique = std::to_string(getpid()) + "-" + std::to_string(counter_++);
   std::string src = source_path;
   if (src.empty()) {
-    src = scratch_ + "/kernel-" + key + "-" + unique + ".cc";
+    src = scratch_ + "/kernel-" + key + "-" + unique + options_.source_extension;
     if (!WriteFileAtomically(src, source, src + ".tmp")) {
       failure.status = MeasureStatus::kUnknownError;
       failure.error_msg = "cannot write the kernel source to " + src;
@@ -238,7 +261,8 @@ KernelBuild CompileCache::Build(const std::string& source, const std::string& so
   c.argv = {options_.compiler};
   c.argv.insert(c.argv.end(), options_.flags.begin(), options_.flags.end());
   c.argv.insert(c.argv.end(), extra_flags.begin(), extra_flags.end());
-  c.argv.insert(c.argv.end(), {"-o", tmp_bin, src, harness, "-pthread"});
+  c.argv.insert(c.argv.end(), {"-o", tmp_bin, src, harness});
+  c.argv.insert(c.argv.end(), options_.link_flags.begin(), options_.link_flags.end());
   c.timeout_s = options_.compile_timeout_s;
   ++builds_;
   KernelBuild b = FromCompiler(RunChild(c), options_.compile_timeout_s);
@@ -249,8 +273,8 @@ KernelBuild CompileCache::Build(const std::string& source, const std::string& so
     return b;
   }
   if (options_.use_cache && options_.keep_sources) {
-    WriteFileAtomically(dir_ + "/k-" + key + ".cc", source,
-                        dir_ + "/k-" + key + ".cc.tmp-" + unique);
+    const std::string kept = dir_ + "/k-" + key + options_.source_extension;
+    WriteFileAtomically(kept, source, kept + ".tmp-" + unique);
   }
   const std::string final_path =
       options_.use_cache ? cached : scratch_ + "/k-" + key + "-" + unique;

@@ -41,6 +41,14 @@ struct CompileCacheOptions {
   bool keep_sources = false;
   // Wall-clock limit of one compile, seconds (> 0).
   double compile_timeout_s = 60;
+  // ---- the kind of program (the defaults build C++ kernels with the CPU harness) ----
+  // Text of the harness main compiled once and linked with every kernel; "" = the CPU harness
+  // (measure/harness/harness_main.cc). The CUDA measurer passes its own (measure/cuda/).
+  std::string harness_source;
+  // File extension of the sources written for the compiler: ".cc", or ".cu" for nvcc.
+  std::string source_extension = ".cc";
+  // Flags appended after the objects when linking a kernel ({} for nvcc, which links cudart).
+  std::vector<std::string> link_flags = {"-pthread"};
   Status Validate() const;
 };
 
@@ -87,6 +95,8 @@ class CompileCache {
   explicit CompileCache(CompileCacheOptions options);
   // The harness object for these flags, compiled on first use. Empty path + *error on failure.
   std::string HarnessObject(KernelBuild* failure);
+  // options_.harness_source, or the CPU harness main when it is empty.
+  const char* HarnessSource() const;
 
   CompileCacheOptions options_;
   std::string dir_;

@@ -25,6 +25,9 @@
 #include "common/random.h"
 #include "measure/child_process.h"
 #include "measure/compile_cache.h"
+#include "measure/cuda/cuda_device.h"
+#include "measure/cuda/cuda_measurer.h"
+#include "measure/cuda/cuda_operators.h"
 #include "measure/hardware.h"
 #include "measure/measurer.h"
 #include "measure/operators.h"
@@ -96,6 +99,12 @@ void AppendNote(std::string* msg, const std::string& note) {
   *msg += note;
 }
 
+// The CUDA backend (measure/cuda/cuda_measurer.h): which GPU, and how the harness times.
+struct CudaBackend {
+  int device = 0;
+  bool flush_l2 = false;
+};
+
 // What one config needs before it can be built.
 struct Job {
   bool valid = false;
@@ -109,8 +118,12 @@ struct Job {
 
 class LocalMeasurer final : public Measurer {
  public:
-  LocalMeasurer(MeasureOptions options, std::unique_ptr<CompileCache> cache, std::string hw_id)
-      : options_(std::move(options)), cache_(std::move(cache)), hardware_id_(std::move(hw_id)) {
+  LocalMeasurer(MeasureOptions options, std::unique_ptr<CompileCache> cache, std::string hw_id,
+                std::optional<CudaBackend> cuda = std::nullopt)
+      : options_(std::move(options)),
+        cache_(std::move(cache)),
+        hardware_id_(std::move(hw_id)),
+        cuda_(cuda) {
     pin_cpu_ = options_.pin_cpu >= 0 ? options_.pin_cpu : LastAllowedCpu();
   }
 
@@ -137,6 +150,7 @@ class LocalMeasurer final : public Measurer {
   MeasureOptions options_;
   std::unique_ptr<CompileCache> cache_;
   std::string hardware_id_;
+  std::optional<CudaBackend> cuda_;  // set: kernels are CUDA programs (nvcc, CUDA harness)
   int pin_cpu_ = -1;
   MeasurerStats stats_;
   // Per task (workload key + name): the output of the first config that ran, for kernels
@@ -171,7 +185,8 @@ void LocalMeasurer::Prepare(const Task& task, const Config& config, const std::s
     job->source_path = UserKernelPath(task);
     job->extra_flags = UserKernelDefines(task.space, config);
   } else {
-    StatusOr<std::string> source = EmitKernelSource(task, config);
+    StatusOr<std::string> source =
+        cuda_ ? EmitCudaKernelSource(task, config) : EmitKernelSource(task, config);
     if (!source.ok()) {
       result->status = MeasureStatus::kInvalidConfig;
       result->error_msg = source.status().message();
@@ -192,6 +207,13 @@ std::optional<Config> LocalMeasurer::ReferenceConfig(const Task& task, std::stri
       return std::nullopt;
     }
     return *c;
+  }
+  if (task.op != "user" && cuda_) {
+    if (!IsCudaOperatorTask(task)) {
+      *why = "no reference config for op '" + task.op + "' on the GPU";
+      return std::nullopt;
+    }
+    return CudaDefaultConfig(task);
   }
   if (task.op != "user") {
     const std::vector<std::string> ops = OperatorNames();
@@ -219,16 +241,17 @@ MeasureResult LocalMeasurer::RunOnce(const Task& task, const std::string& binary
   const std::string out_path =
       cache_->scratch_dir() + "/out-" + std::to_string(run_counter_++) + ".bin";
   ChildOptions c;
-  c.argv = {binary,
-            std::to_string(options_.warmup),
-            std::to_string(options_.number),
-            std::to_string(options_.repeat),
-            Format("%.17g", options_.min_repeat_ms),
-            want_output ? "1" : "0",
-            std::to_string(options_.input_seed)};
+  c.argv = {binary};
+  if (cuda_) c.argv.push_back(std::to_string(cuda_->device));
+  c.argv.insert(c.argv.end(),
+                {std::to_string(options_.warmup), std::to_string(options_.number),
+                 std::to_string(options_.repeat), Format("%.17g", options_.min_repeat_ms),
+                 want_output ? "1" : "0", std::to_string(options_.input_seed)});
+  if (cuda_) c.argv.push_back(cuda_->flush_l2 ? "1" : "0");
   if (want_output) c.argv.push_back(out_path);
   c.timeout_s = options_.run_timeout_s;
-  c.memory_limit_mb = options_.run_memory_limit_mb;
+  // A CUDA context reserves far more address space than any RLIMIT_AS would allow.
+  c.memory_limit_mb = cuda_ ? 0 : options_.run_memory_limit_mb;
   c.pin_cpu = pin_cpu_;
   c.max_output_bytes = 64 * 1024;
   ++stats_.timed_runs;
@@ -251,10 +274,16 @@ MeasureResult LocalMeasurer::RunOnce(const Task& task, const std::string& binary
     cleanup();
     r.status = MeasureStatus::kCrashed;
     r.error_msg = "killed by " + SignalName(child.term_signal);
-    if (child.term_signal == SIGKILL || child.term_signal == SIGSEGV) {
+    if (!cuda_ && (child.term_signal == SIGKILL || child.term_signal == SIGSEGV)) {
       r.error_msg += Format(" (run memory limit %.0f MiB)", double(options_.run_memory_limit_mb));
     }
     AppendNote(&r.error_msg, FirstLines(child.stderr_text, kErrorLines));
+    return r;
+  }
+  if (child.exit_code != 0 && cuda_) {
+    cleanup();
+    ClassifyCudaExit(child.exit_code, child.stdout_text, child.stderr_text, cuda_->device,
+                     &r.status, &r.error_msg);
     return r;
   }
   if (child.exit_code != 0) {
@@ -415,6 +444,9 @@ std::vector<MeasureResult> LocalMeasurer::Measure(const Task& task,
     if (job.build.status != MeasureStatus::kOk) {
       r->status = job.build.status;
       r->error_msg = job.build.error_msg;
+      if (cuda_ && r->status == MeasureStatus::kCompileError) {
+        r->error_msg = SummarizeNvccError(r->error_msg);
+      }
       r->all_cost_seconds += job.build.compile_seconds;
       return;
     }
@@ -496,6 +528,28 @@ StatusOr<std::unique_ptr<Measurer>> MakeLocalMeasurer(const MeasureOptions& opti
   StatusOr<HardwareDescriptor> hw = DescribeThisMachine(ho);
   return std::unique_ptr<Measurer>(
       new LocalMeasurer(options, std::move(cache), hw.ok() ? hw->id : std::string()));
+}
+
+StatusOr<std::unique_ptr<Measurer>> MakeCudaMeasurer(const MeasureOptions& options,
+                                                     const CudaOptions& cuda) {
+  SONAR_RETURN_IF_ERROR(options.Validate());
+  SONAR_RETURN_IF_ERROR(cuda.Validate());
+  if (options.pin_cpu >= 0) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && !CPU_ISSET(options.pin_cpu, &set)) {
+      return InvalidArgumentError("MeasureOptions: pin_cpu " + std::to_string(options.pin_cpu) +
+                                  " is not a CPU this process may use");
+    }
+  }
+  SONAR_ASSIGN_OR_RETURN(CudaDeviceInfo info,
+                         QueryCudaDevice(cuda, /*probes=*/false, options.cache_dir));
+  const std::string arch = CudaArchFor(cuda, info.major, info.minor);
+  StatusOr<std::unique_ptr<CompileCache>> cache =
+      CompileCache::Make(CudaCompileCacheOptions(options, cuda, arch));
+  if (!cache.ok()) return FailedPreconditionError("CUDA measurer: " + cache.status().message());
+  const CudaBackend backend{.device = cuda.device, .flush_l2 = cuda.flush_l2};
+  return std::unique_ptr<Measurer>(
+      new LocalMeasurer(options, std::move(cache).value(), CudaDeviceDescriptor(info).id, backend));
 }
 
 }  // namespace sonar
