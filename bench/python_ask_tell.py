@@ -9,8 +9,9 @@
 #     seeds, trials, --stop-within, --threads 1), and so does the median trials-to-5% and -10%;
 #   - proposals (--proposals K > 0): the first K configs equal those `sonar tune --replay --batch 1
 #     --seed S` writes to its record log, in order (seed 0 of each tuner);
-# and measures the Python overhead of a propose/observe pair: wall time of the pair in Python
-# minus the time the C++ tuner spent in it (Tuner.seconds), as a share of the latter, for the
+# and measures the Python overhead of a propose/observe pair: wall time of the two calls in Python
+# minus the time the C++ tuner spent in them (Tuner.seconds), as a share of the latter (means, and
+# medians over pairs, which resist descheduling on a loaded machine), for the
 # pairs whose observation count is within --window of --overhead-at (default 200), in separate
 # runs that do not stop early (--overhead-seeds seeds per tuner and table).
 #
@@ -53,21 +54,19 @@ def run(space, table, best, kind, seed, trials, stop_within, overhead_at, window
     curve, proposals, pairs = [], [], []
     b = math.inf
     while len(curve) < budget and not b <= stop_at:
-        t0 = time.perf_counter()
         c0 = tuner.seconds
+        t0 = time.perf_counter()
         configs = tuner.propose(1)
+        t1 = time.perf_counter()
         if not configs:
             break
         costs = [table.get(tuple(c[k] for k in space.knobs), math.inf) for c in configs]
-        t1 = time.perf_counter()
-        tuner.observe(configs, costs)
         t2 = time.perf_counter()
+        tuner.observe(configs, costs)
+        t3 = time.perf_counter()
         if abs(len(curve) + 1 - overhead_at) <= window:
-            # Objective lookup (t1 - t0 includes it) is not the binding's overhead: subtract it.
-            lookup0 = time.perf_counter()
-            [table.get(tuple(c[k] for k in space.knobs), math.inf) for c in configs]
-            lookup = time.perf_counter() - lookup0
-            pairs.append((t2 - t0 - lookup, tuner.seconds - c0))
+            # The objective (the table lookup, t1..t2) is not the binding's: left out.
+            pairs.append(((t1 - t0) + (t3 - t2), tuner.seconds - c0))
         for c, y in zip(configs, costs):
             proposals.append(c)
             b = min(b, y)
@@ -185,9 +184,17 @@ def main():
             continue
         py = sum(t for t, _ in pairs)
         cxx = sum(c for _, c in pairs)
-        out["overhead"][kind] = {"pairs": len(pairs), "python_us_per_pair": 1e6 * (py - cxx) / len(pairs),
-                                 "cxx_us_per_pair": 1e6 * cxx / len(pairs),
-                                 "overhead_share": (py - cxx) / cxx if cxx > 0 else math.inf}
+        # Medians resist the moments the process is descheduled (a loaded machine).
+        med_over = statistics.median(t - c for t, c in pairs)
+        med_cxx = statistics.median(c for _, c in pairs)
+        out["overhead"][kind] = {
+            "pairs": len(pairs),
+            "python_us_per_pair": 1e6 * (py - cxx) / len(pairs),
+            "cxx_us_per_pair": 1e6 * cxx / len(pairs),
+            "overhead_share": (py - cxx) / cxx if cxx > 0 else math.inf,
+            "median_python_us": 1e6 * med_over,
+            "median_cxx_us": 1e6 * med_cxx,
+            "median_overhead_share": med_over / med_cxx if med_cxx > 0 else math.inf}
     out["mismatches"] = mismatches
     out["wall_seconds"] = time.time() - start
     print(json.dumps({"overhead": out["overhead"], "mismatches": mismatches,
