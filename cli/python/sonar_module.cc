@@ -45,6 +45,7 @@
 #include "common/random.h"
 #include "common/status.h"
 #include "common/types.h"
+#include "measure/emit/emit.h"
 #include "measure/history_io.h"
 #include "measure/measurer.h"
 #include "measure/record.h"
@@ -1050,6 +1051,24 @@ PYBIND11_MODULE(_sonar, m) {
       });
 
   m.def("read_records", &ReadRecords, py::arg("path"), py::arg("workload") = "");
+  // The lookup `sonar emit` and an application at start-up use (measure/emit/emit.h).
+  m.def(
+      "best_configs",
+      [](const std::string& path, const std::string& workload) {
+        std::vector<BestConfig> best =
+            Take(WithoutGil([&] { return BestConfigs(path, workload); }),
+                 /*file=*/!std::filesystem::exists(path));
+        py::dict out;
+        for (const BestConfig& b : best) {
+          py::dict d = RecordToDict(b.record);
+          out[py::str(b.record.task.name)] = d;
+        }
+        return out;
+      },
+      py::arg("path"), py::arg("workload") = "",
+      "The best successful record of each workload of a record log or history file, as a dict "
+      "task name -> record dict (config, cost, target, ...); ValueError when no workload matches "
+      "or none succeeded, OSError for a file that cannot be read.");
   m.def("import_history", &ImportHistories, py::arg("paths"), py::arg("out"),
         py::arg("format") = "auto", py::arg("strict") = false);
 }

@@ -91,3 +91,20 @@ def test_minimize_records_read_back_with_python_types(tmp_path):
         (n, s, b) for n in [1, 2] for s in "pq" for b in [False, True]}
     assert all(r["workload"] == space.workload and r["tuner"] == "grid" for r in records)
     assert sorted(r["trial"] for r in records) == list(range(8))
+
+
+def test_best_configs_matches_records_best(kt_dir, cli):
+    path = kt_dir / "pnpoly__RTX_Titan.json.gz"
+    best = sonar.best_configs(path)
+    assert len(best) == 1
+    (name, record), = best.items()
+    records = sonar.read_records(path)
+    assert record["cost"] == min(r["cost"] for r in records)
+    out = subprocess.run([cli, "records", "best", str(path), "--json"], check=True,
+                         capture_output=True, text=True).stdout
+    cli_best = json.loads(out)["best"][0]
+    assert cli_best["task"]["name"] == name
+    with pytest.raises(ValueError, match="--workload"):
+        sonar.best_configs(path, workload="no_such_workload")
+    with pytest.raises(FileNotFoundError):
+        sonar.best_configs(kt_dir / "missing.json.gz")

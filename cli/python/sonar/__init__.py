@@ -28,6 +28,8 @@ Names:
         transfer_from=None, early_stopping=0, max_wall_seconds=0.0) -> Result
     read_records(path, workload="") -> Records   (iterable of dicts; columns(); to_numpy())
     import_history(paths, out, format="auto", strict=False) -> dict
+    best_configs(path, workload="") -> dict   task name -> its best record (config, cost, target):
+        what `sonar emit` emits and an application reads at start-up (docs/emit.md)
 """
 from ._sonar import (  # noqa: F401  (re-exported)
     TUNERS,
@@ -35,6 +37,7 @@ from ._sonar import (  # noqa: F401  (re-exported)
     Result,
     Space,
     Tuner,
+    best_configs,
     import_history,
     minimize,
     read_records,
@@ -48,6 +51,7 @@ __all__ = [
     "Result",
     "Space",
     "Tuner",
+    "best_configs",
     "import_history",
     "minimize",
     "read_records",
