@@ -1054,10 +1054,10 @@ PYBIND11_MODULE(_sonar, m) {
   // The lookup `sonar emit` and an application at start-up use (measure/emit/emit.h).
   m.def(
       "best_configs",
-      [](const std::string& path, const std::string& workload) {
-        std::vector<BestConfig> best =
-            Take(WithoutGil([&] { return BestConfigs(path, workload); }),
-                 /*file=*/!std::filesystem::exists(path));
+      [](const py::object& path_obj, const std::string& workload) {
+        const std::string path = OnePath(path_obj);
+        std::vector<BestConfig> best = Take(WithoutGil([&] { return BestConfigs(path, workload); }),
+                                            /*file=*/!std::filesystem::exists(path));
         py::dict out;
         for (const BestConfig& b : best) {
           py::dict d = RecordToDict(b.record);
