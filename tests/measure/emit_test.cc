@@ -33,23 +33,25 @@ namespace {
 using ::testing::HasSubstr;
 using Json = nlohmann::json;
 
-int LastCpu() {
+// The CPU both sides of the speed comparison run on: the first one this process may use. The
+// other timed tests pin their children to the last one (the measurer's default), so under
+// ctest -j2 this comparison does not share its core with theirs.
+int FirstCpu() {
   cpu_set_t set;
   CPU_ZERO(&set);
-  int last = 0;
   if (sched_getaffinity(0, sizeof set, &set) == 0) {
     for (int c = 0; c < CPU_SETSIZE; ++c) {
-      if (CPU_ISSET(c, &set)) last = c;
+      if (CPU_ISSET(c, &set)) return c;
     }
   }
-  return last;
+  return 0;
 }
 
 MeasureOptions TimingOptions() {
   MeasureOptions o;
   o.repeat = 5;
   o.min_repeat_ms = 20;
-  o.pin_cpu = LastCpu();
+  o.pin_cpu = FirstCpu();
   o.cache_dir = testing::ProcessScratchDir();
   return o;
 }
@@ -291,10 +293,12 @@ TEST(Emit, TunedKernelsComputeTheReferenceRunAsInTheHarnessAndOtherShapesFallBac
   }
 
   // Speed: the emitted kernel against the same config in the harness, alternating in this run;
-  // the faster of each side's medians so far. Under a loaded machine (ctest -j2 runs other
-  // timed tests beside this one) a round can be disturbed, so rounds go on, up to six, until
-  // every ratio is within 0.67-1.5; the test then requires 0.5-2.0 (a kernel that is not the
-  // measured one, e.g. scalar code for vector code, is off by several times).
+  // the faster of each side's medians so far. Rounds go on, up to six, until every ratio is
+  // within 0.67-1.5; the test then requires 0.4-2.5. Between the two sides only where the
+  // buffers land differs (the caller's x and y against the harness's), which moved the ratio
+  // by up to about 1.4x on a quiet machine; a loaded one (ctest -j2 beside other builds) once
+  // gave 2.45. A kernel that is not the measured one is off by several times: the naive
+  // config of these shapes is 14-18x slower than a tuned one.
   std::vector<double> emitted(tuned.size(), 1e30), harness(tuned.size(), 1e30);
   auto ratios_settled = [&] {
     for (size_t i = 0; i < tuned.size(); ++i) {
@@ -317,10 +321,10 @@ TEST(Emit, TunedKernelsComputeTheReferenceRunAsInTheHarnessAndOtherShapesFallBac
   }
   for (size_t i = 0; i < tuned.size(); ++i) {
     const double ratio = emitted[i] / harness[i];
-    std::printf("%s: emitted %.3g s, harness %.3g s, ratio %.3f\n", tasks[i].name.c_str(),
-                emitted[i], harness[i], ratio);
-    EXPECT_GT(ratio, 0.5) << tasks[i].name;
-    EXPECT_LT(ratio, 2.0) << tasks[i].name;
+    std::printf("%s %s: emitted %.3g s, harness %.3g s, ratio %.3f\n", tasks[i].name.c_str(),
+                tasks[i].space.ToString(configs[i]).c_str(), emitted[i], harness[i], ratio);
+    EXPECT_GT(ratio, 0.4) << tasks[i].name;
+    EXPECT_LT(ratio, 2.5) << tasks[i].name;
   }
 }
 
