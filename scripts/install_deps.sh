@@ -12,6 +12,7 @@ PACKAGES=(
   clang libclang-rt-14-dev clang-format gnuplot-nox
   python3-sklearn
   python3-optuna
+  libopenmpi-dev openmpi-bin
 )
 
 missing=()
