@@ -206,6 +206,7 @@ int RunTune(const TuneArgs& a) {
   const bool mpi_worker = mpi && MpiRank() > 0;
   Task task;
   std::unique_ptr<Measurer> measurer;
+  MeasureOptions live_options;  // live: the options of `measurer`, without the reference
   double flops = 0;
   std::vector<Record> table;
   if (!a.replay.empty()) {
@@ -247,9 +248,21 @@ int RunTune(const TuneArgs& a) {
     StatusOr<std::unique_ptr<Measurer>> m = MakeLocalMeasurer(mo);
     if (!m.ok()) return Fail(m.status());
     measurer = std::move(*m);
+    live_options = mo;
+    live_options.time_reference = false;
   }
   if (mpi_worker) {
-    const Status s = RunMpiMeasureWorker(task, *measurer);
+    MpiMeasureWorkerOptions wo;
+    std::unique_ptr<Measurer> no_reference;
+    if (a.replay.empty()) {
+      // The reference config is re-timed once per --batch configs, as a single process does.
+      wo.reference_every = a.batch;
+      wo.timing_cores = a.timing_ranks_per_node;
+      StatusOr<std::unique_ptr<Measurer>> m = MakeLocalMeasurer(live_options);
+      if (!m.ok()) return Fail(m.status());
+      no_reference = std::move(*m);
+    }
+    const Status s = RunMpiMeasureWorker(task, *measurer, no_reference.get(), wo);
     return s.ok() ? kExitOk : Fail(s);
   }
   if (!a.transfer_from.empty()) {

@@ -80,16 +80,26 @@ class Reader {
 bool g_initialized = false;
 bool g_workers_stopped = false;
 
+// The CPUs this process may use, as they were at the first call (before a worker keeps its
+// compiles off the timing cores).
+const std::vector<int>& AllowedCpus() {
+  static const std::vector<int> cpus = [] {
+    std::vector<int> out;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+      for (int c = 0; c < CPU_SETSIZE; ++c) {
+        if (CPU_ISSET(c, &set)) out.push_back(c);
+      }
+    }
+    return out;
+  }();
+  return cpus;
+}
+
 // The CPU for timing slot `slot`: counted from the last CPU this process may use.
 int CpuForSlot(int slot) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  std::vector<int> cpus;
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
-    for (int c = 0; c < CPU_SETSIZE; ++c) {
-      if (CPU_ISSET(c, &set)) cpus.push_back(c);
-    }
-  }
+  const std::vector<int>& cpus = AllowedCpus();
   if (cpus.empty()) return -1;
   const int at = static_cast<int>(cpus.size()) - 1 - slot;
   return cpus[static_cast<size_t>(std::max(0, at))];
@@ -441,7 +451,31 @@ std::string MpiAsyncMeasurer::hardware_id() const {
   return dispatcher_.num_workers() > 0 ? dispatcher_.hello(1) : "";
 }
 
-Status RunMpiMeasureWorker(const Task& task, Measurer& measurer) {
+Status MpiMeasureWorkerOptions::Validate() const {
+  if (reference_every < 1) {
+    return InvalidArgumentError("MpiMeasureWorkerOptions::reference_every must be >= 1");
+  }
+  if (timing_cores < 0) {
+    return InvalidArgumentError("MpiMeasureWorkerOptions::timing_cores must be >= 0");
+  }
+  return OkStatus();
+}
+
+Status RunMpiMeasureWorker(const Task& task, Measurer& measurer, Measurer* no_reference,
+                           const MpiMeasureWorkerOptions& options) {
+  SONAR_RETURN_IF_ERROR(options.Validate());
+  const std::vector<int>& cpus = AllowedCpus();
+  if (options.timing_cores > 0 && static_cast<int>(cpus.size()) > options.timing_cores) {
+    // Compiles (children of this process) stay off the timing cores; timed children are
+    // pinned to their slot's core explicitly.
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (size_t i = 0; i + static_cast<size_t>(options.timing_cores) < cpus.size(); ++i)
+      CPU_SET(cpus[i], &set);
+    sched_setaffinity(0, sizeof(set), &set);
+  }
+  int64_t jobs = 0;
+  double last_reference = 0;
   return RunMpiWorker(measurer.hardware_id(), [&](const std::string& job) {
     Reader in(job);
     uint64_t n = 0;
@@ -457,8 +491,17 @@ Status RunMpiMeasureWorker(const Task& task, Measurer& measurer) {
       result.status = MeasureStatus::kUnknownError;
       result.error_msg = "worker: a truncated job";
     } else {
-      std::vector<MeasureResult> results = measurer.Measure(task, {config});
+      const bool with_reference =
+          no_reference == nullptr || last_reference <= 0 || jobs % options.reference_every == 0;
+      std::vector<MeasureResult> results =
+          (with_reference ? measurer : *no_reference).Measure(task, {config});
       if (results.size() == 1) result = std::move(results[0]);
+      if (with_reference) {
+        if (result.reference_seconds > 0) last_reference = result.reference_seconds;
+      } else {
+        result.reference_seconds = last_reference;
+      }
+      ++jobs;
     }
     return EncodeMeasureResult(result);
   });

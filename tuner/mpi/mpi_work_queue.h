@@ -100,9 +100,26 @@ class MpiAsyncMeasurer final : public AsyncMeasurer {
   std::vector<int64_t> job_of_worker_;
 };
 
+// How a worker of a tuning run measures.
+struct MpiMeasureWorkerOptions {
+  // With `no_reference` given to RunMpiMeasureWorker: the reference config is re-timed in every
+  // reference_every-th job only, and the jobs between carry its last median as
+  // MeasureResult::reference_seconds. A single process re-times it once per batch (--batch, 8),
+  // so 8 keeps the same rate per config. >= 1.
+  int reference_every = 8;
+  // Keep this worker's compiles off the node's timing cores (the last timing_cores cores it
+  // may use) when it has more cores than that, so that no compile shares a core with a timed
+  // run. 0: compiles may run on any core.
+  int timing_cores = 0;
+  Status Validate() const;
+};
+
 // Worker ranks of a tuning run: measures each config rank 0 sends with `measurer` (made with
 // MeasureOptions::acquire_timing = MpiAcquireTiming for a live measurer), one at a time.
-Status RunMpiMeasureWorker(const Task& task, Measurer& measurer);
+// `no_reference`, when given, is the same measurer made with time_reference = false (see
+// MpiMeasureWorkerOptions::reference_every).
+Status RunMpiMeasureWorker(const Task& task, Measurer& measurer, Measurer* no_reference = nullptr,
+                           const MpiMeasureWorkerOptions& options = {});
 
 // The CompareOptions::executor that spreads the seeds of a comparison over the MPI ranks: on
 // rank 0 it hands job indices to the workers and stores the curves they return (returns true);
