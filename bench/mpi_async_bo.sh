@@ -17,27 +17,37 @@ caches=("$(dirname "$0")"/../../shared/datasets/kernel_tuner_cache/*.json.gz)
 work=${SONAR_BENCH_OUT:-$(mktemp -d /tmp/sonar_mpi_async_bo.XXXXXX)}
 common=(compare --replay "${caches[@]}" --tuners bo --baseline bo --seeds "$seeds" --trials 1000
   --stop-within 5 --threads "$threads" --json)
-"$sonar" "${common[@]}" > "$work/sequential.json"
-"$sonar" "${common[@]}" --async-workers 8 > "$work/async8.json"
-"$sonar" "${common[@]}" --async-workers 8 --no-pending-fantasies > "$work/async8_plain.json"
-"$sonar" "${common[@]}" --batch 8 > "$work/batch8.json"
-python3 - "$work" <<'PY'
+# RUNS (environment) picks the variants and their order; a variant whose JSON is already in
+# SONAR_BENCH_OUT is not run again.
+read -r -a runs <<< "${RUNS:-sequential async8 async8_plain batch8}"
+for r in "${runs[@]}"; do
+  [ -s "$work/$r.json" ] && continue
+  case $r in
+    sequential) extra=() ;;
+    async8) extra=(--async-workers 8) ;;
+    async8_plain) extra=(--async-workers 8 --no-pending-fantasies) ;;
+    batch8) extra=(--batch 8) ;;
+  esac
+  "$sonar" "${common[@]}" "${extra[@]}" > "$work/$r.json.tmp"
+  mv "$work/$r.json.tmp" "$work/$r.json"
+done
+python3 - "$work" "${runs[@]}" <<'PY'
 import json, statistics, sys
 work = sys.argv[1]
-runs = ["sequential", "async8", "async8_plain", "batch8"]
+runs = ["sequential"] + [r for r in sys.argv[2:] if r != "sequential"]
 data = {r: json.load(open(f"{work}/{r}.json")) for r in runs}
 def to5(j):
     return {t["table"]: t["tuners"][0]["median_trials_to"]["5"] for t in j["tables"]}
 med = {r: to5(data[r]) for r in runs}
-print("| table | " + " | ".join(runs) + " | async8/seq | plain/seq | batch8/seq |")
-print("|---|" + "---|" * (len(runs) + 3))
-ratios = {r: [] for r in runs[1:]}
+others = runs[1:]
+print("| table | " + " | ".join(runs) + " | " + " | ".join(f"{r}/sequential" for r in others) + " |")
+print("|---|" + "---|" * (len(runs) + len(others)))
+ratios = {r: [] for r in others}
 for table, seq in med["sequential"].items():
-    row = [f"{med[r][table]:g}" for r in runs]
-    for r in runs[1:]:
+    for r in others:
         ratios[r].append(med[r][table] / seq)
-    print(f"| {table} | " + " | ".join(row) + " | " +
-          " | ".join(f"{med[r][table] / seq:.2f}" for r in runs[1:]) + " |")
+    print(f"| {table} | " + " | ".join(f"{med[r][table]:g}" for r in runs) + " | " +
+          " | ".join(f"{med[r][table] / seq:.2f}" for r in others) + " |")
 print("| **median of the per-table ratios** |" + " |" * len(runs) + " " +
-      " | ".join(f"**{statistics.median(ratios[r]):.2f}**" for r in runs[1:]) + " |")
+      " | ".join(f"**{statistics.median(ratios[r]):.2f}**" for r in others) + " |")
 PY

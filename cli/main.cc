@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "cli/commands.h"
@@ -30,6 +31,16 @@ int RunSonar(int argc, char** argv);
 }  // namespace
 
 int main(int argc, char** argv) {
+  const char* launched = std::getenv("OMPI_COMM_WORLD_SIZE");
+  if (!launched) launched = std::getenv("PMI_SIZE");
+  if (!sonar::MpiBuilt() && launched && std::atoi(launched) > 1) {
+    // Every rank would run the whole command and write the same log.
+    std::fprintf(stderr,
+                 "sonar: started by an MPI launcher with %s ranks, but this sonar was built "
+                 "without MPI (SONAR_WITH_MPI=OFF; docs/mpi.md)\n",
+                 launched);
+    return sonar::cli::kExitUsage;
+  }
   sonar::MpiInitIfLaunched(&argc, &argv);
   const int code = RunsOnThisRank(argc, argv) ? RunSonar(argc, argv) : sonar::cli::kExitOk;
   // A rank that failed ends the whole job (the others may be waiting for it).
