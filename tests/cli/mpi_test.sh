@@ -7,8 +7,10 @@
 #   kill_resume    a killed worker ends the job; the same command resumes with nothing lost or
 #                  measured twice
 #   live           a live tune of a small dense: two workers compile, one timed run at a time
+#   faults         a crashing, hanging, broken or wrong user kernel gives classified records
 # Exits 77 (ctest: skipped) with a message when MPI or the shared data sets are missing.
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 sonar=$1
 mpiexec=$2
 shared=$3
@@ -18,7 +20,7 @@ if [ -z "$mpiexec" ] || [ "$mpiexec" = "OFF" ] || ! command -v "$mpiexec" > /dev
   exit 77
 fi
 cache=$shared/datasets/kernel_tuner_cache/pnpoly__RTX_Titan.json.gz
-if [ "$case_name" != live ] && [ ! -f "$cache" ]; then
+if [ "$case_name" != live ] && [ "$case_name" != faults ] && [ ! -f "$cache" ]; then
   echo "SKIP: $cache is missing"
   exit 77
 fi
@@ -96,6 +98,23 @@ PY
       --records l.sonar --min-repeat-ms 5 --json > live.json
     python3 -c 'import json; j = json.load(open("live.json")); assert j["trials"] == 6 and j["best_seconds"], j'
     [ "$(count_records l.sonar)" = "6 6" ] || { echo "records: $(count_records l.sonar)"; exit 1; }
+    ;;
+  faults)
+    # A kernel that crashes, hangs, does not compile or answers wrongly on a worker is a
+    # classified record, as in a single process.
+    kernels=$here/../measure/kernels
+    "${run[@]}" -np 3 "$sonar" tune --kernel "$kernels/faults.cc" --space "$kernels/faults_space.json" \
+      --tuner grid --trials 7 --records f.sonar --min-repeat-ms 5 --json > faults.json
+    python3 - <<'PY'
+import json
+j = json.load(open("faults.json"))
+assert j["trials"] == 7, j
+seen = {f["status"] for f in j["failures"]}
+for want in ("crashed", "run_timeout", "compile_error", "wrong_answer"):
+    assert want in seen, (want, seen)
+print("failures:", sorted(seen))
+PY
+    [ "$(count_records f.sonar)" = "7 7" ] || { echo "records: $(count_records f.sonar)"; exit 1; }
     ;;
   *)
     echo "unknown case $case_name"
