@@ -6,11 +6,52 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "cli/commands.h"
+#include "tuner/mpi/mpi_work_queue.h"
+
+namespace {
+
+// Under mpirun (tuner/mpi/, docs/mpi.md) tune and compare run on every rank: rank 0 drives,
+// the others are workers. Every other command runs on rank 0 only.
+bool RunsOnThisRank(int argc, char** argv) {
+  if (sonar::MpiRank() == 0) return true;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "tune" || arg == "compare") return true;
+    if (!arg.empty() && arg[0] != '-') return false;
+  }
+  return false;
+}
+
+int RunSonar(int argc, char** argv);
+
+}  // namespace
 
 int main(int argc, char** argv) {
+  const char* launched = std::getenv("OMPI_COMM_WORLD_SIZE");
+  if (!launched) launched = std::getenv("PMI_SIZE");
+  if (!sonar::MpiBuilt() && launched && std::atoi(launched) > 1) {
+    // Every rank would run the whole command and write the same log.
+    std::fprintf(stderr,
+                 "sonar: started by an MPI launcher with %s ranks, but this sonar was built "
+                 "without MPI (SONAR_WITH_MPI=OFF; docs/mpi.md)\n",
+                 launched);
+    return sonar::cli::kExitUsage;
+  }
+  sonar::MpiInitIfLaunched(&argc, &argv);
+  const int code = RunsOnThisRank(argc, argv) ? RunSonar(argc, argv) : sonar::cli::kExitOk;
+  // A rank that failed ends the whole job (the others may be waiting for it).
+  if (code != sonar::cli::kExitOk && sonar::MpiSize() > 1) sonar::MpiAbortAll(code);
+  sonar::MpiFinalizeIfInitialized();
+  return code;
+}
+
+namespace {
+
+int RunSonar(int argc, char** argv) {
   CLI::App app{
       "Sonar: tunes how machine-learning kernels run on this machine.\n"
       "Tuning records live in a crash-safe log; histories of AutoTVM, Ansor and Kernel Tuner\n"
@@ -67,3 +108,5 @@ int main(int argc, char** argv) {
   }
   return exit_code;
 }
+
+}  // namespace

@@ -24,6 +24,8 @@
 #include "measure/record_store.h"
 #include "measure/user_kernel.h"
 #include "tuner/compare.h"
+#include "tuner/mpi/async_tune.h"
+#include "tuner/mpi/mpi_work_queue.h"
 #include "tuner/tune.h"
 
 namespace sonar::cli {
@@ -146,6 +148,8 @@ struct TuneArgs {
   bool json = false, quiet = false, no_cache = false;
   double min_repeat_ms = 0;
   BackendFlags backend;
+  std::string replay_seconds;  // --replay-seconds recorded|SECONDS ("" instant)
+  int timing_ranks_per_node = 1;
 };
 
 // The transfer flags against the tuners: transfer-bo and rgpe need --transfer-from, and it is an
@@ -208,8 +212,14 @@ int RunTune(const TuneArgs& a) {
   }
   const CudaOptions cuda_options = CudaOptionsFromFlags(a.backend);
   if (Status s = cuda_options.Validate(); *cuda && !s.ok()) return UsageError("tune", s.message());
+  StatusOr<ReplayTiming> replay_timing = ParseReplayTiming(a.replay_seconds);
+  if (!replay_timing.ok()) return UsageError("tune", replay_timing.status().message());
+  // Under mpirun: rank 0 tunes and writes the log, the other ranks measure (tuner/mpi/).
+  const bool mpi = MpiSize() > 1;
+  const bool mpi_worker = mpi && MpiRank() > 0;
   Task task;
   std::unique_ptr<Measurer> measurer;
+  MeasureOptions live_options;  // live: the options of `measurer`, without the reference
   double flops = 0;
   std::vector<Record> table;
   if (!a.replay.empty()) {
@@ -223,7 +233,7 @@ int RunTune(const TuneArgs& a) {
     StatusOr<Task> t = TaskFromRecords(table, *key);
     if (!t.ok()) return Fail(t.status());
     task = std::move(*t);
-    measurer = MakeReplayMeasurer(table);
+    measurer = MakeReplayMeasurer(table, *replay_timing);
   } else {
     if (!a.op.empty()) {
       StatusOr<Task> t = *cuda ? CudaOperatorTaskFromFlags(a.op, a.shape, "")
@@ -249,10 +259,32 @@ int RunTune(const TuneArgs& a) {
       if (!info.ok()) return Fail(info.status());
       task.target = CudaTarget(*info);
     }
+    if (mpi_worker) {
+      // Compiles run on every worker at once; timed runs wait for a timing slot of the node.
+      mo.parallel_builds = 1;
+      mo.acquire_timing = MpiAcquireTiming;
+      mo.release_timing = MpiReleaseTiming;
+    }
     StatusOr<std::unique_ptr<Measurer>> m =
         *cuda ? MakeCudaMeasurer(mo, cuda_options) : MakeLocalMeasurer(mo);
     if (!m.ok()) return Fail(m.status());
     measurer = std::move(*m);
+    live_options = mo;
+    live_options.time_reference = false;
+  }
+  if (mpi_worker) {
+    MpiMeasureWorkerOptions wo;
+    std::unique_ptr<Measurer> no_reference;
+    if (a.replay.empty()) {
+      // The reference config is re-timed once per --batch configs, as a single process does.
+      wo.reference_every = a.batch;
+      wo.timing_cores = a.timing_ranks_per_node;
+      StatusOr<std::unique_ptr<Measurer>> m = MakeLocalMeasurer(live_options);
+      if (!m.ok()) return Fail(m.status());
+      no_reference = std::move(*m);
+    }
+    const Status s = RunMpiMeasureWorker(task, *measurer, no_reference.get(), wo);
+    return s.ok() ? kExitOk : Fail(s);
   }
   if (!a.transfer_from.empty()) {
     StatusOr<std::vector<Record>> transfer = LoadRecordFiles(a.transfer_from);
@@ -276,7 +308,10 @@ int RunTune(const TuneArgs& a) {
   options.max_wall_seconds = a.max_wall_seconds;
   options.hardware_id = measurer->hardware_id();
   options.tuner_name = a.tuner;
-  auto progress = std::make_shared<Progress>(a.quiet || a.json, flops, !a.replay.empty());
+  // A replay that takes simulated time shows its rate like a live run.
+  auto progress = std::make_shared<Progress>(
+      a.quiet || a.json, flops,
+      !a.replay.empty() && replay_timing->mode == ReplayTiming::Mode::kInstant);
   options.callbacks.push_back([progress](const TuneProgress& p) { return progress->OnBatch(p); });
   options.on_result = [progress](const TuneProgress& p) { progress->OnResult(p); };
   // Ctrl-C or a TERM: finish the batch in flight (its records are written), then stop.
@@ -292,7 +327,20 @@ int RunTune(const TuneArgs& a) {
                  static_cast<unsigned long long>(task.space.size()), a.tuner.c_str(),
                  records_path.c_str());
   }
-  StatusOr<TuneSummary> summary = Tune(options, task, **tuner, *measurer, *store);
+  StatusOr<TuneSummary> summary = InternalError("not run");
+  if (mpi) {
+    MpiQueueOptions queue;
+    queue.timing_ranks_per_node = a.timing_ranks_per_node;
+    MpiAsyncMeasurer workers(queue);  // waits for every worker's hello
+    if (!workers.hardware_id().empty()) options.hardware_id = workers.hardware_id();
+    if (!a.quiet && !a.json) {
+      std::fprintf(stderr, "MPI: %d workers, %d timed run(s) at once per node\n",
+                   workers.capacity(), a.timing_ranks_per_node);
+    }
+    summary = TuneAsync(options, task, **tuner, workers, *store);
+  } else {
+    summary = Tune(options, task, **tuner, *measurer, *store);
+  }
   progress->Done();
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
@@ -379,6 +427,9 @@ struct CompareArgs {
   std::string out;
   bool json = false;
   BackendFlags backend;
+  std::string replay_seconds;
+  int async_workers = 1;
+  bool no_pending_fantasies = false;
 };
 
 int RunCompare(const CompareArgs& a) {
@@ -417,6 +468,15 @@ int RunCompare(const CompareArgs& a) {
   options.batch_size = a.batch;
   options.threads = a.threads;
   options.stop_within = a.stop_within / 100.0;
+  options.async_workers = a.async_workers;
+  options.tuner_options.bo.fantasize_pending = !a.no_pending_fantasies;
+  StatusOr<ReplayTiming> replay_timing = ParseReplayTiming(a.replay_seconds);
+  if (!replay_timing.ok()) return UsageError("compare", replay_timing.status().message());
+  options.replay_timing = *replay_timing;
+  // Under mpirun: the seeds are jobs, spread over the worker ranks; rank 0 prints the results.
+  const bool mpi = MpiSize() > 1;
+  const bool mpi_worker = mpi && MpiRank() > 0;
+  if (mpi) options.executor = MpiRunCompareJobs;
   std::vector<CompareTable> tables;
   if (a.replay.empty() == a.op.empty()) {
     std::fprintf(stderr, "sonar compare: give --replay FILE... or --op OP --shape DIMS (live)\n");
@@ -448,9 +508,14 @@ int RunCompare(const CompareArgs& a) {
     tables.push_back(std::move(live));
     const bool use_cache = !a.no_cache;
     const bool on_gpu = *cuda;
-    options.live_measurer = [use_cache, on_gpu, cuda_options]() {
+    options.live_measurer = [use_cache, on_gpu, cuda_options, mpi_worker]() {
       MeasureOptions mo;
       mo.use_cache = use_cache;
+      if (mpi_worker) {  // one timed run at a time per node
+        mo.parallel_builds = 1;
+        mo.acquire_timing = MpiAcquireTiming;
+        mo.release_timing = MpiReleaseTiming;
+      }
       return on_gpu ? MakeCudaMeasurer(mo, cuda_options) : MakeLocalMeasurer(mo);
     };
   }
@@ -487,17 +552,19 @@ int RunCompare(const CompareArgs& a) {
     if (!transfer.ok()) return Fail(transfer.status());
     options.transfer_records = std::move(*transfer);
   }
-  if (!a.json) {
-    std::fprintf(stderr, "comparing %s on %zu tables, %d seeds, %d trials\n", a.tuners.c_str(),
-                 tables.size(), a.seeds, a.trials);
+  if (!a.json && !mpi_worker) {
+    std::fprintf(stderr, "comparing %s on %zu tables, %d seeds, %d trials%s\n", a.tuners.c_str(),
+                 tables.size(), a.seeds, a.trials,
+                 mpi ? (", on " + std::to_string(MpiSize() - 1) + " MPI workers").c_str() : "");
   }
   // A progress line on a terminal: runs done of all (tuners x seeds x tables).
-  const bool show = !a.json && isatty(2);
+  const bool show = !a.json && isatty(2) && !mpi_worker;
   StatusOr<CompareResult> result = CompareTuners(tables, options, [show](int done, int total) {
     if (show) std::fprintf(stderr, "\r\033[Krun %d/%d", done, total);
   });
   if (show) std::fprintf(stderr, "\r\033[K");
   if (!result.ok()) return Fail(result.status());
+  if (mpi_worker) return kExitOk;  // rank 0 holds and prints the results
   if (!a.out.empty()) {
     StatusOr<std::vector<std::string>> files = WriteCompareOutputs(*result, a.out);
     if (!files.ok()) return Fail(files.status());
@@ -597,6 +664,14 @@ void RegisterTuneCommands(CLI::App& app, int* exit_code) {
   tune->add_option("--min-repeat-ms", t->min_repeat_ms, "Timing: shortest timed repeat, ms")
       ->check(AtLeast(0));
   tune->add_flag("--no-cache", t->no_cache, "Recompile kernels even when cached");
+  tune->add_option("--replay-seconds", t->replay_seconds,
+                   "Replay only: each replayed measurement takes its recorded compile plus run "
+                   "time ('recorded') or this many seconds (default: none)");
+  tune->add_option("--timing-ranks-per-node", t->timing_ranks_per_node,
+                   "Under mpirun: timed runs at once per node, each on its own core (1 is safe "
+                   "on a shared node; docs/mpi.md)")
+      ->capture_default_str()
+      ->check(AtLeast(1));
   tune->add_flag("--json", t->json, "Print one JSON summary object on stdout");
   tune->add_flag("--quiet", t->quiet, "No progress display");
   AddBackendFlags(tune, &t->backend);
@@ -605,12 +680,16 @@ void RegisterTuneCommands(CLI::App& app, int* exit_code) {
       "  sonar tune --op dense --shape 512,512,512 --tuner autotvm --trials 64 --records "
       "dense.sonar\n"
       "  sonar tune --replay ../shared/datasets/kernel_tuner_cache/pnpoly__RTX_Titan.json.gz \\\n"
-      "      --tuner ga --trials 200 --records replay.sonar --json");
+      "      --tuner ga --trials 200 --records replay.sonar --json\n"
+      "  mpirun -np 9 sonar tune --op conv2d --shape 1,64,56,56,64,3,3,1,1 --tuner bo \\\n"
+      "      --trials 500 --records c.sonar   (rank 0 tunes, 8 workers measure; docs/mpi.md)");
   // Flags that this kind of run would ignore are refused with it (exit 2, both named).
   for (const char* f : {"--shape", "--kernel", "--space", "--no-cache", "--min-repeat-ms"}) {
     tune->get_option("--replay")->excludes(f);
   }
   tune->get_option("--op")->excludes("--space");
+  tune->get_option("--op")->excludes("--replay-seconds");
+  tune->get_option("--kernel")->excludes("--replay-seconds");
   tune->get_option("--kernel")->excludes("--shape");
   tune->callback([=] { *exit_code = RunTune(*t); });
 
@@ -665,6 +744,18 @@ void RegisterTuneCommands(CLI::App& app, int* exit_code) {
       "replaced)");
   compare->add_flag("--json", c->json, "Print the summary as one JSON object on stdout");
   AddBackendFlags(compare, &c->backend);
+  compare->add_option("--replay-seconds", c->replay_seconds,
+                      "Each replayed measurement takes its recorded compile plus run time "
+                      "('recorded') or this many seconds (default: none)");
+  compare
+      ->add_option("--async-workers", c->async_workers,
+                   "Simulate N asynchronous workers of equal speed: N configs pending, the next "
+                   "proposed after each result (as mpirun -np N+1 sonar tune does); 1 = off")
+      ->capture_default_str()
+      ->check(AtLeast(1));
+  compare->add_flag("--no-pending-fantasies", c->no_pending_fantasies,
+                    "bo, transfer-bo, rgpe: ignore the configs still being measured when "
+                    "proposing (plain top-q; for comparison)");
   compare->footer(
       "Tuners: random, grid, ga, autotvm, bo, transfer-bo, rgpe (the last two need "
       "--transfer-from).\n"
@@ -675,7 +766,10 @@ void RegisterTuneCommands(CLI::App& app, int* exit_code) {
       "  sonar compare --replay $D --transfer-from $D --tuners bo,transfer-bo,rgpe,autotvm --seeds "
       "5\n"
       "  sonar compare --op conv2d --shape 1,128,28,28,128,3,3,1,1 --tuners bo,transfer-bo \\\n"
-      "      --transfer-from datasets/cpu_epyc_zen4/*.jsonl --seeds 2 --trials 30");
+      "      --transfer-from datasets/cpu_epyc_zen4/*.jsonl --seeds 2 --trials 30\n"
+      "  mpirun -np 9 sonar compare --replay ../shared/datasets/kernel_tuner_cache/*.json.gz \\\n"
+      "      --tuners random,bo --seeds 20 --replay-seconds recorded   (seeds spread over 8 "
+      "workers)");
   compare->callback([=] { *exit_code = RunCompare(*c); });
 }
 

@@ -436,6 +436,17 @@ std::vector<MeasureResult> LocalMeasurer::Measure(const Task& task,
   stats_.build_seconds += SecondsSince(build_start);
 
   // ---- timed phase: serially, reference first ----
+  // Shared with other processes (MPI workers): wait for the timing core when anything will run.
+  bool gated = false;
+  const int own_pin_cpu = pin_cpu_;
+  if (options_.acquire_timing) {
+    for (const Job& job : jobs)
+      gated = gated || (job.valid && job.build.status == MeasureStatus::kOk);
+    if (gated) {
+      const int cpu = options_.acquire_timing();
+      if (cpu >= 0) pin_cpu_ = cpu;
+    }
+  }
   const auto run_start = Clock::now();
   auto finish = [&](size_t i, MeasureResult* r) {
     const Job& job = jobs[i];
@@ -473,6 +484,10 @@ std::vector<MeasureResult> LocalMeasurer::Measure(const Task& task,
     if (on_result_) on_result_(i, results[i]);
   }
   stats_.run_seconds += SecondsSince(run_start);
+  if (gated) {
+    pin_cpu_ = own_pin_cpu;
+    if (options_.release_timing) options_.release_timing();
+  }
   (void)batch_start;
   return results;
 }

@@ -72,6 +72,13 @@ struct MeasureOptions {
   bool use_cache = true;
   // Keep the generated sources and binaries of each measurement in cache_dir for inspection.
   bool keep_sources = false;
+  // ---- sharing the timing core with other processes (MPI workers, tuner/mpi/) ----
+  // When set, called once per Measure() call before its first timed run: it blocks until this
+  // process may time, and returns the CPU to pin the timed children to (-1: pin_cpu as above).
+  // release_timing is then called after the last timed run of that call. Builds never wait
+  // for it. Null (the default): this process times whenever it likes.
+  std::function<int()> acquire_timing;
+  std::function<void()> release_timing;
   Status Validate() const;
 };
 
@@ -123,7 +130,29 @@ StatusOr<std::unique_ptr<Measurer>> MakeLocalMeasurer(const MeasureOptions& opti
 // TaskFromRecords from an imported history whose args are not a flat shape still replays).
 // A split value with outer factor -1 (AutoTVM) matches the config with the same inner factors.
 // When a config has several records, the first ok one answers (else the first one).
-std::unique_ptr<Measurer> MakeReplayMeasurer(std::vector<Record> table);
+//
+// `timing` makes each Measure() call also take time, as the measurement it replays did, so
+// that parallel replays (tuner/mpi/) can be timed honestly on a small machine.
+struct ReplayTiming {
+  enum class Mode {
+    kInstant,   // answer at once (the default)
+    kRecorded,  // sleep each config's recorded all_cost_seconds when set, else its
+                // compile_seconds plus the sum of its run_seconds (Kernel Tuner caches and
+                // AutoTVM records hold them); a config missing from the table costs nothing
+    kFixed,     // sleep fixed_seconds per config
+  };
+  Mode mode = Mode::kInstant;
+  double fixed_seconds = 0;  // kFixed only; seconds per config, >= 0
+  Status Validate() const;
+};
+// Parses --replay-seconds: "recorded", a number of seconds (>= 0; "0" is instant), or "" for
+// instant.
+StatusOr<ReplayTiming> ParseReplayTiming(const std::string& text);
+// The simulated seconds `timing` charges for `result` (0 for kInstant).
+double ReplaySeconds(const ReplayTiming& timing, const MeasureResult& result);
+
+std::unique_ptr<Measurer> MakeReplayMeasurer(std::vector<Record> table,
+                                             const ReplayTiming& timing = {});
 
 // A task whose space lists exactly the distinct configs recorded for `workload_key` in
 // `records`: one knob per knob name (its candidates the distinct values seen, in first-seen

@@ -3,8 +3,12 @@
 //
 // The replay measurer (answers from a record table) and TaskFromRecords.
 #include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <map>
 #include <set>
+#include <thread>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -26,7 +30,8 @@ std::vector<KnobValue> Normalized(std::vector<KnobValue> values) {
 
 class ReplayMeasurer final : public Measurer {
  public:
-  explicit ReplayMeasurer(std::vector<Record> table) : table_(std::move(table)) {
+  ReplayMeasurer(std::vector<Record> table, const ReplayTiming& timing)
+      : table_(std::move(table)), timing_(timing) {
     for (size_t i = 0; i < table_.size(); ++i) by_key_[table_[i].workload_key].push_back(i);
     if (!table_.empty()) hardware_id_ = table_[0].hardware_id;
   }
@@ -49,6 +54,11 @@ class ReplayMeasurer final : public Measurer {
         ++stats_.cache_hits;
         out.push_back(table_[it->second].result);
       }
+    }
+    if (timing_.mode != ReplayTiming::Mode::kInstant) {
+      double seconds = 0;
+      for (const MeasureResult& r : out) seconds += ReplaySeconds(timing_, r);
+      if (seconds > 0) std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
     }
     return out;
   }
@@ -81,6 +91,7 @@ class ReplayMeasurer final : public Measurer {
   }
 
   std::vector<Record> table_;
+  ReplayTiming timing_;
   std::unordered_map<uint64_t, std::vector<size_t>> by_key_;
   std::map<std::string, Index> indexes_;
   std::string hardware_id_;
@@ -89,8 +100,51 @@ class ReplayMeasurer final : public Measurer {
 
 }  // namespace
 
-std::unique_ptr<Measurer> MakeReplayMeasurer(std::vector<Record> table) {
-  return std::make_unique<ReplayMeasurer>(std::move(table));
+Status ReplayTiming::Validate() const {
+  if (!(fixed_seconds >= 0 && std::isfinite(fixed_seconds))) {
+    return InvalidArgumentError("ReplayTiming::fixed_seconds must be a finite number >= 0");
+  }
+  return OkStatus();
+}
+
+StatusOr<ReplayTiming> ParseReplayTiming(const std::string& text) {
+  ReplayTiming t;
+  if (text.empty()) return t;
+  if (text == "recorded") {
+    t.mode = ReplayTiming::Mode::kRecorded;
+    return t;
+  }
+  char* end = nullptr;
+  const double x = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || *end != '\0' || !(x >= 0) || !std::isfinite(x)) {
+    return InvalidArgumentError("--replay-seconds must be 'recorded' or seconds >= 0, got '" +
+                                text + "'");
+  }
+  if (x > 0) {
+    t.mode = ReplayTiming::Mode::kFixed;
+    t.fixed_seconds = x;
+  }
+  return t;
+}
+
+double ReplaySeconds(const ReplayTiming& timing, const MeasureResult& result) {
+  switch (timing.mode) {
+    case ReplayTiming::Mode::kInstant: return 0;
+    case ReplayTiming::Mode::kFixed: return timing.fixed_seconds;
+    case ReplayTiming::Mode::kRecorded: {
+      if (result.status == MeasureStatus::kNotInTable) return 0;
+      if (result.all_cost_seconds > 0) return result.all_cost_seconds;
+      double s = std::max(0.0, result.compile_seconds);
+      for (double r : result.run_seconds) s += std::max(0.0, r);
+      return s;
+    }
+  }
+  return 0;
+}
+
+std::unique_ptr<Measurer> MakeReplayMeasurer(std::vector<Record> table,
+                                             const ReplayTiming& timing) {
+  return std::make_unique<ReplayMeasurer>(std::move(table), timing);
 }
 
 StatusOr<Task> TaskFromRecords(const std::vector<Record>& records, uint64_t workload_key) {

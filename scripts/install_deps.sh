@@ -13,6 +13,7 @@ PACKAGES=(
   python3-sklearn
   python3-optuna
   pybind11-dev python3-dev python3-pytest
+  libopenmpi-dev openmpi-bin
 )
 
 missing=()

@@ -11,7 +11,12 @@
 //   - acquisition (log EI by default) weighted by the probability of feasibility, maximised over
 //     a candidate pool (tuner/candidate_pool.h) whose size is bounded by the work of its
 //     predictive variances (max_predict_work ~ n^2 * m);
-//   - batches of q > 1: local penalization (default), Thompson draws or kriging believer.
+//   - batches of q > 1: local penalization (default), Thompson draws or kriging believer;
+//   - configs proposed but not yet observed (an asynchronous loop, tuner/mpi/, proposes while
+//     others are measured) are pending: BO conditions its GP on their predicted means before it
+//     proposes (kriging believer), transfer-bo and rgpe penalize the acquisition around them
+//     (local penalization), so N workers do not measure near-duplicates. Nothing is pending in
+//     a synchronous loop (Tune, CompareTuners), whose proposals are therefore unchanged.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -91,12 +96,17 @@ class BayesOptTuner final : public Tuner {
     if (UpdateModels()) out = ModelBatch(max_configs);
     // The initial design, or what a model that failed left to fill.
     sampler_.Fill(static_cast<size_t>(max_configs), &visited_, &out);
+    pending_.insert(pending_.end(), out.begin(), out.end());
     return out;
   }
 
   void Observe(const std::vector<Observation>& observations) override {
     for (const Observation& o : observations) {
       visited_.insert(o.config);
+      if (!pending_.empty()) {
+        auto it = std::find(pending_.begin(), pending_.end(), o.config);
+        if (it != pending_.end()) pending_.erase(it);
+      }
       if (!IsWellFormed(task_.space, o.config)) continue;  // cannot be encoded
       const std::optional<double> cost = UsableCost(o);
       configs_.push_back(o.config);
@@ -424,7 +434,32 @@ class BayesOptTuner final : public Tuner {
     return pool;
   }
 
+  // Kriging believer over the pending configs (BO's GP only): each is believed to return the
+  // GP's predicted mean, which shrinks the variance, and so the acquisition, around it. Returns
+  // whether the GP now holds fantasies (RestoreGp() drops them).
+  bool BelievePending() {
+    if (pending_.empty() || !options_.fantasize_pending || prior_) return false;
+    const Eigen::MatrixXd xp = Encode(pending_);
+    const Prediction pp = gp_.Predict(xp);
+    return gp_.AddSamples(xp, pp.mean).ok();
+  }
+
+  // Back to the real observations with the same hyperparameters.
+  void RestoreGp() {
+    if (!gp_.Condition(Encode(ok_configs_), ToVector(ok_y_)).ok()) {
+      gp_ = GaussianProcess(gp_.options());  // refitted in full on the next Propose
+      last_fit_rows_ = 0;
+    }
+  }
+
   std::vector<Config> ModelBatch(int q) {
+    const bool believed = BelievePending();
+    std::vector<Config> out = ModelBatchWithModel(q);
+    if (believed) RestoreGp();
+    return out;
+  }
+
+  std::vector<Config> ModelBatchWithModel(int q) {
     const AcquisitionFn score = [this](const std::vector<Config>& configs) {
       const Eigen::MatrixXd x = Encode(configs);
       return Score(x, PredictModel(x), options_.acquisition);
@@ -433,6 +468,22 @@ class BayesOptTuner final : public Tuner {
         MaximizeAcquisition(task_.space, score, Incumbents(), visited_, RoundPoolOptions(), rng_);
     std::vector<Config> out;
     if (pool.best < 0) return out;
+    if (prior_ && options_.fantasize_pending && !pending_.empty()) {
+      // The transfer models: local penalization around the pending configs, then q picks.
+      ScoredPool all = pool;
+      std::vector<int> picks;
+      for (const Config& c : pending_) {
+        picks.push_back(static_cast<int>(all.configs.size()));
+        all.configs.push_back(c);
+      }
+      all.scores.conservativeResize(static_cast<Eigen::Index>(all.configs.size()));
+      for (int p : picks) all.scores[p] = kNegInf;
+      const size_t fixed = picks.size();
+      LocalPenalization(all, static_cast<int>(fixed) + q, &picks);
+      for (size_t i = fixed; i < picks.size(); ++i) out.push_back(all.configs[picks[i]]);
+      for (const Config& c : out) visited_.insert(c);
+      return out;
+    }
     out.push_back(pool.configs[static_cast<size_t>(pool.best)]);
     if (q > 1 && pool.configs.size() > 1) {
       std::vector<int> picks = {pool.best};
@@ -454,7 +505,8 @@ class BayesOptTuner final : public Tuner {
   }
 
   // Gonzalez et al. 2016 on the log-scale acquisition: each pick multiplies the acquisition of
-  // every candidate by the probability that it lies outside the pick's exclusion ball.
+  // every candidate by the probability that it lies outside the pick's exclusion ball. Adds
+  // picks until there are q (those given are penalized around first).
   void LocalPenalization(const ScoredPool& pool, int q, std::vector<int>* picks) {
     const Eigen::MatrixXd x = Encode(pool.configs);
     const Prediction p = PredictModel(x);
@@ -487,11 +539,14 @@ class BayesOptTuner final : public Tuner {
       s = s.array().max(1e-300).log().matrix();
     }
     for (int pick : *picks) s[pick] = kNegInf;
+    size_t penalized = 0;
     while (static_cast<int>(picks->size()) < q) {
-      const int last = picks->back();
-      const Eigen::VectorXd d = (u.rowwise() - u.row(last)).rowwise().norm();
-      s += LogLocalPenalty(d, p.mean[last], std::sqrt(std::max(p.variance[last], 0.0)), best_y,
-                           lipschitz);
+      for (; penalized < picks->size(); ++penalized) {
+        const int last = (*picks)[penalized];
+        const Eigen::VectorXd d = (u.rowwise() - u.row(last)).rowwise().norm();
+        s += LogLocalPenalty(d, p.mean[last], std::sqrt(std::max(p.variance[last], 0.0)), best_y,
+                             lipschitz);
+      }
       Eigen::Index best;
       if (!(s.maxCoeff(&best) > kNegInf)) break;
       picks->push_back(static_cast<int>(best));
@@ -539,10 +594,7 @@ class BayesOptTuner final : public Tuner {
       taken[static_cast<size_t>(best)] = 1;
     }
     // Drop the fantasies: back to the real observations with the same hyperparameters.
-    if (!gp_.Condition(Encode(ok_configs_), ToVector(ok_y_)).ok()) {
-      gp_ = GaussianProcess(gp_.options());  // refitted in full on the next Propose
-      last_fit_rows_ = 0;
-    }
+    RestoreGp();
   }
 
   Task task_;
@@ -551,6 +603,7 @@ class BayesOptTuner final : public Tuner {
   Rng rng_;
   IndexSampler sampler_;
   VisitedSet visited_;
+  std::vector<Config> pending_;      // proposed, not yet observed, in the order proposed
   Eigen::MatrixXd member_features_;  // listed spaces small enough to enumerate: all members
   // Observations: every well-formed observed config with its feasibility, and the successful
   // ones with y = log(cost seconds).

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -64,6 +65,8 @@ Status CompareOptions::Validate() const {
   if (trials < 1) return InvalidArgumentError("CompareOptions::trials must be >= 1");
   if (batch_size < 1) return InvalidArgumentError("CompareOptions::batch_size must be >= 1");
   if (threads < 0) return InvalidArgumentError("CompareOptions::threads must be >= 0");
+  if (async_workers < 1) return InvalidArgumentError("CompareOptions::async_workers must be >= 1");
+  SONAR_RETURN_IF_ERROR(replay_timing.Validate());
   if (!(stop_within >= 0 && stop_within < 1)) {
     return InvalidArgumentError("CompareOptions::stop_within must be in [0, 1), got " +
                                 std::to_string(stop_within));
@@ -211,10 +214,11 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
   std::mutex error_mu, progress_mu;
   Status error;
   int runs_done = 0;
-  auto worker = [&](size_t j) {
+  // One run: the best-so-far curve, tr.trials long (empty on error, which is kept in `error`).
+  auto run_one = [&](size_t j) -> std::vector<double> {
     const Job& job = jobs[j];
     const Task& task = tasks[job.table];
-    CompareTableResult& tr = result.tables[job.table];
+    const CompareTableResult& tr = result.tables[job.table];
     TunerOptions o = options.tuner_options;
     o.kind = kinds[job.tuner];
     o.seed = static_cast<uint64_t>(job.seed);
@@ -224,7 +228,7 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
     if (!tuner.ok()) {
       std::lock_guard<std::mutex> lock(error_mu);
       error = tuner.status();
-      return;
+      return {};
     }
     std::unique_ptr<Measurer> measurer;
     if (tables[job.table].live_task) {
@@ -232,31 +236,61 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
       if (!m.ok()) {
         std::lock_guard<std::mutex> lock(error_mu);
         error = m.status();
-        return;
+        return {};
       }
       measurer = std::move(*m);
     } else {
-      measurer = MakeReplayMeasurer(tables[job.table].records);
+      measurer = MakeReplayMeasurer(tables[job.table].records, options.replay_timing);
     }
     std::vector<double> curve;
     double best = kInf;
     const double stop_at =
         options.stop_within > 0 ? tr.best_seconds * (1 + options.stop_within) : -kInf;
-    while (static_cast<int>(curve.size()) < tr.trials && !(best <= stop_at)) {
-      const int want = std::min(options.batch_size, tr.trials - static_cast<int>(curve.size()));
-      std::vector<Config> batch = (*tuner)->Propose(want);
-      if (batch.empty()) break;
-      std::vector<MeasureResult> results = measurer->Measure(task, batch);
-      std::vector<Observation> obs;
-      for (size_t i = 0; i < batch.size(); ++i) {
-        obs.push_back({batch[i], results[i]});
-        best = std::min(best, ObservationCost(obs.back()));
+    auto done = [&] { return static_cast<int>(curve.size()) >= tr.trials || best <= stop_at; };
+    if (options.async_workers > 1) {
+      // Simulated asynchronous workers: results return oldest first.
+      std::deque<Config> pending;
+      bool exhausted = false;
+      while (!done()) {
+        const int budget =
+            tr.trials - static_cast<int>(curve.size()) - static_cast<int>(pending.size());
+        const int free = std::min(options.async_workers - static_cast<int>(pending.size()), budget);
+        if (!exhausted && free > 0) {
+          std::vector<Config> more = (*tuner)->Propose(free);
+          if (more.empty()) exhausted = true;
+          for (Config& c : more) pending.push_back(std::move(c));
+        }
+        if (pending.empty()) break;
+        const Config c = pending.front();
+        pending.pop_front();
+        std::vector<MeasureResult> results = measurer->Measure(task, {c});
+        std::vector<Observation> obs = {{c, results[0]}};
+        best = std::min(best, ObservationCost(obs[0]));
         curve.push_back(best);
+        (*tuner)->Observe(obs);
       }
-      (*tuner)->Observe(obs);
+    } else {
+      while (!done()) {
+        const int want = std::min(options.batch_size, tr.trials - static_cast<int>(curve.size()));
+        std::vector<Config> batch = (*tuner)->Propose(want);
+        if (batch.empty()) break;
+        std::vector<MeasureResult> results = measurer->Measure(task, batch);
+        std::vector<Observation> obs;
+        for (size_t i = 0; i < batch.size(); ++i) {
+          obs.push_back({batch[i], results[i]});
+          best = std::min(best, ObservationCost(obs.back()));
+          curve.push_back(best);
+        }
+        (*tuner)->Observe(obs);
+      }
     }
     curve.resize(static_cast<size_t>(tr.trials), best);
-    tr.tuners[job.tuner].curves[static_cast<size_t>(job.seed)] = std::move(curve);
+    return curve;
+  };
+  auto store = [&](size_t j, std::vector<double> curve) {
+    const Job& job = jobs[j];
+    result.tables[job.table].tuners[job.tuner].curves[static_cast<size_t>(job.seed)] =
+        std::move(curve);
     if (on_run) {
       std::lock_guard<std::mutex> lock(progress_mu);
       on_run(++runs_done, static_cast<int>(jobs.size()));
@@ -264,7 +298,21 @@ StatusOr<CompareResult> CompareTuners(const std::vector<CompareTable>& tables,
   };
   threads = std::max(1, std::min<int>(threads, static_cast<int>(jobs.size())));
   if (any_live) threads = 1;  // live measurements never share the cores
-  ParallelForEach(jobs.size(), threads, worker);
+  if (options.executor) {
+    if (!options.executor(jobs.size(), run_one, store)) {
+      SONAR_RETURN_IF_ERROR(error);
+      return CompareResult{};  // a worker: the results are on another process
+    }
+    for (size_t t = 0; t < result.tables.size(); ++t) {
+      for (CompareTunerResult& tu : result.tables[t].tuners) {
+        for (std::vector<double>& c : tu.curves) {
+          if (c.empty()) return InternalError("a comparison job returned no curve");
+        }
+      }
+    }
+  } else {
+    ParallelForEach(jobs.size(), threads, [&](size_t j) { store(j, run_one(j)); });
+  }
   SONAR_RETURN_IF_ERROR(error);
 
   // Live tables: the best is the best any run measured.

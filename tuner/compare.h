@@ -68,6 +68,22 @@ struct CompareOptions {
   TunerOptions tuner_options;  // base options (kind and seed are set per run)
   // Makes the measurer of live tables (e.g. MakeLocalMeasurer); required when one is given.
   std::function<StatusOr<std::unique_ptr<Measurer>>()> live_measurer;
+  // How long a replayed measurement takes (sonar compare --replay-seconds): instant by default.
+  ReplayTiming replay_timing;
+  // Simulates this many asynchronous workers whose measurements take equal time (1: off, the
+  // synchronous loop of batch_size). Up to async_workers configs are pending; the first
+  // async_workers are proposed as one batch, then one config is proposed after each result
+  // (the oldest pending config returns first), as TuneAsync does with that many MPI workers.
+  // batch_size is then not used. >= 1.
+  int async_workers = 1;
+  // Runs the jobs (one per table, tuner and seed): run(j) computes job j's curve (called
+  // concurrently for different j), store(j, curve) keeps it (called on this process, one at a
+  // time). Returns false when this process only worked for another that holds the results (an
+  // MPI worker rank: CompareTuners then returns a result with no tables). Null: on `threads`
+  // threads here. tuner/mpi/mpi_work_queue.h's MpiRunCompareJobs spreads them over MPI ranks.
+  std::function<bool(size_t num_jobs, const std::function<std::vector<double>(size_t)>& run,
+                     const std::function<void(size_t, std::vector<double>)>& store)>
+      executor;
   Status Validate() const;
 };
 

@@ -133,6 +133,13 @@ struct BoOptions {
   // The GP (kernel, priors, restarts, exact size and its subset-of-data approximation beyond
   // gp.max_exact_samples). Its seed is derived from TunerOptions::seed.
   GpOptions gp = BoDefaultGpOptions();
+  // Configs proposed but not yet observed are pending (an asynchronous loop such as
+  // tuner/mpi/'s proposes while other configs are measured). true: bo conditions its GP on their
+  // predicted means before proposing (kriging believer, Ginsbourger et al. 2010), transfer-bo
+  // and rgpe penalize the acquisition around them (local penalization), so that N workers do
+  // not measure near-duplicates. false: pending configs are only never proposed twice (plain
+  // top-q of the acquisition). Nothing is pending in a synchronous loop, which is unaffected.
+  bool fantasize_pending = true;
   Status Validate() const;
 };
 
@@ -163,7 +170,10 @@ class Tuner {
   Tuner(const Tuner&) = delete;
   Tuner& operator=(const Tuner&) = delete;
   // Up to max_configs valid configs never proposed or observed before; empty when the tuner
-  // has nothing left (the space is exhausted). requires: max_configs >= 1.
+  // has nothing left (the space is exhausted). requires: max_configs >= 1. May be called
+  // again before earlier proposals are observed (asynchronous loops, tuner/mpi/): ga and autotvm
+  // go on with their generation or plan, bo, transfer-bo and rgpe treat the configs still out
+  // as pending (BoOptions::fantasize_pending).
   virtual std::vector<Config> Propose(int max_configs) = 0;
   // Results of proposed configs, or of records replayed on resume (configs it never proposed
   // are accepted too, and are never proposed afterwards). Failed results are infeasible.
