@@ -11,6 +11,7 @@
 #      30 trials.
 # About 90 s per build on 2 cores. Usage:
 #   bench/same_curves_check.sh OLD_SONAR NEW_SONAR [WORKDIR]
+# (the caches are read from $SONAR_SHARED/datasets, by default ../shared beside the checkout).
 # Build the old one from a worktree, e.g.
 #   git worktree add /tmp/old COMMIT && cmake -S /tmp/old -B /tmp/old/build -G Ninja \
 #     -DCMAKE_BUILD_TYPE=Release && ninja -C /tmp/old/build sonar
@@ -20,12 +21,13 @@ if [ $# -lt 2 ]; then
   exit 2
 fi
 here=$(cd "$(dirname "$0")" && pwd)
-kt="$here/../../shared/datasets/kernel_tuner_cache"
+kt="${SONAR_SHARED:-$here/../../shared}/datasets/kernel_tuner_cache"
 work=${3:-$(mktemp -d)}
 mkdir -p "$work"
 run() {  # run NAME SONAR
   local out="$work/$1"
   rm -rf "$out"
+  mkdir -p "$out"  # compare --out needs an existing parent
   "$2" compare --replay "$kt"/*.json.gz --tuners random,grid,ga,autotvm,bo --seeds 3 \
     --trials 60 --out "$out/plain" > /dev/null
   "$2" compare --replay "$kt/pnpoly__RTX_Titan.json.gz" "$kt/convolution__RTX_3090.json.gz" \
