@@ -23,6 +23,7 @@
 #include "measure/cuda/cuda_device.h"
 #include "measure/cuda/cuda_measurer.h"
 #include "measure/cuda/cuda_operators.h"
+#include "measure/emit/emit.h"
 #include "measure/measurer.h"
 #include "measure/operators.h"
 #include "measure/record_store.h"
@@ -111,24 +112,6 @@ StatusOr<Config> ParseConfigJson(const ConfigSpace& space, const std::string& te
   StatusOr<Config> c = space.FromValues(values);
   if (!c.ok()) return InvalidArgumentError("--config: " + c.status().message());
   return c;
-}
-
-Json ValuesToJson(const std::vector<KnobValue>& values) {
-  Json o = Json::object();
-  for (const KnobValue& v : values) {
-    if (!v.strings.empty()) {
-      o[v.name] = v.strings.size() == 1 ? Json(v.strings[0]) : Json(v.strings);
-    } else if (v.kind == KnobKind::kSplit || v.kind == KnobKind::kReorder) {
-      o[v.name] = v.ints;
-    } else if (v.kind == KnobKind::kBool && v.ints.size() == 1) {
-      o[v.name] = v.ints[0] != 0;
-    } else if (v.ints.size() == 1) {
-      o[v.name] = v.ints[0];
-    } else {
-      o[v.name] = v.ints;
-    }
-  }
-  return o;
 }
 
 int RunMeasure(const MeasureArgs& a) {
@@ -251,7 +234,7 @@ int RunMeasure(const MeasureArgs& a) {
     const double relative = r.ok() && r.reference_seconds > 0 ? median / r.reference_seconds : 0;
     if (a.json) {
       Json o;
-      o["config"] = ValuesToJson(values);
+      o["config"] = Json::parse(KnobValuesToJson(values));
       o["status"] = std::string(MeasureStatusToString(r.status));
       o["median_seconds"] = r.ok() ? Json(median) : Json(nullptr);
       o["gflops"] = gflops > 0 ? Json(gflops) : Json(nullptr);

@@ -10,12 +10,18 @@
 //   std::optional<Config> c = sampler.Next(visited);
 #pragma once
 
+#include <limits>
 #include <memory>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include "common/random.h"
+#include "measure/record_store.h"
+#include "tuner/tune.h"
 #include "tuner/tuner.h"
 
 namespace sonar::internal {
@@ -59,5 +65,42 @@ class IndexSampler {
   uint64_t drawn_ = 0;
   std::unordered_map<uint64_t, uint64_t> swapped_;  // position -> index moved there
 };
+
+// The best-so-far curve of a tuning run (Tune, TuneAsync): trials, failures by class, the best
+// cost after every trial, and the two early-stopping criteria that read it.
+class TuneCurve {
+ public:
+  // Counts `o` (its `record` becomes *best when it is the new best).
+  void Add(const Observation& o, const Record& record, std::optional<Record>* best);
+  // No new best in the last n trials (n > 0).
+  bool NoImprovementFor(int n) const { return n > 0 && trials_ - best_trial_ >= n; }
+  // The best improved by less than `gain` (a fraction) over the last `window` trials.
+  bool GainBelow(double gain, int window) const;
+  int trials() const { return trials_; }
+  int failed() const { return failed_; }
+  double best() const { return best_; }
+  const std::vector<double>& by_trial() const { return by_trial_; }
+  const std::vector<FailureClass>& failures() const { return failures_; }
+
+ private:
+  std::vector<FailureClass> failures_;
+  int trials_ = 0;
+  int failed_ = 0;
+  int best_trial_ = 0;
+  double best_ = std::numeric_limits<double>::infinity();
+  std::vector<double> by_trial_;
+};
+
+// Why a run stops now (trial budget, either early-stopping rule, wall time, in that order) and
+// the message saying so; nullopt while it goes on.
+std::optional<std::pair<TerminationReason, std::string>> StopReason(const TuneOptions& options,
+                                                                    const TuneCurve& curve,
+                                                                    double elapsed_seconds);
+
+// Resume: every record of task's workload in `records` counted on *curve and observed by the
+// tuner in one batch; summary->num_resumed and num_unreadable_resumed (records whose config does
+// not fit the space) set, summary->best updated.
+void ResumeFromLog(const Task& task, const RecordStore& records, Tuner& tuner, TuneCurve* curve,
+                   TuneSummary* summary);
 
 }  // namespace sonar::internal

@@ -2,6 +2,8 @@
 // Copyright 2026 The Sonar Authors
 #include "tuner/tune.h"
 
+#include "tuner/internal.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -68,55 +70,82 @@ Record MakeRecord(const Task& task, const Config& config, const MeasureResult& r
   return r;
 }
 
-namespace {
+namespace internal {
 
-// Tracks the tuning curve and the early-stopping criteria.
-class Curve {
- public:
-  void Add(const Observation& o, const Record& record, std::optional<Record>* best) {
-    const double cost = ObservationCost(o);
-    ++trials_;
-    if (!o.result.ok()) {
-      ++failed_;
-      auto it = std::find_if(failures_.begin(), failures_.end(),
-                             [&](const FailureClass& f) { return f.status == o.result.status; });
-      if (it == failures_.end()) {
-        failures_.push_back({o.result.status, 0, o.result.error_msg});
-        it = failures_.end() - 1;
-      }
-      ++it->count;
+void TuneCurve::Add(const Observation& o, const Record& record, std::optional<Record>* best) {
+  const double cost = ObservationCost(o);
+  ++trials_;
+  if (!o.result.ok()) {
+    ++failed_;
+    auto it = std::find_if(failures_.begin(), failures_.end(),
+                           [&](const FailureClass& f) { return f.status == o.result.status; });
+    if (it == failures_.end()) {
+      failures_.push_back({o.result.status, 0, o.result.error_msg});
+      it = failures_.end() - 1;
     }
-    if (cost < best_) {
-      best_ = cost;
-      best_trial_ = trials_;
-      *best = record;
+    ++it->count;
+  }
+  if (cost < best_) {
+    best_ = cost;
+    best_trial_ = trials_;
+    *best = record;
+  }
+  by_trial_.push_back(best_);
+}
+
+bool TuneCurve::GainBelow(double gain, int window) const {
+  if (gain <= 0 || window <= 0 || trials_ < window) return false;
+  const double before = by_trial_[static_cast<size_t>(trials_ - window)];
+  if (!std::isfinite(best_)) return false;  // nothing works yet: keep searching
+  if (!std::isfinite(before)) return false;
+  return (before - best_) / before < gain;
+}
+
+std::optional<std::pair<TerminationReason, std::string>> StopReason(const TuneOptions& options,
+                                                                    const TuneCurve& curve,
+                                                                    double elapsed_seconds) {
+  if (curve.trials() >= options.max_trials) {
+    return {{TerminationReason::kMaxTrials,
+             "reached " + std::to_string(options.max_trials) + " trials"}};
+  }
+  if (curve.NoImprovementFor(options.early_stopping.no_improvement_trials)) {
+    return {{TerminationReason::kEarlyStopped,
+             "no new best in the last " +
+                 std::to_string(options.early_stopping.no_improvement_trials) + " trials"}};
+  }
+  if (curve.GainBelow(options.early_stopping.min_relative_gain,
+                      options.early_stopping.relative_window)) {
+    std::ostringstream m;
+    m << "best improved by less than " << 100 * options.early_stopping.min_relative_gain
+      << "% over the last " << options.early_stopping.relative_window << " trials";
+    return {{TerminationReason::kEarlyStopped, m.str()}};
+  }
+  if (options.max_wall_seconds > 0 && elapsed_seconds >= options.max_wall_seconds) {
+    return {{TerminationReason::kWallTime, "wall-time budget spent"}};
+  }
+  return std::nullopt;
+}
+
+void ResumeFromLog(const Task& task, const RecordStore& records, Tuner& tuner, TuneCurve* curve,
+                   TuneSummary* summary) {
+  std::vector<Observation> replay;
+  const uint64_t key = task.WorkloadKey();
+  for (const Record& r : records.records()) {
+    if (r.workload_key != key) continue;
+    StatusOr<Config> config = task.space.FromValues(r.config.values);
+    if (!config.ok()) {
+      ++summary->num_unreadable_resumed;
+      continue;
     }
-    by_trial_.push_back(best_);
+    Observation o{*config, r.result};
+    curve->Add(o, r, &summary->best);
+    replay.push_back(std::move(o));
   }
-  bool NoImprovementFor(int n) const { return n > 0 && trials_ - best_trial_ >= n; }
-  bool GainBelow(double gain, int window) const {
-    if (gain <= 0 || window <= 0 || trials_ < window) return false;
-    const double before = by_trial_[static_cast<size_t>(trials_ - window)];
-    if (!std::isfinite(best_)) return false;  // nothing works yet: keep searching
-    if (!std::isfinite(before)) return false;
-    return (before - best_) / before < gain;
-  }
-  int trials() const { return trials_; }
-  int failed() const { return failed_; }
-  double best() const { return best_; }
-  const std::vector<double>& by_trial() const { return by_trial_; }
-  const std::vector<FailureClass>& failures() const { return failures_; }
+  summary->num_resumed = static_cast<int>(replay.size());
+  if (!replay.empty()) tuner.Observe(replay);
+}
 
- private:
-  std::vector<FailureClass> failures_;
-  int trials_ = 0;
-  int failed_ = 0;
-  int best_trial_ = 0;
-  double best_ = std::numeric_limits<double>::infinity();
-  std::vector<double> by_trial_;
-};
-
-}  // namespace
+}  // namespace internal
 
 StatusOr<TuneSummary> Tune(const TuneOptions& options, const Task& task, Tuner& tuner,
                            Measurer& measurer, RecordStore& records) {
@@ -125,27 +154,11 @@ StatusOr<TuneSummary> Tune(const TuneOptions& options, const Task& task, Tuner& 
   const auto start = Clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
   TuneSummary summary;
-  Curve curve;
+  internal::TuneCurve curve;
   const std::string tuner_name =
       options.tuner_name.empty() ? std::string(tuner.name()) : options.tuner_name;
 
-  if (options.resume) {
-    std::vector<Observation> replay;
-    const uint64_t key = task.WorkloadKey();
-    for (const Record& r : records.records()) {
-      if (r.workload_key != key) continue;
-      StatusOr<Config> config = task.space.FromValues(r.config.values);
-      if (!config.ok()) {
-        ++summary.num_unreadable_resumed;
-        continue;
-      }
-      Observation o{*config, r.result};
-      curve.Add(o, r, &summary.best);
-      replay.push_back(std::move(o));
-    }
-    summary.num_resumed = static_cast<int>(replay.size());
-    if (!replay.empty()) tuner.Observe(replay);
-  }
+  if (options.resume) internal::ResumeFromLog(task, records, tuner, &curve, &summary);
 
   auto finish = [&](TerminationReason reason, std::string message) {
     summary.reason = reason;
@@ -159,24 +172,8 @@ StatusOr<TuneSummary> Tune(const TuneOptions& options, const Task& task, Tuner& 
   };
 
   while (true) {
-    if (curve.trials() >= options.max_trials) {
-      return finish(TerminationReason::kMaxTrials,
-                    "reached " + std::to_string(options.max_trials) + " trials");
-    }
-    if (curve.NoImprovementFor(options.early_stopping.no_improvement_trials)) {
-      return finish(TerminationReason::kEarlyStopped,
-                    "no new best in the last " +
-                        std::to_string(options.early_stopping.no_improvement_trials) + " trials");
-    }
-    if (curve.GainBelow(options.early_stopping.min_relative_gain,
-                        options.early_stopping.relative_window)) {
-      std::ostringstream m;
-      m << "best improved by less than " << 100 * options.early_stopping.min_relative_gain
-        << "% over the last " << options.early_stopping.relative_window << " trials";
-      return finish(TerminationReason::kEarlyStopped, m.str());
-    }
-    if (options.max_wall_seconds > 0 && elapsed() >= options.max_wall_seconds) {
-      return finish(TerminationReason::kWallTime, "wall-time budget spent");
+    if (auto stop = internal::StopReason(options, curve, elapsed())) {
+      return finish(stop->first, std::move(stop->second));
     }
     const int want = std::min(options.batch_size, options.max_trials - curve.trials());
     std::vector<Config> batch = tuner.Propose(want);

@@ -101,41 +101,6 @@ std::string Num(double v) {
   return buf;
 }
 
-std::string ValuesText(const std::vector<KnobValue>& values) {
-  std::string s;
-  for (const KnobValue& v : values) {
-    s += (s.empty() ? "" : " ") + v.name + "=";
-    if (!v.strings.empty()) {
-      for (size_t i = 0; i < v.strings.size(); ++i) s += (i ? "," : "") + v.strings[i];
-    } else if (v.ints.size() == 1) {
-      s += std::to_string(v.ints[0]);
-    } else {
-      s += "[";
-      for (size_t i = 0; i < v.ints.size(); ++i) s += (i ? "," : "") + std::to_string(v.ints[i]);
-      s += "]";
-    }
-  }
-  return s;
-}
-
-Json ValuesJson(const std::vector<KnobValue>& values) {
-  Json o = Json::object();
-  for (const KnobValue& v : values) {
-    if (!v.strings.empty()) {
-      o[v.name] = v.strings.size() == 1 ? Json(v.strings[0]) : Json(v.strings);
-    } else if (v.kind == KnobKind::kSplit || v.kind == KnobKind::kReorder) {
-      o[v.name] = v.ints;
-    } else if (v.kind == KnobKind::kBool && v.ints.size() == 1) {
-      o[v.name] = v.ints[0] != 0;
-    } else if (v.ints.size() == 1) {
-      o[v.name] = v.ints[0];
-    } else {
-      o[v.name] = v.ints;
-    }
-  }
-  return o;
-}
-
 // A best record of a built-in operator, rebuilt as the task and config it was measured as.
 struct TemplateKernel {
   Task task;
@@ -477,6 +442,26 @@ struct OutFile {
 
 }  // namespace
 
+std::string KnobValuesToJson(const std::vector<KnobValue>& values) {
+  // In knob order (ordered_json), as the config was written.
+  nlohmann::ordered_json o = nlohmann::ordered_json::object();
+  for (const KnobValue& v : values) {
+    if (!v.strings.empty()) {
+      o[v.name] = v.strings.size() == 1 ? nlohmann::ordered_json(v.strings[0])
+                                        : nlohmann::ordered_json(v.strings);
+    } else if (v.kind == KnobKind::kSplit || v.kind == KnobKind::kReorder) {
+      o[v.name] = v.ints;
+    } else if (v.kind == KnobKind::kBool && v.ints.size() == 1) {
+      o[v.name] = v.ints[0] != 0;
+    } else if (v.ints.size() == 1) {
+      o[v.name] = v.ints[0];
+    } else {
+      o[v.name] = v.ints;
+    }
+  }
+  return o.dump();
+}
+
 Status EmitOptions::Validate() const {
   if (out_dir.empty()) return InvalidArgumentError("--out: an output directory is needed");
   if (!IsQualifiedName(name_space)) {
@@ -683,7 +668,7 @@ StatusOr<EmitSummary> EmitTunedKernels(const std::vector<BestConfig>& best,
               {"target", r.task.target},
               {"kind", "kernel"},
               {"file", name + ".cc"},
-              {"config", ValuesJson(r.config.values)},
+              {"config", Json::parse(KnobValuesToJson(r.config.values))},
               {"seconds", k.best->cost_seconds},
               {"run_seconds", r.result.run_seconds},
               {"hardware_id", r.hardware_id},
@@ -696,7 +681,7 @@ StatusOr<EmitSummary> EmitTunedKernels(const std::vector<BestConfig>& best,
     if (j["kind"] != "constants") continue;
     for (const BestConfig& b : best) {
       if (WorkloadKeyToHex(b.record.workload_key) != j["workload"]) continue;
-      j["config"] = ValuesJson(b.record.config.values);
+      j["config"] = Json::parse(KnobValuesToJson(b.record.config.values));
       j["seconds"] = b.cost_seconds;
       j["run_seconds"] = b.record.result.run_seconds;
       j["hardware_id"] = b.record.hardware_id;

@@ -47,6 +47,11 @@ struct BestConfig {
 // a workload key in hex, a task name or an op). Training records are left out. NotFound when
 // the file cannot be read; InvalidArgument "--workload: ..." when the selector matches nothing,
 // FailedPrecondition "PATH has no successful record of W" when it matches only failures.
+// A config's knob values as a JSON object text {knob: value}: a string for a labelled choice,
+// true/false for a bool, a list for split and reorder knobs, else the integer (what
+// best_configs.json and `sonar measure --json` print).
+std::string KnobValuesToJson(const std::vector<KnobValue>& values);
+
 // *only_failed (may be null) receives one line per selected workload that has records but no
 // successful one ("KEY (name): its N records all failed").
 StatusOr<std::vector<BestConfig>> BestConfigs(const std::string& path,

@@ -2,6 +2,8 @@
 // Copyright 2026 The Sonar Authors
 #include "tuner/mpi/async_tune.h"
 
+#include "tuner/internal.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -18,58 +20,18 @@ StatusOr<TuneSummary> TuneAsync(const TuneOptions& options, const Task& task, Tu
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
-  constexpr double kInf = std::numeric_limits<double>::infinity();
   const std::string tuner_name =
       options.tuner_name.empty() ? std::string(tuner.name()) : options.tuner_name;
   TuneSummary summary;
-  // The curve, as Tune() keeps it.
-  int trials = 0, failed = 0, best_trial = 0;
-  double best = kInf;
-  auto add = [&](const Observation& o, const Record& record) {
-    ++trials;
-    if (!o.result.ok()) {
-      ++failed;
-      auto it = std::find_if(summary.failures.begin(), summary.failures.end(),
-                             [&](const FailureClass& f) { return f.status == o.result.status; });
-      if (it == summary.failures.end()) {
-        summary.failures.push_back({o.result.status, 0, o.result.error_msg});
-        it = summary.failures.end() - 1;
-      }
-      ++it->count;
-    }
-    const double cost = ObservationCost(o);
-    if (cost < best) {
-      best = cost;
-      best_trial = trials;
-      summary.best = record;
-    }
-    summary.best_seconds_by_trial.push_back(best);
-  };
-
-  if (options.resume) {
-    std::vector<Observation> replay;
-    const uint64_t key = task.WorkloadKey();
-    for (const Record& r : records.records()) {
-      if (r.workload_key != key) continue;
-      StatusOr<Config> config = task.space.FromValues(r.config.values);
-      if (!config.ok()) {
-        ++summary.num_unreadable_resumed;
-        continue;
-      }
-      Observation o{*config, r.result};
-      add(o, r);
-      replay.push_back(std::move(o));
-    }
-    summary.num_resumed = static_cast<int>(replay.size());
-    if (!replay.empty()) tuner.Observe(replay);
-  }
+  internal::TuneCurve curve;  // the curve and stopping rules Tune() uses
+  if (options.resume) internal::ResumeFromLog(task, records, tuner, &curve, &summary);
 
   auto progress = [&]() {
     TuneProgress p;
-    p.trial = trials;
-    p.num_failed = failed;
+    p.trial = curve.trials();
+    p.num_failed = curve.failed();
     p.num_resumed = summary.num_resumed;
-    p.best_seconds = best;
+    p.best_seconds = curve.best();
     p.elapsed_seconds = elapsed();
     p.max_trials = options.max_trials;
     return p;
@@ -77,28 +39,7 @@ StatusOr<TuneSummary> TuneAsync(const TuneOptions& options, const Task& task, Tu
   // Why the loop stops submitting; nullopt while it goes on.
   std::optional<std::pair<TerminationReason, std::string>> stop;
   auto check_stop = [&]() {
-    if (stop) return;
-    const int window = options.early_stopping.relative_window;
-    const double gain = options.early_stopping.min_relative_gain;
-    if (trials >= options.max_trials) {
-      stop = {TerminationReason::kMaxTrials,
-              "reached " + std::to_string(options.max_trials) + " trials"};
-    } else if (options.early_stopping.no_improvement_trials > 0 &&
-               trials - best_trial >= options.early_stopping.no_improvement_trials) {
-      stop = {TerminationReason::kEarlyStopped,
-              "no new best in the last " +
-                  std::to_string(options.early_stopping.no_improvement_trials) + " trials"};
-    } else if (gain > 0 && window > 0 && trials >= window && std::isfinite(best)) {
-      const double before = summary.best_seconds_by_trial[static_cast<size_t>(trials - window)];
-      if (std::isfinite(before) && (before - best) / before < gain) {
-        std::ostringstream m;
-        m << "best improved by less than " << 100 * gain << "% over the last " << window
-          << " trials";
-        stop = {TerminationReason::kEarlyStopped, m.str()};
-      }
-    } else if (options.max_wall_seconds > 0 && elapsed() >= options.max_wall_seconds) {
-      stop = {TerminationReason::kWallTime, "wall-time budget spent"};
-    }
+    if (!stop) stop = internal::StopReason(options, curve, elapsed());
   };
 
   std::map<int64_t, Config> in_flight;
@@ -107,7 +48,8 @@ StatusOr<TuneSummary> TuneAsync(const TuneOptions& options, const Task& task, Tu
   while (true) {
     check_stop();
     // Fill every free worker (one Propose for all of them: the first round is a batch).
-    const int budget_left = options.max_trials - trials - static_cast<int>(in_flight.size());
+    const int budget_left =
+        options.max_trials - curve.trials() - static_cast<int>(in_flight.size());
     const int free =
         std::min(measurer.capacity() - static_cast<int>(in_flight.size()), budget_left);
     if (!stop && !exhausted && free > 0) {
@@ -127,10 +69,11 @@ StatusOr<TuneSummary> TuneAsync(const TuneOptions& options, const Task& task, Tu
     }
     Observation o{it->second, std::move(result)};
     in_flight.erase(it);
-    Record record = MakeRecord(task, o.config, o.result, tuner_name, trials, options.hardware_id);
+    Record record =
+        MakeRecord(task, o.config, o.result, tuner_name, curve.trials(), options.hardware_id);
     // Written before the tuner sees it: a kill after this point loses nothing.
     SONAR_RETURN_IF_ERROR(records.AppendBatch({record}));
-    add(o, record);
+    curve.Add(o, record, &summary.best);
     const std::vector<Observation> batch = {o};
     tuner.Observe(batch);
     TuneProgress p = progress();
@@ -152,8 +95,10 @@ StatusOr<TuneSummary> TuneAsync(const TuneOptions& options, const Task& task, Tu
   }
   summary.reason = stop->first;
   summary.message = stop->second;
-  summary.num_trials = trials;
-  summary.num_failed = failed;
+  summary.num_trials = curve.trials();
+  summary.num_failed = curve.failed();
+  summary.best_seconds_by_trial = curve.by_trial();
+  summary.failures = curve.failures();
   summary.wall_seconds = elapsed();
   return summary;
 }
