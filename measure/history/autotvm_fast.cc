@@ -47,6 +47,12 @@ namespace {
 // error) it returns false, and the caller reads the line with the general reader, which also
 // words the skip message. A test checks that both give equal records and reports on every
 // AutoTVM file in the data sets and on thousands of mutated lines.
+//
+// Consecutive lines of one task differ only in their numbers, so most lines are not parsed at
+// all: a line read in full becomes a template (its text cut around the numbers that vary), and
+// the next line is compared with it byte for byte outside those numbers, which are converted
+// with the same rules On-Demand applies (ReadByTemplate). This halves the parsing work of a
+// real log; a line that does not fit is read in full and becomes the next template.
 
 namespace od = simdjson::ondemand;
 
@@ -119,6 +125,186 @@ class FastReader {
   // Reads `line` (SIMDJSON_PADDING readable bytes after it) into *r. False when the general
   // reader must read the line instead; *r is then unspecified.
   bool Read(Importer& im, std::string_view line, Record* r) {
+    if (template_.valid && ReadByTemplate(line, r)) return true;
+    slots_.clear();
+    line_begin_ = line.data();
+    line_end_ = line.data() + line.size();
+    if (!ReadWhole(im, line, r)) return false;
+    BuildTemplate(line, *r);
+    return true;
+  }
+
+ private:
+  // What a number of the template line becomes in the record.
+  enum class Role : uint8_t { kIndex, kKnobInt, kCost, kErrorNo, kAllCost, kTimestamp };
+  struct Slot {
+    uint32_t begin = 0;  // where the number starts in the line
+    Role role = Role::kIndex;
+    uint32_t knob = 0;  // kKnobInt: which knob, and which of its integers
+    uint32_t item = 0;
+  };
+  // The last line read in full, cut into literal text and the numbers that vary from record to
+  // record of one task (the config's index and integers, the costs, error_no, all_cost and the
+  // timestamp). A later line that has the very same text around its numbers is that line's
+  // JSON with other numbers, so it gives that line's record with those numbers put in: the
+  // reader then only compares bytes and converts numbers. Everything else (a literal that
+  // differs, a number the reader would convert otherwise, such as an integer beyond int64) goes
+  // to the full read.
+  struct LineTemplate {
+    bool valid = false;
+    std::string text;
+    std::vector<uint32_t> literal_end;  // literal i is text[i ? slot_end[i-1] : 0, literal_end[i])
+    std::vector<uint32_t> slot_end;     // where slot i's number ends in `text`
+    std::vector<Slot> slots;
+    Record record;                   // the template line's record
+    std::string first_cost_message;  // the first string among the costs, before it was judged
+    bool has_string_cost = false;
+  };
+
+  // The extent of the JSON number at p (strict grammar); null when there is none.
+  static const char* NumberEnd(const char* p, const char* end, bool* integral) {
+    auto digit = [&](const char* q) { return q < end && *q >= '0' && *q <= '9'; };
+    const char* q = p;
+    if (q < end && *q == '-') ++q;
+    if (!digit(q)) return nullptr;
+    if (*q == '0') {
+      ++q;
+    } else {
+      while (digit(q)) ++q;
+    }
+    *integral = true;
+    if (q < end && *q == '.') {
+      *integral = false;
+      ++q;
+      if (!digit(q)) return nullptr;
+      while (digit(q)) ++q;
+    }
+    if (q < end && (*q == 'e' || *q == 'E')) {
+      *integral = false;
+      ++q;
+      if (q < end && (*q == '+' || *q == '-')) ++q;
+      if (!digit(q)) return nullptr;
+      while (digit(q)) ++q;
+    }
+    return q;
+  }
+
+  // Notes that the number `v` (not yet consumed) fills `role` of the record.
+  void NoteSlot(od::value v, Role role, size_t knob = 0, size_t item = 0) {
+    const char* at = v.raw_json_token().data();
+    if (at < line_begin_ || at >= line_end_) return;  // cannot happen; the template is then off
+    slots_.push_back(Slot{static_cast<uint32_t>(at - line_begin_), role,
+                          static_cast<uint32_t>(knob), static_cast<uint32_t>(item)});
+  }
+
+  void BuildTemplate(std::string_view line, const Record& r) {
+    LineTemplate& t = template_;
+    t.valid = false;
+    if (line.size() >= (1u << 30)) return;
+    t.text.assign(line);
+    t.literal_end.clear();
+    t.slot_end.clear();
+    t.slots = slots_;
+    uint32_t from = 0;
+    for (const Slot& s : t.slots) {
+      bool integral = false;
+      const char* end = NumberEnd(line.data() + s.begin, line.data() + line.size(), &integral);
+      if (s.begin < from || end == nullptr) return;
+      t.literal_end.push_back(s.begin);
+      from = static_cast<uint32_t>(end - line.data());
+      t.slot_end.push_back(from);
+    }
+    t.literal_end.push_back(static_cast<uint32_t>(line.size()));
+    t.record = r;
+    t.first_cost_message = first_cost_message_;
+    t.has_string_cost = has_string_cost_;
+    t.valid = true;
+  }
+
+  // Reads `line` with the template: true, with *r set, when the line is the template's text with
+  // other numbers in its slots and the reader would accept it.
+  bool ReadByTemplate(std::string_view line, Record* r) {
+    const LineTemplate& t = template_;
+    const char* p = line.data();
+    const char* const end = p + line.size();
+    const char* text = t.text.data();
+    uint32_t from = 0;
+    // Compare everything first: a line that differs anywhere costs no record copy.
+    numbers_.resize(t.slots.size());
+    for (size_t i = 0; i < t.slots.size(); ++i) {
+      const size_t n = t.literal_end[i] - from;
+      if (static_cast<size_t>(end - p) < n || std::memcmp(p, text + from, n) != 0) return false;
+      p += n;
+      bool integral = false;
+      const char* q = NumberEnd(p, end, &integral);
+      if (q == nullptr) return false;
+      Number& x = numbers_[i];
+      const Role role = t.slots[i].role;
+      if (integral) {
+        const auto [ptr, ec] = std::from_chars(p, q, x.i);
+        if (ec != std::errc() || ptr != q) return false;  // e.g. out of int64's range
+        x.d = static_cast<double>(x.i);
+      } else {
+        if (role == Role::kIndex || role == Role::kKnobInt || role == Role::kErrorNo) return false;
+        const auto [ptr, ec] = std::from_chars(p, q, x.d);
+        if (ec != std::errc() || ptr != q) return false;
+      }
+      p = q;
+      from = t.slot_end[i];
+    }
+    const size_t n = t.literal_end.back() - from;
+    if (static_cast<size_t>(end - p) != n || std::memcmp(p, text + from, n) != 0) return false;
+
+    *r = t.record;
+    MeasureResult& result = r->result;
+    result.run_seconds.clear();
+    result.reported_seconds = 0;
+    result.error_msg = t.first_cost_message;
+    for (size_t i = 0; i < t.slots.size(); ++i) {
+      const Slot& s = t.slots[i];
+      const Number& x = numbers_[i];
+      switch (s.role) {
+        case Role::kIndex:
+          if (x.i < 0) return false;
+          r->config.index = x.i;
+          break;
+        case Role::kKnobInt: r->config.values[s.knob].ints[s.item] = x.i; break;
+        case Role::kCost: result.run_seconds.push_back(x.d); break;
+        case Role::kErrorNo:
+          if (!AutoTvmErrorToStatus(x.i, &result.status)) return false;
+          result.source_error_code = static_cast<int32_t>(x.i);
+          break;
+        case Role::kAllCost:
+          if (!std::isfinite(x.d) || x.d < 0) return false;
+          result.all_cost_seconds = x.d;
+          break;
+        case Role::kTimestamp:
+          if (!std::isfinite(x.d)) return false;
+          r->timestamp_unix_s = x.d;
+          break;
+      }
+    }
+    return JudgeCosts(t.has_string_cost, &result);
+  }
+
+  // The costs judged once error_no is known, as ParseTvmResult does.
+  static bool JudgeCosts(bool has_string_cost, MeasureResult* result) {
+    if (result->ok()) {
+      if (has_string_cost || result->run_seconds.empty()) return false;
+      for (double s : result->run_seconds) {
+        if (!std::isfinite(s) || s <= 0 || s >= kAutoTvmFailureCost) return false;
+      }
+      result->error_msg.clear();
+      if (result->run_seconds.size() > 1) result->reported_seconds = result->mean_seconds();
+    } else {
+      // Failures carry a sentinel or a message, never a time.
+      result->run_seconds.clear();
+    }
+    return true;
+  }
+
+  // Reads the whole line with On-Demand, noting the slots of a template.
+  bool ReadWhole(Importer& im, std::string_view line, Record* r) {
     od::document doc;
     od::object o;
     if (parser_.iterate(line.data(), line.size(), line.size() + simdjson::SIMDJSON_PADDING)
@@ -172,7 +358,6 @@ class FastReader {
     return true;
   }
 
- private:
   struct Interned {
     TaskIdentity task;
     uint64_t workload_key = 0;
@@ -231,6 +416,7 @@ class FastReader {
       if (key == "index" && !has_index) {
         has_index = true;
         int64_t i = 0;
+        NoteSlot(v, Role::kIndex);
         if (!OdInt(v, &i) || i < 0) return false;
         r->config.index = i;
       } else if (key == "code_hash" && !has_hash) {
@@ -282,7 +468,7 @@ class FastReader {
             if (!OdStringInto(x, &kv.source_type)) return false;
             break;
           case 2:
-            if (!ReadKnobValue(kv.source_type, x, &kv, &num_strings)) return false;
+            if (!ReadKnobValue(kv.source_type, x, n - 1, &kv, &num_strings)) return false;
             break;
           default: return false;  // not a triple
         }
@@ -296,7 +482,8 @@ class FastReader {
     return true;
   }
 
-  bool ReadKnobValue(std::string_view type, od::value x, KnobValue* kv, size_t* num_strings) {
+  bool ReadKnobValue(std::string_view type, od::value x, size_t knob, KnobValue* kv,
+                     size_t* num_strings) {
     // AutoTVM's two-letter knob types, compared without a call per comparison.
     auto is = [&](std::string_view name) {
       return type.size() == 2 && type[0] == name[0] && type[1] == name[1];
@@ -308,7 +495,9 @@ class FastReader {
       for (auto e_or_error : list) {
         od::value e;
         int64_t i = 0;
-        if (std::move(e_or_error).get(e) || !OdInt(e, &i)) return false;
+        if (std::move(e_or_error).get(e)) return false;
+        NoteSlot(e, Role::kKnobInt, knob, kv->ints.size());
+        if (!OdInt(e, &i)) return false;
         kv->ints.push_back(i);
       }
       return true;
@@ -333,6 +522,7 @@ class FastReader {
         if (x.get_number_type().get(number_type)) return false;
         if (number_type == od::number_type::signed_integer) {
           int64_t i = 0;
+          NoteSlot(x, Role::kKnobInt, knob, 0);
           if (x.get_int64().get(i)) return false;
           kv->kind = KnobKind::kChoice;
           kv->ints.push_back(i);
@@ -392,9 +582,12 @@ class FastReader {
             if (std::move(c_or_error).get(c)) return false;
             std::string_view msg;
             double seconds = 0;
+            const size_t slots = slots_.size();
+            NoteSlot(c, Role::kCost);
             if (OdNumber(c, &seconds)) {
               result.run_seconds.push_back(seconds);
             } else if (!c.get_string().get(msg)) {
+              slots_.resize(slots);  // a string: literal text of a template
               if (result.error_msg.empty()) result.error_msg.assign(msg);  // the first non-empty
               has_string_cost = true;
             } else {
@@ -405,17 +598,20 @@ class FastReader {
         }
         case 1: {
           int64_t error_no = 0;
+          NoteSlot(x, Role::kErrorNo);
           if (!OdInt(x, &error_no) || !AutoTvmErrorToStatus(error_no, &result.status)) return false;
           result.source_error_code = static_cast<int32_t>(error_no);
           break;
         }
         case 2:
+          NoteSlot(x, Role::kAllCost);
           if (!OdNumber(x, &result.all_cost_seconds) || !std::isfinite(result.all_cost_seconds) ||
               result.all_cost_seconds < 0) {
             return false;
           }
           break;
         case 3:
+          NoteSlot(x, Role::kTimestamp);
           if (!OdNumber(x, &r->timestamp_unix_s) || !std::isfinite(r->timestamp_unix_s)) {
             return false;
           }
@@ -424,21 +620,24 @@ class FastReader {
       }
     }
     if (part < 2) return false;
-    if (result.ok()) {
-      if (has_string_cost || result.run_seconds.empty()) return false;
-      for (double s : result.run_seconds) {
-        if (!std::isfinite(s) || s <= 0 || s >= kAutoTvmFailureCost) return false;
-      }
-      result.error_msg.clear();
-      if (result.run_seconds.size() > 1) result.reported_seconds = result.mean_seconds();
-    } else {
-      // Failures carry a sentinel or a message, never a time.
-      result.run_seconds.clear();
-    }
-    return true;
+    has_string_cost_ = has_string_cost;
+    first_cost_message_ = result.error_msg;
+    return JudgeCosts(has_string_cost, &result);
   }
 
+  struct Number {
+    int64_t i = 0;
+    double d = 0;
+  };
+
   od::parser parser_;
+  LineTemplate template_;
+  std::vector<Slot> slots_;           // the slots noted while the current line is read whole
+  const char* line_begin_ = nullptr;  // and its text
+  const char* line_end_ = nullptr;
+  bool has_string_cost_ = false;    // its costs held a string
+  std::string first_cost_message_;  // the first string among them
+  std::vector<Number> numbers_;     // the numbers of a line read with the template
   std::unordered_map<std::string, Interned, TextHash, std::equal_to<>> tasks_;
   const Interned* last_ = nullptr;  // the entry of the previous line's input
   std::string last_text_;           // and its text
