@@ -34,9 +34,15 @@ constexpr unsigned char kMagic[4] = {0xA5, 'S', 'N', 'R'};        // a frame
 constexpr unsigned char kHeaderMagic[4] = {0xA5, 'S', 'N', 'L'};  // the log's header
 constexpr size_t kHeaderBytes = 12;                               // of a frame
 constexpr size_t kLogHeaderBytes = 16;
-constexpr uint32_t kFormatVersion = 1;
-constexpr uint32_t kMaxPayloadBytes = 64u << 20;  // no record comes near this
-constexpr size_t kWindowBytes = 8u << 20;         // what a streamed read holds of the file
+// Format 1: every frame holds its whole record. Format 2: a frame may leave its task out (see
+// PayloadHead); a log gets the version 2 header with its first such frame.
+constexpr uint32_t kFormatVersion = 2;
+constexpr uint32_t kPlainFormatVersion = 1;
+constexpr unsigned char kKeyTag = (1 << 3) | 1;          // workload_key, fixed64
+constexpr unsigned char kTaskTag = (2 << 3) | 2;         // task, length-delimited
+constexpr unsigned char kElidedTaskTag = (11 << 3) | 5;  // elided_task_crc, fixed32
+constexpr uint32_t kMaxPayloadBytes = 64u << 20;         // no record comes near this
+constexpr size_t kWindowBytes = 8u << 20;                // what a streamed read holds of the file
 
 void PutU32(std::string* out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
@@ -53,6 +59,76 @@ uint32_t Crc32(const void* data, size_t n) {
 // a candidate (the bytes are compared), and 32 bits of CRC plus the length leave few of them.
 uint64_t FrameHash(uint32_t crc, size_t payload_bytes) {
   return ((static_cast<uint64_t>(payload_bytes) << 32) | crc) * 0x9E3779B97F4A7C15ull;
+}
+
+// The start of a payload as Sonar's encoder writes it: the workload key (field 1), then either
+// the task (field 2) or, in a frame that leaves its task out, the CRC-32 of the task's bytes
+// (field 11, elided_task_crc). A frame leaves its task out only after an earlier frame of the
+// same Append that holds that task (same key, same CRC); a reader takes the task from the
+// latest earlier frame with that key and CRC.
+struct PayloadHead {
+  bool found = false;     // the payload starts with field 1 and then field 2 or 11
+  bool elided = false;    // field 11: the task was left out
+  uint32_t task_crc = 0;  // CRC-32 of the task's bytes, or field 11's value
+  std::string_view task;  // the task's bytes (field 2's content)
+  size_t rest = 0;        // where the payload goes on after the task field
+};
+
+PayloadHead ReadPayloadHead(std::string_view payload) {
+  PayloadHead h;
+  const auto* p = reinterpret_cast<const unsigned char*>(payload.data());
+  const size_t n = payload.size();
+  if (n < 10 || p[0] != kKeyTag) return h;
+  if (p[9] == kElidedTaskTag) {
+    if (n < 14) return h;
+    h.found = h.elided = true;
+    h.task_crc = GetU32(p + 10);
+    h.rest = 14;
+    return h;
+  }
+  if (p[9] != kTaskTag) return h;
+  uint64_t len = 0;
+  size_t at = 10;
+  for (int shift = 0; at < n && shift < 35; shift += 7) {
+    const unsigned char b = p[at++];
+    len |= static_cast<uint64_t>(b & 0x7F) << shift;
+    if ((b & 0x80) == 0) {
+      if (len > n - at) return h;
+      h.found = true;
+      h.task = payload.substr(at, len);
+      h.task_crc = Crc32(h.task.data(), h.task.size());
+      h.rest = at + len;
+      return h;
+    }
+  }
+  return h;
+}
+
+// A frame's identity for the duplicate index: the payload with its task replaced by the task's
+// CRC-32, so that a frame that leaves its task out and one that holds it are the same record
+// (they also share the workload key). A payload not laid out as Sonar writes it is itself.
+void CanonicalPayload(std::string_view payload, std::string* out) {
+  out->clear();
+  const PayloadHead h = ReadPayloadHead(payload);
+  if (!h.found) {
+    out->assign(payload);
+    return;
+  }
+  out->assign(payload.substr(0, 9));
+  PutU32(out, h.task_crc);
+  out->append(payload.substr(h.rest));
+}
+
+uint64_t CanonicalFrameHash(std::string_view payload) {
+  const PayloadHead h = ReadPayloadHead(payload);
+  if (!h.found) return FrameHash(Crc32(payload.data(), payload.size()), payload.size());
+  unsigned char crc_bytes[4];
+  for (int i = 0; i < 4; ++i) crc_bytes[i] = static_cast<unsigned char>(h.task_crc >> (8 * i));
+  uint32_t crc = crc32_gzip_refl(0, reinterpret_cast<const unsigned char*>(payload.data()), 9);
+  crc = crc32_gzip_refl(crc, crc_bytes, 4);
+  crc = crc32_gzip_refl(crc, reinterpret_cast<const unsigned char*>(payload.data()) + h.rest,
+                        payload.size() - h.rest);
+  return FrameHash(crc, 13 + payload.size() - h.rest);
 }
 
 void ToProto(const Record& r, proto::Record* p) {
@@ -153,14 +229,18 @@ bool FromProto(const proto::Record& p, Record* r) {
 // every field set and on real imports.
 class WireEncoder {
  public:
-  // Appends the payload of `r` to *out.
-  void Encode(const Record& r, std::string* out) {
-    const std::string& task = TaskBytes(r);
+  // Appends the payload of `r` to *out; with elide_task, field 11 (the CRC-32 of the task's
+  // bytes) stands for the task (the caller checks an earlier frame holds it; r.workload_key
+  // must not be 0).
+  void Encode(const Record& r, std::string* out, bool elide_task = false) {
+    const CachedTask& cached = Task(r);
+    const std::string& task = cached.bytes;
     const size_t config = ConfigSize(r.config);
     const size_t result = ResultSize(r.result);
-    size_t n = (r.workload_key != 0 ? 9 : 0) + Field(task.size()) + Field(config) + Field(result) +
-               DoubleSize(r.timestamp_unix_s) + BytesSize(r.tuner) + SInt32Size(r.trial) +
-               BytesSize(r.hardware_id) + BytesSize(r.source_version) + BytesSize(r.tool_version);
+    size_t n = (r.workload_key != 0 ? 9 : 0) + (elide_task ? 5 : Field(task.size())) +
+               Field(config) + Field(result) + DoubleSize(r.timestamp_unix_s) + BytesSize(r.tuner) +
+               SInt32Size(r.trial) + BytesSize(r.hardware_id) + BytesSize(r.source_version) +
+               BytesSize(r.tool_version);
     const size_t start = out->size();
     out->resize(start + n);
     char* p = out->data() + start;
@@ -168,9 +248,14 @@ class WireEncoder {
       *p++ = Tag(1, 1);
       p = Fixed64(p, r.workload_key);
     }
-    *p++ = Tag(2, 2);
-    p = Varint(p, task.size());
-    p = Copy(p, task);
+    if (elide_task) {
+      *p++ = static_cast<char>(kElidedTaskTag);
+      for (int i = 0; i < 4; ++i) *p++ = static_cast<char>((cached.crc >> (8 * i)) & 0xFF);
+    } else {
+      *p++ = Tag(2, 2);
+      p = Varint(p, task.size());
+      p = Copy(p, task);
+    }
     *p++ = Tag(3, 2);
     p = Varint(p, config);
     for (const KnobValue& v : r.config.values) {
@@ -226,16 +311,17 @@ class WireEncoder {
     SONAR_CHECK(p == out->data() + out->size()) << "WireEncoder: size and bytes disagree";
   }
 
- private:
   struct CachedTask {
     bool used = false;
     TaskIdentity task;
     std::string bytes;
+    uint32_t crc = 0;  // of `bytes`
   };
 
-  const std::string& TaskBytes(const Record& r) {
+  // The encoded task of `r` (field 2's content) and its CRC-32.
+  const CachedTask& Task(const Record& r) {
     CachedTask& c = tasks_[r.workload_key % tasks_.size()];
-    if (c.used && c.task == r.task) return c.bytes;
+    if (c.used && c.task == r.task) return c;
     c.used = true;
     c.task = r.task;
     const TaskIdentity& t = r.task;
@@ -252,9 +338,11 @@ class WireEncoder {
       *p++ = Tag(5, 0);
       p = Varint(p, v);
     }
-    return c.bytes;
+    c.crc = Crc32(c.bytes.data(), c.bytes.size());
+    return c;
   }
 
+ private:
   static size_t IntsSize(const std::vector<int64_t>& ints) {
     size_t n = 0;
     for (int64_t x : ints) n += VarintSize(static_cast<uint64_t>(x));
@@ -357,6 +445,7 @@ class WireDecoder {
   bool Decode(std::string_view payload, Record* r) {
     Reset(r);
     knobs_ = 0;
+    elided_ = false;
     const auto* p = reinterpret_cast<const uint8_t*>(payload.data());
     depth_ = 0;
     const bool ok = Message(p, p + payload.size(), r, &WireDecoder::RecordField);
@@ -508,6 +597,13 @@ class WireDecoder {
     if (f == 8 && t == 2) return Bytes(p, e, &r->hardware_id);
     if (f == 9 && t == 2) return Bytes(p, e, &r->source_version);
     if (f == 10 && t == 2) return Bytes(p, e, &r->tool_version);
+    if (f == 11 && t == 5) {
+      if (e - *p < 4) return false;
+      elided_ = true;
+      elided_crc_ = GetU32(*p);
+      *p += 4;
+      return true;
+    }
     *k = false;
     return true;
   }
@@ -639,6 +735,13 @@ class WireDecoder {
   static constexpr int kMaxDepth = 100;  // Protobuf's default recursion limit
   size_t knobs_ = 0;
   int depth_ = 0;  // sub-messages and groups open
+  bool elided_ = false;
+  uint32_t elided_crc_ = 0;
+
+ public:
+  // Whether the last payload decoded left its task out (field 11), and the task's CRC-32.
+  bool elided() const { return elided_; }
+  uint32_t elided_crc() const { return elided_crc_; }
 };
 
 WireDecoder& ThreadDecoder() {
@@ -646,12 +749,13 @@ WireDecoder& ThreadDecoder() {
   return decoder;
 }
 
-// Appends one frame holding `record` to *out.
-void AppendFrame(const Record& record, WireEncoder* encoder, std::string* out) {
+// Appends one frame holding `record` to *out (its task left out with elide_task).
+void AppendFrame(const Record& record, WireEncoder* encoder, std::string* out,
+                 bool elide_task = false) {
   const size_t start = out->size();
   out->append(reinterpret_cast<const char*>(kMagic), 4);
   out->append(8, '\0');  // length and CRC, filled in below
-  encoder->Encode(record, out);
+  encoder->Encode(record, out, elide_task);
   const size_t n = out->size() - start - kHeaderBytes;
   const uint32_t crc = Crc32(out->data() + start + kHeaderBytes, n);
   for (int i = 0; i < 4; ++i) {
@@ -667,9 +771,9 @@ WireEncoder& ThreadEncoder() {
 
 }  // namespace
 
-std::string RecordLogHeader() {
+std::string RecordLogHeader(uint32_t version) {
   std::string h(reinterpret_cast<const char*>(kHeaderMagic), 4);
-  PutU32(&h, kFormatVersion);
+  PutU32(&h, version);
   PutU32(&h, 0);
   PutU32(&h, Crc32(h.data(), h.size()));
   return h;
@@ -702,14 +806,28 @@ std::string EncodeRecordFrame(const Record& record) {
   return out;
 }
 
-void EncodeFrames(const Record* records, size_t n, FrameBatch* batch) {
+void EncodeFrames(const Record* records, size_t n, FrameBatch* batch, bool elide_tasks) {
   WireEncoder& encoder = ThreadEncoder();
   for (size_t i = 0; i < n; ++i) {
+    const Record& r = records[i];
+    bool elide = false;
+    if (elide_tasks && r.workload_key != 0) {
+      // Left out when a frame before it in the batch holds the same task.
+      const uint32_t crc = encoder.Task(r).crc;
+      auto& held = batch->tasks_held;
+      elide =
+          std::find(held.begin(), held.end(), std::make_pair(r.workload_key, crc)) != held.end();
+      if (!elide) {
+        if (held.size() >= 64) held.clear();  // a batch of many tasks: just elide less
+        held.emplace_back(r.workload_key, crc);
+      }
+    }
     const size_t start = batch->bytes.size();
-    AppendFrame(records[i], &encoder, &batch->bytes);
+    AppendFrame(r, &encoder, &batch->bytes, elide);
+    batch->elided |= elide;
     batch->ends.push_back(static_cast<uint32_t>(batch->bytes.size()));
-    const auto* p = reinterpret_cast<const unsigned char*>(batch->bytes.data() + start);
-    batch->hashes.push_back(FrameHash(GetU32(p + 8), GetU32(p + 4)));
+    batch->hashes.push_back(
+        CanonicalFrameHash(std::string_view(batch->bytes).substr(start + kHeaderBytes)));
   }
 }
 
@@ -816,6 +934,7 @@ Status ScanFrames(LogSource& source, RecordLogStats* stats, OnFrames&& on_frames
                 std::to_string(kFormatVersion) + ")");
           }
           stats->has_header = true;
+          stats->format_version = GetU32(p + 4);
           pos = kLogHeaderBytes;
           stats->valid_bytes = static_cast<int64_t>(pos);
         }
@@ -889,22 +1008,61 @@ Status ScanFrames(LogSource& source, RecordLogStats* stats, OnFrames&& on_frames
   return OkStatus();
 }
 
+// The tasks of a format-2 log's frames so far, by workload key: what a frame that leaves its
+// task out takes (the latest earlier frame of its key whose task has its CRC).
+struct TaskTable {
+  struct Entry {
+    bool set = false;
+    uint32_t crc = 0;
+    TaskIdentity task;
+  };
+  std::unordered_map<uint64_t, Entry> by_key;
+};
+
 // Decodes the payloads of `frames` into (*records)[0, frames.size()) on up to `threads`
-// threads; (*ok)[i] says whether frame i decoded. Then counts the result into *stats.
+// threads; (*ok)[i] says whether frame i decoded. With `tasks` (a format-2 log), fills in, in
+// order, the tasks that frames left out, and learns those the others hold. Then counts the
+// result into *stats.
 void DecodeFrames(const std::vector<FrameRef>& frames, int threads, std::vector<Record>* records,
-                  std::vector<char>* ok, RecordLogStats* stats) {
+                  std::vector<char>* ok, TaskTable* tasks, RecordLogStats* stats) {
   if (records->size() < frames.size()) records->resize(frames.size());
   ok->assign(frames.size(), 0);
+  // 0: holds its task; 1 + CRC: left it out.
+  std::vector<uint64_t> elided(tasks != nullptr ? frames.size() : 0);
   ParallelFor(
       frames.size(), threads,
       [&](size_t begin, size_t end) {
         WireDecoder& decoder = ThreadDecoder();
         for (size_t i = begin; i < end; ++i) {
           (*ok)[i] = decoder.Decode(frames[i].payload, &(*records)[i]);
+          if (tasks != nullptr && decoder.elided()) elided[i] = 1 + uint64_t{decoder.elided_crc()};
         }
       },
       2048);
   for (size_t i = 0; i < frames.size(); ++i) {
+    Record& r = (*records)[i];
+    if ((*ok)[i] && tasks != nullptr) {
+      if (elided[i] != 0) {
+        const auto it = tasks->by_key.find(r.workload_key);
+        if (it != tasks->by_key.end() && it->second.set &&
+            1 + uint64_t{it->second.crc} == elided[i]) {
+          r.task = it->second.task;
+        } else {
+          (*ok)[i] = 0;  // the frame holding its task is lost (corrupt) or was never written
+          ++stats->unresolved_tasks;
+        }
+      } else if (r.workload_key != 0) {
+        const PayloadHead h = ReadPayloadHead(frames[i].payload);
+        if (h.found) {
+          TaskTable::Entry& e = tasks->by_key[r.workload_key];
+          if (!e.set || e.crc != h.task_crc) {
+            e.set = true;
+            e.crc = h.task_crc;
+            e.task = r.task;
+          }
+        }
+      }
+    }
     if ((*ok)[i]) {
       ++stats->records;
     } else {  // a frame whose checksum holds but whose payload does not decode
@@ -924,18 +1082,21 @@ Status ForEachRecordIn(
   std::vector<Record> records;
   std::vector<char> ok;
   RecordLogStats decoded;
+  TaskTable tasks;
   SONAR_RETURN_IF_ERROR(ScanFrames(source, stats, [&](const std::vector<FrameRef>& frames) {
     if (on_frames) on_frames(frames);
     if (!fn) {
       decoded.records += static_cast<int64_t>(frames.size());
       return;
     }
-    DecodeFrames(frames, threads, &records, &ok, &decoded);
+    DecodeFrames(frames, threads, &records, &ok, stats->format_version >= 2 ? &tasks : nullptr,
+                 &decoded);
     for (size_t i = 0; i < frames.size(); ++i) {
       if (ok[i]) fn(std::move(records[i]));
     }
   }));
   stats->records = decoded.records;
+  stats->unresolved_tasks = decoded.unresolved_tasks;
   stats->skipped_frames += decoded.skipped_frames;
   stats->skipped_bytes += decoded.skipped_bytes;
   return OkStatus();
@@ -1047,6 +1208,23 @@ Status WriteAll(int fd, const std::string& path, const struct iovec* parts, int 
   return OkStatus();
 }
 
+// Rewrites the header of the log open as `fd` (with O_APPEND) to `version`: the 16 bytes at
+// offset 0, which a pwrite on an O_APPEND descriptor would append instead on Linux.
+Status RewriteHeader(int fd, const std::string& path, uint32_t version) {
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_APPEND) != 0) {
+    return InternalError("cannot rewrite the header of " + path + ": " + strerror(errno));
+  }
+  const std::string header = RecordLogHeader(version);
+  const ssize_t put = pwrite(fd, header.data(), header.size(), 0);
+  const int err = errno;
+  const bool restored = fcntl(fd, F_SETFL, flags) == 0;
+  if (put != static_cast<ssize_t>(header.size()) || !restored) {
+    return InternalError("cannot rewrite the header of " + path + ": " + strerror(err));
+  }
+  return OkStatus();
+}
+
 // The duplicate index: open addressing over (hash, frame offset + 1) pairs, 0 meaning empty,
 // at a load of at most 3/4 (16 bytes a slot: 21-43 bytes a record). A hash match is a
 // candidate only; the caller compares the frames' bytes.
@@ -1111,9 +1289,11 @@ struct RecordLogWriter::Impl {
   std::string path;
   RecordLogWriterOptions options;
   int fd = -1;
-  bool created = false;       // this writer created the file
-  bool needs_header = false;  // the file is empty: the first append writes the header first
-  bool truncated = false;     // TruncateTo was called
+  bool created = false;          // this writer created the file
+  bool needs_header = false;     // the file is empty: the first append writes the header first
+  uint32_t header_version = 0;   // of the file's header (0: none, or none yet)
+  bool can_elide_tasks = false;  // frames may leave their task out (the file has or gets a header)
+  bool truncated = false;        // TruncateTo was called
   int64_t size_bytes = 0;
   int64_t records = 0;
   RecordLogStats stats;
@@ -1121,6 +1301,7 @@ struct RecordLogWriter::Impl {
   int64_t unchecked = 0;  // frames the full index could not take (never checked against)
   std::string out;        // the frames an Append keeps
   std::string probe;      // a frame read back to confirm a duplicate
+  std::string canonical_a, canonical_b;  // the two frames' identities being compared
 
   ~Impl() {
     if (fd < 0) return;
@@ -1137,23 +1318,36 @@ struct RecordLogWriter::Impl {
     close(fd);
   }
 
-  // True when the frame at `offset` has `payload`: a frame in the file, or, at `base` and past
-  // it, one in `pending` (the frames an Append is about to write).
+  // True when the frame at `offset` holds the record of `payload` (CanonicalPayload: the same
+  // bytes, a task left out or not): a frame in the file, or, at `base` and past it, one in
+  // `pending` (the frames an Append is about to write).
   bool SameFrame(int64_t offset, std::string_view payload, int64_t base, std::string_view pending) {
-    std::string_view frame;
+    std::string_view other;
     if (offset >= base) {
       const size_t at = static_cast<size_t>(offset - base);
       if (at + kHeaderBytes > pending.size()) return false;
-      frame = pending.substr(at);
+      const auto* p = reinterpret_cast<const unsigned char*>(pending.data() + at);
+      const size_t n = GetU32(p + 4);
+      if (at + kHeaderBytes + n > pending.size()) return false;
+      other = pending.substr(at + kHeaderBytes, n);
     } else {
-      probe.resize(kHeaderBytes + payload.size());
-      const ssize_t got = pread(fd, probe.data(), probe.size(), static_cast<off_t>(offset));
-      if (got != static_cast<ssize_t>(probe.size())) return false;
-      frame = probe;
+      unsigned char head[kHeaderBytes];
+      if (pread(fd, head, kHeaderBytes, static_cast<off_t>(offset)) !=
+          static_cast<ssize_t>(kHeaderBytes)) {
+        return false;
+      }
+      const size_t n = GetU32(head + 4);
+      if (n > kMaxPayloadBytes) return false;
+      probe.resize(n);
+      const ssize_t got = pread(fd, probe.data(), n,
+                                static_cast<off_t>(offset + static_cast<int64_t>(kHeaderBytes)));
+      if (got != static_cast<ssize_t>(n)) return false;
+      other = probe;
     }
-    const auto* p = reinterpret_cast<const unsigned char*>(frame.data());
-    return GetU32(p + 4) == payload.size() && frame.size() >= kHeaderBytes + payload.size() &&
-           std::memcmp(frame.data() + kHeaderBytes, payload.data(), payload.size()) == 0;
+    if (other == payload) return true;
+    CanonicalPayload(payload, &canonical_a);
+    CanonicalPayload(other, &canonical_b);
+    return canonical_a == canonical_b;
   }
 };
 
@@ -1214,8 +1408,7 @@ StatusOr<RecordLogWriter> RecordLogWriter::Open(const std::string& path,
   if (options.skip_duplicates) {
     index_frames = [&](const std::vector<FrameRef>& frames) {
       for (const FrameRef& f : frames) {
-        const auto* p = reinterpret_cast<const unsigned char*>(f.payload.data()) - kHeaderBytes;
-        if (!impl->index.Insert(FrameHash(GetU32(p + 8), f.payload.size()), f.offset)) {
+        if (!impl->index.Insert(CanonicalFrameHash(f.payload), f.offset)) {
           ++impl->unchecked;
         }
       }
@@ -1232,6 +1425,10 @@ StatusOr<RecordLogWriter> RecordLogWriter::Open(const std::string& path,
     impl->size_bytes = impl->stats.valid_bytes;
   }
   impl->needs_header = impl->size_bytes == 0;
+  impl->header_version = impl->stats.has_header ? impl->stats.format_version : 0;
+  // A log that starts with a frame (written before the header existed) gets no header, so its
+  // frames keep their tasks.
+  impl->can_elide_tasks = impl->needs_header || impl->stats.has_header;
   return RecordLogWriter(std::move(impl));
 }
 
@@ -1286,7 +1483,17 @@ Status RecordLogWriter::Append(const FrameBatch& batch, AppendCounts* counts) {
     c.appended = static_cast<int64_t>(batch.size());
   }
   if (!to_write.empty()) {
-    const std::string header = m.needs_header ? RecordLogHeader() : std::string();
+    if (batch.elided && !m.can_elide_tasks) {
+      return FailedPreconditionError("record log " + m.path +
+                                     " has no header: its frames must hold their tasks");
+    }
+    const uint32_t version = batch.elided ? kFormatVersion : kPlainFormatVersion;
+    if (!m.needs_header && m.header_version != 0 && m.header_version < version) {
+      SONAR_RETURN_IF_ERROR(RewriteHeader(m.fd, m.path, version));
+      m.header_version = version;
+    }
+    const std::string header = m.needs_header ? RecordLogHeader(version) : std::string();
+    if (m.needs_header) m.header_version = version;
     struct iovec parts[2] = {{const_cast<char*>(header.data()), header.size()},
                              {const_cast<char*>(to_write.data()), to_write.size()}};
     SONAR_RETURN_IF_ERROR(WriteAll(m.fd, m.path, parts, 2));
@@ -1300,6 +1507,8 @@ Status RecordLogWriter::Append(const FrameBatch& batch, AppendCounts* counts) {
   if (counts != nullptr) *counts = c;
   return OkStatus();
 }
+
+bool RecordLogWriter::can_elide_tasks() const { return impl_->can_elide_tasks; }
 
 RecordLogWriter::Mark RecordLogWriter::mark() const { return {impl_->size_bytes, impl_->records}; }
 
@@ -1315,6 +1524,7 @@ Status RecordLogWriter::TruncateTo(const Mark& mark) {
   m.size_bytes = mark.size_bytes;
   m.records = mark.records;
   m.needs_header = m.size_bytes == 0;
+  if (m.needs_header) m.header_version = 0;
   m.truncated = true;
   return OkStatus();
 }

@@ -11,10 +11,12 @@
 //   - RecordStore: a writer plus every record of the log in memory (what `sonar tune` uses).
 //
 // On disk, a log is a 16-byte header followed by frames, one per record:
-//   header: magic A5 'S' 'N' 'L' | format version (uint32 LE, 1) | flags (uint32 LE, 0) |
+//   header: magic A5 'S' 'N' 'L' | format version (uint32 LE, 1 or 2) | flags (uint32 LE, 0) |
 //           CRC-32 of the 12 bytes before it (uint32 LE)
 //   frame:  magic A5 'S' 'N' 'R' | length (uint32 LE) | CRC-32 of payload (uint32 LE) |
 //           payload (a serialized sonar.proto.Record, see measure/record.proto)
+// In a format-2 log a frame may leave its task out for the CRC of a task an earlier frame of
+// the same append holds (EncodeFrames, elide_tasks); readers put the task back.
 // Logs written before the header existed start with a frame and still read and append. A
 // writer refuses, leaving the file as it was, any non-empty file that does not start like a
 // log (an AutoTVM log, a README): see DescribeNonRecordLog.
@@ -37,6 +39,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -52,8 +55,9 @@ enum class FsyncPolicy {
 
 // ------------------------------------------------------------------------------------ frames
 
-// The 16 bytes that open every log this version creates.
-std::string RecordLogHeader();
+// The 16 bytes that open a log: format 1 when every frame holds its whole record, 2 when frames
+// may leave their task out (EncodeFrames with elide_tasks). Older Sonars refuse format 2.
+std::string RecordLogHeader(uint32_t version = 1);
 
 // Serializes one record into a frame (exposed for tests and fuzzers).
 std::string EncodeRecordFrame(const Record& record);
@@ -63,12 +67,17 @@ std::string EncodeRecordFrame(const Record& record);
 struct FrameBatch {
   std::string bytes;             // whole frames, back to back
   std::vector<uint32_t> ends;    // end of each frame in `bytes`
-  std::vector<uint64_t> hashes;  // hash of each frame's payload (duplicate detection)
+  std::vector<uint64_t> hashes;  // hash of each frame's record (duplicate detection)
+  bool elided = false;           // some frame leaves its task out (the log needs format 2)
+  // (workload key, task CRC) of the tasks the batch's frames hold (EncodeFrames' bookkeeping).
+  std::vector<std::pair<uint64_t, uint32_t>> tasks_held;
   size_t size() const { return ends.size(); }
   void Clear() {
     bytes.clear();
     ends.clear();
     hashes.clear();
+    elided = false;
+    tasks_held.clear();
   }
 };
 
@@ -84,19 +93,27 @@ bool DecodeRecordPayloadWithProtobuf(std::string_view payload, Record* record);
 }  // namespace internal
 
 // Appends the frames of records[0, n) to *batch. The frames are byte for byte those of
-// EncodeRecordFrame. Thread safety: safe to call concurrently with different batches.
-void EncodeFrames(const Record* records, size_t n, FrameBatch* batch);
+// EncodeRecordFrame, except that with elide_tasks a frame whose task an earlier frame of the
+// batch already holds (same workload key and task) leaves the task out: it holds the CRC-32 of
+// the task's bytes instead (Record field 11), and readers take the task from that earlier
+// frame. A real AutoTVM history's log is then about a third of its size. Only for a writer
+// whose can_elide_tasks() is true. Thread safety: safe to call concurrently with different
+// batches.
+void EncodeFrames(const Record* records, size_t n, FrameBatch* batch, bool elide_tasks = false);
 
 // ----------------------------------------------------------------------------------- reading
 
 // What reading a log found.
 struct RecordLogStats {
-  int64_t records = 0;         // frames read successfully
-  int64_t skipped_frames = 0;  // corrupt regions skipped (each counted once), torn tail included
-  int64_t skipped_bytes = 0;   // bytes in those regions
-  bool torn_tail = false;      // the log ended inside a frame (or inside the header)
-  int64_t valid_bytes = 0;     // offset just past the header or the last good frame
-  bool has_header = false;     // the log opens with the header (written since format 1)
+  int64_t records = 0;           // frames read successfully
+  int64_t skipped_frames = 0;    // corrupt regions skipped (each counted once), torn tail included
+  int64_t skipped_bytes = 0;     // bytes in those regions
+  bool torn_tail = false;        // the log ended inside a frame (or inside the header)
+  int64_t valid_bytes = 0;       // offset just past the header or the last good frame
+  bool has_header = false;       // the log opens with the header (written since format 1)
+  uint32_t format_version = 0;   // the header's format version (0: no header)
+  int64_t unresolved_tasks = 0;  // frames skipped: they leave their task out and no earlier
+                                 // frame holds it (counted in skipped_frames too)
 };
 
 // True when `head`, the first bytes of a file (at least 16, or the whole file), can open a
@@ -166,6 +183,10 @@ class RecordLogWriter {
 
   // Appends the batch's frames with one write(2) (none when every frame is a duplicate).
   Status Append(const FrameBatch& batch, AppendCounts* counts = nullptr);
+  // Whether frames appended to this log may leave their task out (EncodeFrames' elide_tasks):
+  // true unless the log starts with a frame (written before the header existed). An Append of
+  // such frames raises the log's header to format 2 (older Sonars then refuse the log).
+  bool can_elide_tasks() const;
   // A point in the log to come back to with TruncateTo.
   struct Mark {
     int64_t size_bytes = 0;

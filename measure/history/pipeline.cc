@@ -558,7 +558,7 @@ Status ImportHistoryIntoLog(
   stages.prepare = [&](std::vector<Record>& records, size_t n, int slot) {
     FrameBatch& b = batches[static_cast<size_t>(slot)];
     b.Clear();
-    EncodeFrames(records.data(), n, &b);
+    EncodeFrames(records.data(), n, &b, log.can_elide_tasks());
   };
   stages.consume = [&](std::vector<Record>& records, size_t n, int slot) {
     if (!append_status.ok()) return;

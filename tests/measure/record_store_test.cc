@@ -34,9 +34,10 @@ std::vector<Record> WriteSample(const std::string& path, int n) {
 }
 
 // Encodes `records` and appends them with one Append; what it did.
-AppendCounts AppendAll(RecordLogWriter& writer, const std::vector<Record>& records) {
+AppendCounts AppendAll(RecordLogWriter& writer, const std::vector<Record>& records,
+                       bool elide_tasks = false) {
   FrameBatch batch;
-  EncodeFrames(records.data(), records.size(), &batch);
+  EncodeFrames(records.data(), records.size(), &batch, elide_tasks);
   AppendCounts counts;
   EXPECT_TRUE(writer.Append(batch, &counts).ok());
   return counts;
@@ -340,7 +341,7 @@ TEST(RecordLogWriter, NewLogsOpenWithTheHeaderAndHeaderlessLogsStillReadAndAppen
   EXPECT_FALSE(stats.has_header);  // no header is put in the middle of an old log
   // A header from a newer format is refused, by readers and writers alike.
   std::string newer = RecordLogHeader();
-  newer[4] = 2;
+  newer[4] = 3;
   const uint32_t crc =
       static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(newer.data()), 12));
   for (int i = 0; i < 4; ++i) newer[12 + i] = static_cast<char>((crc >> (8 * i)) & 0xFF);
@@ -476,6 +477,146 @@ TEST(RecordLogWriter, SkipsRecordsTheLogHoldsAndKeepsEveryDistinctOne) {
     EXPECT_EQ(counts.appended, 10);
     EXPECT_EQ(w->records(), 312);
   }
+}
+
+// Format 2: a frame whose task an earlier frame of its append holds leaves the task out.
+TEST(RecordLogWriter, FramesThatLeaveTheirTaskOutReadBackWhole) {
+  ScratchDir dir;
+  std::vector<Record> records;
+  for (int i = 0; i < 60; ++i) records.push_back(SampleRecord(i));
+  const std::string plain = dir.File("plain.sonar"), elided = dir.File("elided.sonar");
+  for (const auto& [path, elide] : {std::pair{plain, false}, std::pair{elided, true}}) {
+    StatusOr<RecordLogWriter> w = RecordLogWriter::Open(path, {});
+    ASSERT_TRUE(w.ok());
+    EXPECT_TRUE(w->can_elide_tasks());
+    AppendAll(*w, std::vector<Record>(records.begin(), records.begin() + 30), elide);
+    AppendAll(*w, std::vector<Record>(records.begin() + 30, records.end()), elide);
+  }
+  // Three workloads: each append holds each task once, in its first frame of that workload.
+  EXPECT_EQ(ReadFile(plain).substr(0, 16), RecordLogHeader(1));
+  EXPECT_EQ(ReadFile(elided).substr(0, 16), RecordLogHeader(2));
+  EXPECT_LT(ReadFile(elided).size(), ReadFile(plain).size());
+  RecordLogStats stats;
+  for (const std::string& path : {plain, elided}) {
+    StatusOr<std::vector<Record>> all = ReadRecordLog(path, &stats);
+    ASSERT_TRUE(all.ok());
+    EXPECT_EQ(*all, records) << path;
+    EXPECT_EQ(stats.skipped_frames, 0);
+  }
+  EXPECT_EQ(stats.format_version, 2u);
+  // Streamed in windows smaller than the log, and in memory: the same records.
+  std::vector<Record> streamed;
+  ASSERT_TRUE(ForEachRecord(
+                  elided, [&](Record&& r) { streamed.push_back(r); }, &stats, 1)
+                  .ok());
+  EXPECT_EQ(streamed, records);
+  EXPECT_EQ(ParseRecordLog(ReadFile(elided), &stats), records);
+}
+
+TEST(RecordLogWriter, ALostFrameLosesTheTasksOnlyOfFramesThatCannotFindThemEarlier) {
+  ScratchDir dir;
+  const std::string path = dir.File("log.sonar");
+  // Append 1 holds workload 0's task; append 2 holds workloads 0 and 1 again, then frames
+  // that leave them out.
+  std::vector<Record> first = {SampleRecord(0)};
+  std::vector<Record> second;
+  for (int i = 4; i < 4 + 8; ++i) second.push_back(SampleRecord(i, 2));
+  ASSERT_EQ(second[0].workload_key, first[0].workload_key);
+  {
+    StatusOr<RecordLogWriter> w = RecordLogWriter::Open(path, {});
+    ASSERT_TRUE(w.ok());
+    AppendAll(*w, first, true);
+    AppendAll(*w, second, true);
+  }
+  std::string bytes = ReadFile(path);
+  // Break the first two frames of the second append (the two that hold their tasks).
+  const size_t frame1 = 16 + EncodeRecordFrame(first[0]).size();
+  const size_t frame2 = frame1 + EncodeRecordFrame(second[0]).size();
+  bytes[frame1 + 20] ^= 0x55;
+  bytes[frame2 + 20] ^= 0x55;
+  RecordLogStats stats;
+  const std::vector<Record> read = ParseRecordLog(bytes, &stats);
+  // Workload 0's frames find its task in the first append; workload 1's have none to find.
+  std::vector<Record> expected = first;
+  for (size_t i = 2; i < second.size(); ++i) {
+    if (second[i].workload_key == first[0].workload_key) expected.push_back(second[i]);
+  }
+  EXPECT_EQ(read, expected);
+  EXPECT_EQ(stats.unresolved_tasks, 3);
+  EXPECT_EQ(stats.skipped_frames, 1 + 3);  // one corrupt region (two frames) and three frames
+}
+
+TEST(RecordLogWriter, TaskElisionRaisesAFormat1HeaderAndNeverTouchesAHeaderlessLog) {
+  ScratchDir dir;
+  std::vector<Record> records;
+  for (int i = 0; i < 20; ++i) records.push_back(SampleRecord(i));
+  // A format-1 log (frames that hold their tasks) takes elided frames and says format 2.
+  const std::string v1 = dir.File("v1.sonar");
+  {
+    StatusOr<RecordLogWriter> w = RecordLogWriter::Open(v1, {});
+    ASSERT_TRUE(w.ok());
+    AppendAll(*w, std::vector<Record>(records.begin(), records.begin() + 10));
+  }
+  ASSERT_EQ(ReadFile(v1).substr(0, 16), RecordLogHeader(1));
+  {
+    StatusOr<RecordLogWriter> w = RecordLogWriter::Open(v1, {});
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE(w->can_elide_tasks());
+    AppendAll(*w, std::vector<Record>(records.begin() + 10, records.end()), true);
+  }
+  EXPECT_EQ(ReadFile(v1).substr(0, 16), RecordLogHeader(2));
+  RecordLogStats stats;
+  StatusOr<std::vector<Record>> all = ReadRecordLog(v1, &stats);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(*all, records);
+  // A log written before the header existed starts with a frame: it gets no header, and so
+  // no frame that leaves its task out.
+  const std::string old = dir.File("old.sonar");
+  WriteFile(old, EncodeRecordFrame(records[0]));
+  StatusOr<RecordLogWriter> w = RecordLogWriter::Open(old, {});
+  ASSERT_TRUE(w.ok());
+  EXPECT_FALSE(w->can_elide_tasks());
+  FrameBatch batch;
+  EncodeFrames(records.data(), records.size(), &batch, true);
+  EXPECT_EQ(w->Append(batch).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ReadFile(old), EncodeRecordFrame(records[0]));
+}
+
+// The duplicate index knows a record whether its frame holds its task or leaves it out.
+TEST(RecordLogWriter, DuplicatesAreFoundAcrossFramesThatHoldOrLeaveOutTheirTask) {
+  ScratchDir dir;
+  const std::string path = dir.File("log.sonar");
+  std::vector<Record> records;
+  for (int i = 0; i < 90; ++i) records.push_back(SampleRecord(i));
+  RecordLogWriterOptions options;
+  options.skip_duplicates = true;
+  {
+    StatusOr<RecordLogWriter> w = RecordLogWriter::Open(path, options);
+    ASSERT_TRUE(w.ok());
+    EXPECT_EQ(AppendAll(*w, records, false).appended, 90);
+    // The same records in other batches, now eliding: every one is known, also within the
+    // batch (record 7 twice).
+    std::vector<Record> again(records.begin() + 5, records.end());
+    again.push_back(records[7]);
+    const AppendCounts counts = AppendAll(*w, again, true);
+    EXPECT_EQ(counts.appended, 0);
+    EXPECT_EQ(counts.duplicates, 86);
+  }
+  {
+    StatusOr<RecordLogWriter> w = RecordLogWriter::Open(path, options);
+    ASSERT_TRUE(w.ok());
+    Record other = records[3];
+    other.timestamp_unix_s += 1;
+    std::vector<Record> batch = {records[1], other, records[2], records[4]};
+    const AppendCounts counts = AppendAll(*w, batch, true);
+    EXPECT_EQ(counts.appended, 1);
+    EXPECT_EQ(counts.duplicates, 3);
+    records.push_back(other);
+  }
+  RecordLogStats stats;
+  StatusOr<std::vector<Record>> all = ReadRecordLog(path, &stats);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(*all, records);
 }
 
 TEST(RecordLogWriter, AFullDuplicateIndexBoundsMemoryAndNeverDropsADistinctRecord) {
