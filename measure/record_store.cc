@@ -1020,49 +1020,73 @@ struct TaskTable {
 };
 
 // Decodes the payloads of `frames` into (*records)[0, frames.size()) on up to `threads`
-// threads; (*ok)[i] says whether frame i decoded. With `tasks` (a format-2 log), fills in, in
-// order, the tasks that frames left out, and learns those the others hold. Then counts the
-// result into *stats.
+// threads; (*ok)[i] says whether frame i decoded. With `tasks` (a format-2 log), fills in the
+// tasks that frames left out, and learns those the others hold. Then counts the result into
+// *stats.
+//
+// The frames are cut into blocks decoded in parallel. Within a block, a frame that left its task
+// out takes it from the block's latest earlier frame of its workload key (an append's frames
+// are mostly in one block); the few whose key the block has not seen before them are filled in
+// afterwards, block by block in order, from the table of what the blocks before held.
 void DecodeFrames(const std::vector<FrameRef>& frames, int threads, std::vector<Record>* records,
                   std::vector<char>* ok, TaskTable* tasks, RecordLogStats* stats) {
   if (records->size() < frames.size()) records->resize(frames.size());
   ok->assign(frames.size(), 0);
-  // 0: holds its task; 1 + CRC: left it out.
-  std::vector<uint64_t> elided(tasks != nullptr ? frames.size() : 0);
-  ParallelFor(
-      frames.size(), threads,
-      [&](size_t begin, size_t end) {
-        WireDecoder& decoder = ThreadDecoder();
-        for (size_t i = begin; i < end; ++i) {
-          (*ok)[i] = decoder.Decode(frames[i].payload, &(*records)[i]);
-          if (tasks != nullptr && decoder.elided()) elided[i] = 1 + uint64_t{decoder.elided_crc()};
-        }
-      },
-      2048);
-  for (size_t i = 0; i < frames.size(); ++i) {
-    Record& r = (*records)[i];
-    if ((*ok)[i] && tasks != nullptr) {
-      if (elided[i] != 0) {
-        const auto it = tasks->by_key.find(r.workload_key);
-        if (it != tasks->by_key.end() && it->second.set &&
-            1 + uint64_t{it->second.crc} == elided[i]) {
-          r.task = it->second.task;
+  constexpr size_t kBlock = 2048;
+  const size_t blocks = (frames.size() + kBlock - 1) / kBlock;
+  struct Block {
+    std::vector<std::pair<size_t, uint32_t>> open;  // frames left to the table: (index, CRC)
+    std::vector<std::pair<uint64_t, std::pair<size_t, uint32_t>>> last;  // key -> (index, CRC)
+    int64_t unresolved = 0;
+  };
+  std::vector<Block> block(tasks != nullptr ? blocks : 0);
+  ParallelForEach(blocks, threads, [&](size_t b) {
+    WireDecoder& decoder = ThreadDecoder();
+    const size_t end = std::min(frames.size(), (b + 1) * kBlock);
+    // The latest frame holding its task, by key, in this block so far.
+    std::unordered_map<uint64_t, std::pair<size_t, uint32_t>> held;
+    for (size_t i = b * kBlock; i < end; ++i) {
+      Record& r = (*records)[i];
+      (*ok)[i] = decoder.Decode(frames[i].payload, &r);
+      if (tasks == nullptr || !(*ok)[i]) continue;
+      if (decoder.elided()) {
+        const auto it = held.find(r.workload_key);
+        if (it == held.end()) {
+          block[b].open.emplace_back(i, decoder.elided_crc());
+        } else if (it->second.second == decoder.elided_crc()) {
+          r.task = (*records)[it->second.first].task;
         } else {
-          (*ok)[i] = 0;  // the frame holding its task is lost (corrupt) or was never written
-          ++stats->unresolved_tasks;
+          (*ok)[i] = 0;  // the latest task of its key is another one: its own is lost
+          ++block[b].unresolved;
         }
       } else if (r.workload_key != 0) {
         const PayloadHead h = ReadPayloadHead(frames[i].payload);
-        if (h.found) {
-          TaskTable::Entry& e = tasks->by_key[r.workload_key];
-          if (!e.set || e.crc != h.task_crc) {
-            e.set = true;
-            e.crc = h.task_crc;
-            e.task = r.task;
-          }
-        }
+        if (h.found) held[r.workload_key] = {i, h.task_crc};
       }
     }
+    if (tasks != nullptr) block[b].last.assign(held.begin(), held.end());
+  });
+  for (Block& bl : block) {
+    for (const auto& [i, crc] : bl.open) {
+      const auto it = tasks->by_key.find((*records)[i].workload_key);
+      if (it != tasks->by_key.end() && it->second.crc == crc) {
+        (*records)[i].task = it->second.task;
+      } else {
+        (*ok)[i] = 0;  // the frame holding its task is lost (corrupt) or was never written
+        ++bl.unresolved;
+      }
+    }
+    stats->unresolved_tasks += bl.unresolved;
+    for (const auto& [key, at] : bl.last) {
+      TaskTable::Entry& e = tasks->by_key[key];
+      if (!e.set || e.crc != at.second) {
+        e.set = true;
+        e.crc = at.second;
+        e.task = (*records)[at.first].task;
+      }
+    }
+  }
+  for (size_t i = 0; i < frames.size(); ++i) {
     if ((*ok)[i]) {
       ++stats->records;
     } else {  // a frame whose checksum holds but whose payload does not decode
